@@ -1,0 +1,1 @@
+"""Database access: engine, table definitions, migrations (one place for each)."""

@@ -1,0 +1,69 @@
+"""Column types and DDL pieces shared by the migrations and the table model.
+
+The original tables were written for MySQL (InnoDB, utf8mb4, ENUMs, TINYINT(1),
+ON UPDATE CURRENT_TIMESTAMP); these helpers render that on MySQL/MariaDB and a
+plain equivalent on SQLite, so one definition serves every backend.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+
+VERSION_TABLE = "crm_cli_alembic_version"  # not "alembic_version": the PHP app's DB is shared
+
+MYSQL_TABLE_OPTIONS = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+_MYSQL = ("mysql", "mariadb")
+
+TINYINT1 = sa.SmallInteger().with_variant(mysql.TINYINT(1), *_MYSQL)
+INT_UNSIGNED = sa.Integer().with_variant(mysql.INTEGER(unsigned=True), *_MYSQL)
+DIRECTIONS = ("ecletech_para_crm", "crm_para_ecletech")
+LOG_STATUSES = ("sucesso", "erro", "alerta")
+QUEUE_STATUSES = ("pending", "processing", "completed", "failed")
+
+
+def enum(*values: str, name: str) -> sa.Enum:
+    """A MySQL ENUM; on SQLite a VARCHAR holding the same values."""
+    return sa.Enum(*values, name=name, native_enum=True, create_constraint=False)
+
+
+class CurrentTimestampOnUpdate(ColumnElement):
+    """Server default of the original's ``atualizado_em`` columns."""
+
+    inherit_cache = True
+
+
+@compiles(CurrentTimestampOnUpdate)
+def _on_update_default(element: CurrentTimestampOnUpdate, compiler: object, **kw: object) -> str:
+    # SQLite has no ON UPDATE clause; our code sets atualizado_em itself.
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(CurrentTimestampOnUpdate, "mysql")
+@compiles(CurrentTimestampOnUpdate, "mariadb")
+def _on_update_mysql(element: CurrentTimestampOnUpdate, compiler: object, **kw: object) -> str:
+    return "CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"
+
+
+def created_at(name: str = "criado_em") -> sa.Column:
+    return sa.Column(name, sa.TIMESTAMP(), nullable=True, server_default=sa.func.current_timestamp())
+
+
+def updated_at(name: str = "atualizado_em") -> sa.Column:
+    return sa.Column(name, sa.TIMESTAMP(), nullable=True, server_default=CurrentTimestampOnUpdate())
+
+
+def index_name(table: str, name: str, dialect: str) -> str:
+    """The original's index name; on SQLite prefixed by the table.
+
+    MySQL scopes index names to a table, so the original reuses ``idx_loja``
+    on two tables; SQLite scopes them to the database and would refuse that.
+    """
+    return f"{table}_{name}" if dialect == "sqlite" else name

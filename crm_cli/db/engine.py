@@ -1,0 +1,95 @@
+"""Engines for the two backends, and the one translation of driver errors into words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from crm_cli.errors import ConfigError, DatabaseError
+
+
+def parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(
+            "database.url is not a valid SQLAlchemy URL "
+            "(expected e.g. mysql+pymysql://user:password@host:3306/dbname or sqlite:///path)"
+        ) from None
+
+
+def display_url(url: str) -> str:
+    """The URL with its password masked, for messages and logs."""
+    return parse_url(url).render_as_string(hide_password=True)
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine configured for cron work on SQLite or MySQL/MariaDB."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend in ("mysql", "mariadb"):
+        return sa.create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+            # READ COMMITTED: claims with SKIP LOCKED see rows committed by
+            # other runs at once, and no gap locks block the PHP app's INSERTs.
+            isolation_level="READ COMMITTED",
+            connect_args={
+                "connect_timeout": 10,
+                "charset": "utf8mb4",
+                # One clock for every host: timestamps we compare are UTC.
+                "init_command": "SET time_zone = '+00:00'",
+            },
+        )
+    raise ConfigError(
+        f"database backend '{backend}' is not supported (use mysql+pymysql:// or sqlite:///)"
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # WAL lets readers (stats, the PHP app's reports) run beside a sync
+        # run; the busy timeout makes overlapping cron runs wait, not fail.
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return engine
+
+
+_MYSQL_CAUSES = {
+    1044: "access denied to the database (grant the user privileges on it)",
+    1045: "access denied (check the user and password in database.url)",
+    1049: "unknown database (create it first, or fix the name in database.url)",
+    1698: "access denied (check the user and password in database.url)",
+    1142: "the database user lacks a privilege this command needs",
+    2003: "cannot connect to the MySQL server (is it running, and is host:port right?)",
+    2005: "unknown MySQL server host (check the host in database.url)",
+    2006: "the MySQL server went away",
+    2013: "lost connection to the MySQL server",
+}
+
+
+def describe_db_error(exc: BaseException, url: str | None = None) -> DatabaseError:
+    """Turn a driver exception into a one-line DatabaseError naming cause and fix."""
+    orig = getattr(exc, "orig", None) or exc
+    args = getattr(orig, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None
+    detail = str(args[1]) if len(args) > 1 else str(orig)
+    detail = detail.splitlines()[0] if detail else type(orig).__name__
+    where = f" [{display_url(url)}]" if url else ""
+    cause = _MYSQL_CAUSES.get(code) if code else None
+    if cause:
+        return DatabaseError(f"database error{where}: {cause} — {detail}")
+    return DatabaseError(f"database error{where}: {detail}")

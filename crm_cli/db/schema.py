@@ -1,0 +1,79 @@
+"""The CRM tables as the code sees them after every migration (queries use these).
+
+The DDL itself lives in ``migrations/versions``: each revision is a frozen
+snapshot, so the tables the PHP application created are never redefined here.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from crm_cli.db.ddl import (
+    DIRECTIONS,
+    INT_UNSIGNED,
+    LOG_STATUSES,
+    QUEUE_STATUSES,
+    TINYINT1,
+    enum,
+)
+
+metadata = sa.MetaData()
+
+crm_integracoes = sa.Table(
+    "crm_integracoes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_loja", sa.Integer, nullable=False),
+    sa.Column("provider", sa.String(50), nullable=False),
+    sa.Column("credenciais", sa.Text, nullable=False),
+    sa.Column("configuracoes", sa.JSON, nullable=True),
+    sa.Column("ativo", TINYINT1),
+    sa.Column("criado_em", sa.TIMESTAMP),
+    sa.Column("atualizado_em", sa.TIMESTAMP),
+    sa.Column("deletado_em", sa.TIMESTAMP),
+)
+
+crm_sync_queue = sa.Table(
+    "crm_sync_queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_loja", sa.Integer, nullable=False),
+    sa.Column("entidade", sa.String(50), nullable=False),
+    sa.Column("id_registro", sa.Integer, nullable=True),
+    sa.Column("direcao", enum(*DIRECTIONS, name="direcao"), nullable=False),
+    sa.Column("prioridade", sa.Integer),
+    sa.Column("tentativas", sa.Integer),
+    sa.Column("processado", TINYINT1),
+    sa.Column("erro", sa.Text),
+    sa.Column("criado_em", sa.TIMESTAMP),
+    sa.Column("processado_em", sa.TIMESTAMP),
+    sa.Column("deletado_em", sa.TIMESTAMP),
+    # added by revision 0002 (names the application's team already used)
+    sa.Column("external_id", sa.String(100)),
+    sa.Column("status", enum(*QUEUE_STATUSES, name="status")),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("completed_at", sa.DateTime),
+    sa.Column("tempo_processamento_ms", INT_UNSIGNED),
+    sa.Column("proximo_retry", sa.DateTime),
+    sa.Column("erro_mensagem", sa.Text),
+    sa.Column("batch_id", sa.String(36)),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_expires_at", sa.DateTime),
+)
+
+crm_sync_log = sa.Table(
+    "crm_sync_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_loja", sa.Integer, nullable=False),
+    sa.Column("entidade", sa.String(50), nullable=False),
+    sa.Column("id_registro", sa.Integer, nullable=False),
+    sa.Column("direcao", enum(*DIRECTIONS, name="direcao"), nullable=False),
+    sa.Column("status", enum(*LOG_STATUSES, name="status"), nullable=False),
+    sa.Column("mensagem", sa.Text),
+    sa.Column("dados_enviados", sa.JSON),
+    sa.Column("dados_recebidos", sa.JSON),
+    sa.Column("criado_em", sa.TIMESTAMP),
+)
+
+ORIGINAL_TABLES = ("crm_integracoes", "crm_sync_queue", "crm_sync_log")

@@ -1,0 +1,298 @@
+"""The YAML configuration: where it is found, what it may hold, and its defaults.
+
+Every key is validated when the file is loaded, so a typo fails the first
+command an operator runs (exit 2, one line naming file, key and problem)
+instead of misbehaving at three in the morning under cron.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from crm_cli.errors import ConfigError
+
+CONFIG_ENV = "CRM_CONFIG"
+DATABASE_URL_ENV = "CRM_DATABASE_URL"
+MAX_BATCH_SIZE = 100  # the product's promise: no run touches more than 100 items
+CONFLICT_STRATEGIES = ("crm_vence", "ecletech_vence", "mais_recente", "mesclar")
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "crm-cli" / "config.yaml"
+
+
+def default_database_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "crm-cli" / "crm-cli.sqlite3"
+
+
+@dataclass(frozen=True)
+class EntityMapping:
+    """How one entity (cliente, produto, …) maps onto a table of the ERP."""
+
+    name: str
+    table: str
+    primary_key: str = "id"
+    external_id: str = "external_id"
+    updated_at: str | None = None
+    deleted_at: str | None = None
+    store_column: str | None = None
+    conflict: str = "crm_vence"
+
+
+DEFAULT_ENTITIES: dict[str, EntityMapping] = {
+    "cliente": EntityMapping(
+        "cliente", "clientes", updated_at="modificado_em", deleted_at="deletado_em"
+    ),
+    "produto": EntityMapping(
+        "produto", "produtos", updated_at="updated_at", deleted_at="deleted_at"
+    ),
+    "venda": EntityMapping(
+        "venda", "vendas", updated_at="modificado_em", deleted_at="deletado_em"
+    ),
+    "atividade": EntityMapping(
+        "atividade", "atividades", updated_at="atualizado_em", deleted_at="deletado_em"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    batch_size: int = MAX_BATCH_SIZE
+    max_attempts: int = 3
+    lease_seconds: int = 120
+    time_budget_seconds: int = 50  # under cron's minute, so runs rarely overlap
+    backoff_seconds: tuple[int, ...] = (60, 300, 1800, 7200)
+
+
+@dataclass(frozen=True)
+class CleanupSettings:
+    queue_days: int = 7
+    log_days: int = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str  # the file read, or "built-in defaults"
+    database_url: str
+    credentials_key_env: str = "JWT_SECRET"
+    credentials_allow_fallback_key: bool = False
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    cleanup: CleanupSettings = field(default_factory=CleanupSettings)
+    entities: dict[str, EntityMapping] = field(default_factory=lambda: dict(DEFAULT_ENTITIES))
+
+    @property
+    def is_embedded_default(self) -> bool:
+        return self.database_url == f"sqlite:///{default_database_path()}"
+
+    def entity(self, name: str) -> EntityMapping:
+        try:
+            return self.entities[name]
+        except KeyError:
+            known = ", ".join(sorted(self.entities))
+            raise ConfigError(
+                f"entity '{name}' is not configured (configured: {known}); "
+                f"add it under 'entities:' in {self.source}"
+            ) from None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Find and validate the configuration: PATH, else $CRM_CONFIG, else the default file.
+
+    A missing file is an error when it was named (flag or env var); the default
+    location may be absent, and then the built-in defaults apply.
+    """
+    named = path or os.environ.get(CONFIG_ENV)
+    config_path = Path(named) if named else default_config_path()
+    if config_path.exists():
+        raw, source = _read_yaml(config_path), str(config_path)
+    elif named:
+        how = "--config" if path else f"${CONFIG_ENV}"
+        raise ConfigError(f"config file {config_path} (from {how}) does not exist")
+    else:
+        raw, source = {}, "built-in defaults"
+    settings = _parse(raw, source)
+    env_url = os.environ.get(DATABASE_URL_ENV)
+    if env_url:
+        settings = replace(settings, database_url=env_url)
+    return settings
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # only commands that read a config pay for the import
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config error in {path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config error in {path}: the top level must be a mapping of keys")
+    return data
+
+
+class _Reader:
+    """Reads typed values out of one mapping, naming the dotted key on error."""
+
+    def __init__(self, source: str, data: Any, prefix: str, allowed: set[str]) -> None:
+        self.source, self.prefix = source, prefix
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.fail(prefix.rstrip("."), f"must be a mapping, got {_kind(data)}")
+        unknown = sorted(str(k) for k in data if k not in allowed)
+        if unknown:
+            self.fail(
+                prefix + unknown[0],
+                f"unknown key (allowed here: {', '.join(sorted(allowed))})",
+            )
+        self.data = data
+
+    def fail(self, key: str, problem: str) -> None:
+        raise ConfigError(f"config error in {self.source}: {key}: {problem}")
+
+    def integer(self, key: str, default: int, minimum: int, maximum: int | None = None) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(self.prefix + key, f"must be a whole number, got {_kind(value)}")
+        if value < minimum:
+            self.fail(self.prefix + key, f"must be at least {minimum} (got {value})")
+        if maximum is not None and value > maximum:
+            self.fail(self.prefix + key, f"must be at most {maximum} (got {value})")
+        return value
+
+    def text(self, key: str, default: str | None) -> str | None:
+        value = self.data.get(key, default)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            self.fail(self.prefix + key, f"must be a non-empty string, got {_kind(value)}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(self.prefix + key, f"must be true or false, got {_kind(value)}")
+        return value
+
+    def identifier(self, key: str, default: str | None, required: bool = False) -> str | None:
+        value = self.text(key, default)
+        if value is None and required:
+            self.fail(self.prefix + key, "is required")
+        if value is not None and not _IDENTIFIER.match(value):
+            self.fail(
+                self.prefix + key,
+                f"'{value}' is not a plain SQL identifier (letters, digits, underscore)",
+            )
+        return value
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            self.fail(self.prefix + key, f"must be one of {', '.join(choices)} (got {value!r})")
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _parse(raw: dict[str, Any], source: str) -> Settings:
+    top = _Reader(source, raw, "", {"database", "credentials", "sync", "cleanup", "entities"})
+    database = _Reader(source, top.data.get("database"), "database.", {"url"})
+    url = database.text("url", None) or f"sqlite:///{default_database_path()}"
+    credentials = _Reader(
+        source, top.data.get("credentials"), "credentials.", {"key_env", "allow_fallback_key"}
+    )
+    return Settings(
+        source=source,
+        database_url=url,
+        credentials_key_env=credentials.identifier("key_env", "JWT_SECRET"),
+        credentials_allow_fallback_key=credentials.boolean("allow_fallback_key", False),
+        sync=_parse_sync(_Reader(source, top.data.get("sync"), "sync.", _fields(SyncSettings))),
+        cleanup=_parse_cleanup(
+            _Reader(source, top.data.get("cleanup"), "cleanup.", _fields(CleanupSettings))
+        ),
+        entities=_parse_entities(source, top.data.get("entities")),
+    )
+
+
+def _fields(cls: type) -> set[str]:
+    return set(cls.__dataclass_fields__)
+
+
+def _parse_sync(r: _Reader) -> SyncSettings:
+    d = SyncSettings()
+    budget = r.integer("time_budget_seconds", d.time_budget_seconds, 1, 3600)
+    lease = r.integer("lease_seconds", d.lease_seconds, 1, 86400)
+    if lease <= budget:
+        # A lease that ends before the run does would let a second run take
+        # items the first is still sending: the double-processing of old.
+        r.fail(
+            "sync.lease_seconds",
+            f"must be longer than sync.time_budget_seconds ({lease} <= {budget})",
+        )
+    backoff = r.data.get("backoff_seconds", list(d.backoff_seconds))
+    if (
+        not isinstance(backoff, list)
+        or not backoff
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in backoff)
+    ):
+        r.fail("sync.backoff_seconds", "must be a non-empty list of whole seconds (each >= 1)")
+    return SyncSettings(
+        batch_size=r.integer("batch_size", d.batch_size, 1, MAX_BATCH_SIZE),
+        max_attempts=r.integer("max_attempts", d.max_attempts, 1, 100),
+        lease_seconds=lease,
+        time_budget_seconds=budget,
+        backoff_seconds=tuple(backoff),
+    )
+
+
+def _parse_cleanup(r: _Reader) -> CleanupSettings:
+    d = CleanupSettings()
+    return CleanupSettings(
+        queue_days=r.integer("queue_days", d.queue_days, 1),
+        log_days=r.integer("log_days", d.log_days, 1),
+    )
+
+
+def _parse_entities(source: str, raw: Any) -> dict[str, EntityMapping]:
+    if raw is None:
+        raw = {}
+    entities = dict(DEFAULT_ENTITIES)
+    allowed = set(raw) if isinstance(raw, dict) else set()
+    top = _Reader(source, raw, "entities.", allowed)
+    for name, value in top.data.items():
+        if not isinstance(name, str) or not _ENTITY_NAME.match(name):
+            top.fail(f"entities.{name}", "entity names are lower-case words (a-z, 0-9, _)")
+        r = _Reader(source, value, f"entities.{name}.", _fields(EntityMapping) - {"name"})
+        base = entities.get(name) or EntityMapping(name, table="")
+        entities[name] = EntityMapping(
+            name=name,
+            table=r.identifier("table", base.table or None, required=True),
+            primary_key=r.identifier("primary_key", base.primary_key, required=True),
+            external_id=r.identifier("external_id", base.external_id, required=True),
+            updated_at=r.identifier("updated_at", base.updated_at),
+            deleted_at=r.identifier("deleted_at", base.deleted_at),
+            store_column=r.identifier("store_column", base.store_column),
+            conflict=r.choice("conflict", base.conflict, CONFLICT_STRATEGIES),
+        )
+    return entities

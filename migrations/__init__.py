@@ -1,0 +1,1 @@
+"""Alembic script directory for crm-cli (run through ``crm-cli migrate``)."""

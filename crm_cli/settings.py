@@ -55,9 +55,7 @@ DEFAULT_ENTITIES: dict[str, EntityMapping] = {
     "produto": EntityMapping(
         "produto", "produtos", updated_at="updated_at", deleted_at="deleted_at"
     ),
-    "venda": EntityMapping(
-        "venda", "vendas", updated_at="modificado_em", deleted_at="deletado_em"
-    ),
+    "venda": EntityMapping("venda", "vendas", updated_at="modificado_em", deleted_at="deletado_em"),
     "atividade": EntityMapping(
         "atividade", "atividades", updated_at="atualizado_em", deleted_at="deletado_em"
     ),

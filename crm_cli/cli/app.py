@@ -78,7 +78,7 @@ class CrmGroup(TyperGroup):
                 args=args, prog_name=prog_name or PROG, standalone_mode=False, **extra
             )
             code = result if isinstance(result, int) else EXIT_OK
-        except BaseException as exc:  # noqa: BLE001 - this is the one place that must
+        except BaseException as exc:  # the one place every error is turned into a code
             code = report(exc)
         if standalone_mode:
             sys.exit(code)

@@ -53,7 +53,9 @@ def _on_update_mysql(element: CurrentTimestampOnUpdate, compiler: object, **kw: 
 
 
 def created_at(name: str = "criado_em") -> sa.Column:
-    return sa.Column(name, sa.TIMESTAMP(), nullable=True, server_default=sa.func.current_timestamp())
+    return sa.Column(
+        name, sa.TIMESTAMP(), nullable=True, server_default=sa.func.current_timestamp()
+    )
 
 
 def updated_at(name: str = "atualizado_em") -> sa.Column:

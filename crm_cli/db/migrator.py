@@ -142,9 +142,7 @@ def _external_id_plan(
 def _first_columns_of_indexes(inspector: sa.Inspector, table: str) -> set[str]:
     first = {i["column_names"][0] for i in inspector.get_indexes(table) if i["column_names"]}
     first |= {
-        u["column_names"][0]
-        for u in inspector.get_unique_constraints(table)
-        if u["column_names"]
+        u["column_names"][0] for u in inspector.get_unique_constraints(table) if u["column_names"]
     }
     return first
 

@@ -1,0 +1,1 @@
+"""CRM providers: one folder each (client, endpoint data, one handler per entity)."""

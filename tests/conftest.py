@@ -1,0 +1,132 @@
+"""Shared fixtures: every database test runs on SQLite and on a real MariaDB.
+
+MariaDB comes from $CRM_TEST_MYSQL_URL (default mysql+pymysql://root@127.0.0.1:3306/);
+each test gets a fresh database, dropped afterwards. When CI=true (or
+CRM_TEST_REQUIRE_MARIADB=1) an unreachable MariaDB fails the run instead of
+skipping its half of the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from crm_cli.cli import app
+
+MYSQL_SERVER_URL = os.environ.get("CRM_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/")
+REQUIRE_MARIADB = (
+    os.environ.get("CI") == "true" or os.environ.get("CRM_TEST_REQUIRE_MARIADB") == "1"
+)
+
+
+def _mariadb_problem() -> str | None:
+    engine = sa.create_engine(MYSQL_SERVER_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return None
+    except sa.exc.SQLAlchemyError as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+MARIADB_PROBLEM = _mariadb_problem()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if REQUIRE_MARIADB and MARIADB_PROBLEM:
+        raise pytest.UsageError(
+            f"MariaDB is required (CI=true) but unreachable at {MYSQL_SERVER_URL}: "
+            f"{MARIADB_PROBLEM}"
+        )
+
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "mariadb",
+        marks=pytest.mark.skipif(
+            MARIADB_PROBLEM is not None, reason=f"MariaDB unreachable: {MARIADB_PROBLEM}"
+        ),
+    ),
+]
+
+MARIADB_ONLY = BACKENDS[1:]  # for facts that exist only on MySQL/MariaDB (engine, collation)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own config or database."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    for name in ("CRM_CONFIG", "CRM_DATABASE_URL", "JWT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, empty database on the backend under test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+        return
+    name = f"crmtest_{uuid.uuid4().hex[:12]}"
+    server = sa.create_engine(MYSQL_SERVER_URL)
+    with server.begin() as conn:
+        conn.execute(
+            sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        )
+    try:
+        yield (
+            sa.engine.make_url(MYSQL_SERVER_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with server.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        server.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    from crm_cli.db.engine import create_db_engine
+
+    eng = create_db_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+class Cli:
+    """Runs crm-cli in-process, as an operator would, against one database."""
+
+    def __init__(self, db_url: str | None) -> None:
+        self.db_url = db_url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
+        full_env = {"CRM_DATABASE_URL": self.db_url} if self.db_url else {}
+        full_env.update(env or {})
+        return self.runner.invoke(app, list(args), input=input, env=full_env)
+
+
+@pytest.fixture
+def cli(db_url: str) -> Cli:
+    return Cli(db_url)
+
+
+@pytest.fixture
+def bare_cli() -> Cli:
+    """crm-cli with no database configured: the embedded default applies."""
+    return Cli(None)

@@ -1,0 +1,95 @@
+"""The command line as an operator meets it: help, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+SUBCOMMANDS = [
+    "migrate",
+    "config",
+    "test-connection",
+    "enqueue",
+    "sync",
+    "cleanup",
+    "full-sync",
+    "import",
+    "stats",
+    "queue",
+    "demo",
+]
+
+
+def test_help_lists_every_subcommand(bare_cli):
+    result = bare_cli("--help")
+
+    assert result.exit_code == 0
+    for name in SUBCOMMANDS:
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_help(bare_cli, name):
+    result = bare_cli(name, "--help")
+
+    assert result.exit_code == 0
+    assert "Usage:" in result.stdout
+    assert len(result.stdout.split()) > 12  # a real explanation, not a bare usage line
+
+
+def test_unknown_option_is_one_line_exit_2(bare_cli):
+    result = bare_cli("migrate", "--no-such-flag")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "crm-cli: error: No such option: --no-such-flag (see 'crm-cli migrate --help')\n"
+    )
+
+
+def test_unknown_command_is_exit_2(bare_cli):
+    result = bare_cli("synk")
+
+    assert result.exit_code == 2
+    assert "No such command 'synk'" in result.stderr
+
+
+def test_version(bare_cli):
+    from crm_cli import __version__
+
+    result = bare_cli("--version")
+    assert result.stdout == f"crm-cli {__version__}\n"
+
+
+def test_python_dash_m_and_console_script_agree(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    by_module = subprocess.run(
+        [sys.executable, "-m", "crm_cli", "--help"], capture_output=True, text=True, env=env
+    )
+    assert by_module.returncode == 0
+    assert "migrate" in by_module.stdout
+
+
+def test_internal_errors_show_a_traceback_only_with_verbose(tmp_path):
+    # a directory where the SQLite file should be: an OS-level failure
+    (tmp_path / "db").mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "CRM_DATABASE_URL": f"sqlite:///{tmp_path / 'db'}",
+    }
+    quiet = subprocess.run(
+        [sys.executable, "-m", "crm_cli", "migrate"], capture_output=True, text=True, env=env
+    )
+    loud = subprocess.run(
+        [sys.executable, "-m", "crm_cli", "--verbose", "migrate"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+    assert quiet.returncode == loud.returncode == 1
+    assert "Traceback" not in quiet.stderr
+    assert quiet.stderr.count("\n") == 1
+    assert "Traceback" in loud.stderr

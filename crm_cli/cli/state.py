@@ -1,18 +1,25 @@
-"""What the root callback hands every subcommand: the configuration, loaded once."""
+"""What the root callback hands every subcommand: configuration and database, opened once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import typer
 
 from crm_cli.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from crm_cli.integrations import Integracoes
 
 
 @dataclass
 class CliState:
     config_path: str | None = None
     _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -20,9 +27,33 @@ class CliState:
             self._settings = load_settings(self.config_path)
         return self._settings
 
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from crm_cli.db.engine import create_db_engine
 
-def settings_of(ctx: typer.Context) -> Settings:
+            self._engine = create_db_engine(self.settings.database_url)
+        return self._engine
+
+
+def state_of(ctx: typer.Context) -> CliState:
     state = ctx.find_object(CliState)
     if state is None:  # a command invoked without the root callback (never from the CLI)
-        state = CliState()
-    return state.settings
+        state = ctx.ensure_object(CliState)
+    return state
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    return state_of(ctx).settings
+
+
+def integracoes_of(ctx: typer.Context, allow_fallback_key: bool = False) -> Integracoes:
+    from crm_cli.credentials import CredentialCipher
+    from crm_cli.integrations import Integracoes
+
+    state = state_of(ctx)
+    cipher = CredentialCipher.from_environment(
+        state.settings.credentials_key_env,
+        allow_fallback=allow_fallback_key or state.settings.credentials_allow_fallback_key,
+    )
+    return Integracoes(state.engine, cipher)

@@ -90,6 +90,8 @@ def describe_db_error(exc: BaseException, url: str | None = None) -> DatabaseErr
     detail = detail.splitlines()[0] if detail else type(orig).__name__
     where = f" [{display_url(url)}]" if url else ""
     cause = _MYSQL_CAUSES.get(code) if code else None
+    if code == 1146 or "no such table" in detail:
+        cause = "a CRM table is missing (run 'crm-cli migrate' first)"
     if cause:
         return DatabaseError(f"database error{where}: {cause} — {detail}")
     return DatabaseError(f"database error{where}: {detail}")

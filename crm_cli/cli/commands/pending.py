@@ -6,10 +6,6 @@ from crm_cli.cli.app import app
 from crm_cli.errors import NotImplementedYet
 
 _PENDING = {
-    "config": (
-        "Store CRM configurations per store (id_loja): set, show, list, enable, "
-        "disable, delete; credentials encrypted as the PHP application does."
-    ),
     "test-connection": (
         "Check each store's CRM credentials with one cheap request: "
         "'OK <provider> <latency> ms' or 'FAIL <provider>: <cause>' per store."

@@ -1,0 +1,218 @@
+"""``crm-cli config``: store configurations and their encrypted credentials."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from crm_cli.cli.app import app
+from crm_cli.cli.render import out, table
+from crm_cli.cli.state import integracoes_of
+from crm_cli.errors import UsageError
+
+config_app = typer.Typer(
+    help=(
+        "Store CRM configurations (one per store, id_loja) in crm_integracoes, with "
+        "credentials encrypted exactly as the PHP application does (secret from "
+        "$JWT_SECRET, or the variable named by credentials.key_env). Secrets are "
+        "never taken from the command line and always shown masked."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+LOJA = typer.Option(..., "--loja", min=1, help="Store id (crm_integracoes.id_loja).")
+FALLBACK = typer.Option(
+    False,
+    "--allow-fallback-key",
+    help=(
+        "If the secret variable is unset, read credentials with the PHP application's "
+        "well-known fallback key (warns). Same as credentials.allow_fallback_key: true."
+    ),
+)
+
+
+@config_app.command("set")
+def set_(
+    ctx: typer.Context,
+    loja: int = LOJA,
+    provider: str = typer.Option(
+        ..., "--provider", help="gestao_click, pipedrive or bling (or an installed plug-in)."
+    ),
+    credentials_file: str | None = typer.Option(
+        None,
+        "--credentials-file",
+        metavar="PATH|-",
+        help=(
+            "JSON object of credentials, from a file or '-' for stdin. Without it: a hidden "
+            "prompt for each required credential on a terminal, else the stored ones are kept."
+        ),
+    ),
+    setting: list[str] = typer.Option(
+        [],
+        "--setting",
+        metavar="KEY=VALUE",
+        help=(
+            "Store a setting in configuracoes (repeatable); VALUE is parsed as JSON when it "
+            "can be. api_base_url overrides the provider's base URL."
+        ),
+    ),
+    unset: list[str] = typer.Option(
+        [], "--unset-setting", metavar="KEY", help="Remove a setting (repeatable)."
+    ),
+    inactive: bool = typer.Option(False, "--inactive", help="Save it disabled."),
+) -> None:
+    """Create or update a store's CRM configuration (revives a deleted one)."""
+    from providers.registry import get_provider
+
+    info = get_provider(provider)
+    settings = dict(_parse_setting(s) for s in setting)
+    credentials = _read_credentials(credentials_file, info.required_credentials)
+    saved = integracoes_of(ctx).salvar_configuracao(
+        loja, provider, credentials, settings, ativo=not inactive, remover_configuracoes=unset
+    )
+    state = "active" if saved.ativo else "inactive"
+    out(f"Store {saved.id_loja}: {saved.provider} configured, {state}.")
+    out(f"  credentials: {_masked(saved.credenciais)}")
+    if saved.configuracoes:
+        out(f"  settings: {_settings_text(saved.configuracoes)}")
+
+
+def _parse_setting(text: str) -> tuple[str, Any]:
+    from crm_cli.integrations import parse_setting
+
+    return parse_setting(text)
+
+
+def _read_credentials(source: str | None, required: tuple[str, ...]) -> dict[str, Any] | None:
+    if source is None:
+        if not sys.stdin.isatty():
+            return None
+        return {key: typer.prompt(key, hide_input=True) for key in required}
+    if source == "-":
+        origin, text = "stdin", sys.stdin.read()
+    else:
+        path = Path(source)
+        origin = f"credentials file {path}"
+        if not path.is_file():
+            raise UsageError(f"{origin} does not exist")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {origin}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # exc.msg and the position only: the text itself may hold secrets
+        raise UsageError(
+            f"{origin} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(
+            f"{origin} must hold a JSON object of key: value, not {type(data).__name__}"
+        )
+    return data
+
+
+def _masked(credentials: dict[str, Any]) -> str:
+    from crm_cli.credentials import mask_all
+
+    return ", ".join(f"{k}={v}" for k, v in mask_all(credentials).items())
+
+
+def _settings_text(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in settings.items())
+
+
+def _when(value: Any) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else None
+
+
+@config_app.command("show")
+def show(
+    ctx: typer.Context,
+    loja: int = LOJA,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    allow_fallback_key: bool = FALLBACK,
+) -> None:
+    """Show a store's configuration, credentials masked."""
+    from crm_cli.credentials import mask_all
+
+    config = integracoes_of(ctx, allow_fallback_key).obter_configuracao(loja)
+    data = {
+        "id_loja": config.id_loja,
+        "provider": config.provider,
+        "ativo": config.ativo,
+        "credenciais": mask_all(config.credenciais),
+        "configuracoes": config.configuracoes,
+        "criado_em": _when(config.criado_em),
+        "atualizado_em": _when(config.atualizado_em),
+    }
+    if as_json:
+        out(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        return
+    out(f"id_loja: {config.id_loja}")
+    out(f"provider: {config.provider}")
+    out(f"ativo: {'yes' if config.ativo else 'no'}")
+    for key, value in data["credenciais"].items():
+        out(f"credenciais.{key}: {value}")
+    for key, value in config.configuracoes.items():
+        out(f"configuracoes.{key}: {json.dumps(value, ensure_ascii=False)}")
+    out(f"criado_em: {data['criado_em']}")
+    out(f"atualizado_em: {data['atualizado_em']}")
+
+
+@config_app.command("list")
+def list_(
+    ctx: typer.Context,
+    deleted: bool = typer.Option(False, "--deleted", help="Include deleted configurations."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+) -> None:
+    """List the configured stores: provider, active, last update (no secret needed)."""
+    stores = integracoes_of(ctx).listar(incluir_excluidas=deleted)
+    rows = [
+        {
+            "id_loja": s.id_loja,
+            "provider": s.provider,
+            "ativo": s.ativo,
+            "atualizado_em": _when(s.atualizado_em),
+            "deletado_em": _when(s.deletado_em),
+        }
+        for s in stores
+    ]
+    if as_json:
+        out(json.dumps(rows, ensure_ascii=False))
+        return
+    columns = ["id_loja", "provider", "ativo", "atualizado_em"] + (
+        ["deletado_em"] if deleted else []
+    )
+    table(
+        "CRM integrations",
+        columns,
+        [[r[c] if c != "ativo" else ("yes" if r[c] else "no") for c in columns] for r in rows],
+    )
+
+
+@config_app.command("enable")
+def enable(ctx: typer.Context, loja: int = LOJA) -> None:
+    """Enable a store's integration (sync processes its items again)."""
+    integracoes_of(ctx).ativar_integracao(loja)
+    out(f"Store {loja}: integration enabled.")
+
+
+@config_app.command("disable")
+def disable(ctx: typer.Context, loja: int = LOJA) -> None:
+    """Disable a store's integration (its queue items wait; nothing is deleted)."""
+    integracoes_of(ctx).desativar_integracao(loja)
+    out(f"Store {loja}: integration disabled.")
+
+
+@config_app.command("delete")
+def delete(ctx: typer.Context, loja: int = LOJA) -> None:
+    """Soft-delete a store's configuration (deletado_em set, as the PHP application does)."""
+    integracoes_of(ctx).excluir_integracao(loja)
+    out(f"Store {loja}: configuration deleted (config set revives it).")

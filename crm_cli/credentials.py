@@ -1,0 +1,135 @@
+"""The credentials cipher, byte-compatible with the PHP application.
+
+Format of ``crm_integracoes.credenciais`` (spec §4)::
+
+    base64( IV[16] ‖ base64( AES-256-CBC/PKCS#7( json(credentials) ) ) )
+
+with key = SHA-256(secret) (raw 32 bytes). This is what PHP's
+``base64_encode($iv . openssl_encrypt($json, 'aes-256-cbc', $key, 0, $iv))``
+produces. There is no MAC: a wrong secret shows up as bad padding or garbage.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from crm_cli.errors import ConfigError, CredentialsError
+
+# The PHP application's fallback when JWT_SECRET is unset. Public knowledge:
+# crm-cli never writes with it, and reads with it only when told to.
+FALLBACK_SECRET = "ecletech-crm-secret-key"
+_IV_SIZE = 16
+
+
+class UndecryptableError(ValueError):
+    """The blob is not a credentials object under this secret (the reason is the message)."""
+
+
+def encrypt(credentials: dict[str, Any], secret: str) -> str:
+    plaintext = json.dumps(credentials, ensure_ascii=False, separators=(",", ":")).encode()
+    iv = os.urandom(_IV_SIZE)
+    padder = padding.PKCS7(algorithms.AES.block_size).padder()
+    padded = padder.update(plaintext) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(_key(secret)), modes.CBC(iv)).encryptor()
+    inner = base64.b64encode(encryptor.update(padded) + encryptor.finalize())
+    return base64.b64encode(iv + inner).decode("ascii")
+
+
+def decrypt(blob: str, secret: str) -> dict[str, Any]:
+    """The credentials object in ``blob``; UndecryptableError saying why not."""
+    try:
+        raw = base64.b64decode(blob.strip(), validate=True)
+        iv, inner = raw[:_IV_SIZE], raw[_IV_SIZE:]
+        ciphertext = base64.b64decode(inner, validate=True)
+    except (binascii.Error, ValueError):
+        raise UndecryptableError("the stored value is not valid base64 (corrupt)") from None
+    if len(iv) != _IV_SIZE or not ciphertext or len(ciphertext) % 16:
+        raise UndecryptableError("the stored value is truncated (corrupt)")
+    decryptor = Cipher(algorithms.AES(_key(secret)), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(ciphertext) + decryptor.finalize()
+    unpadder = padding.PKCS7(algorithms.AES.block_size).unpadder()
+    try:
+        plaintext = unpadder.update(padded) + unpadder.finalize()
+    except ValueError:
+        raise UndecryptableError("bad padding (most likely the wrong secret)") from None
+    try:
+        data = json.loads(plaintext.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UndecryptableError(
+            "the plaintext is not JSON (most likely the wrong secret)"
+        ) from None
+    if not isinstance(data, dict):
+        raise UndecryptableError("the plaintext is not a JSON object")
+    return data
+
+
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+def mask(value: Any) -> str:
+    """Show a credential as its first 4 characters and '…' (only '…' when short)."""
+    text = str(value)
+    # A short secret would be mostly revealed by its first four characters.
+    return f"{text[:4]}…" if len(text) >= 8 else "…"
+
+
+def mask_all(credentials: dict[str, Any]) -> dict[str, str]:
+    return {key: mask(value) for key, value in credentials.items()}
+
+
+@dataclass(frozen=True)
+class CredentialCipher:
+    """Encrypts and decrypts stored credentials with the configured secret."""
+
+    secret: str | None
+    key_env: str
+    allow_fallback: bool = False
+
+    @classmethod
+    def from_environment(cls, key_env: str, allow_fallback: bool = False) -> CredentialCipher:
+        return cls(os.environ.get(key_env) or None, key_env, allow_fallback)
+
+    def encrypt(self, credentials: dict[str, Any]) -> str:
+        if self.secret is None:
+            raise ConfigError(
+                f"${self.key_env} is not set: refusing to encrypt credentials with the "
+                f"well-known fallback key; export {self.key_env} with the PHP application's secret"
+            )
+        return encrypt(credentials, self.secret)
+
+    def decrypt(self, blob: str, id_loja: int) -> dict[str, Any]:
+        secret = self._reading_secret()
+        try:
+            return decrypt(blob, secret)
+        except UndecryptableError as exc:
+            raise CredentialsError(
+                f"the credentials for store {id_loja} cannot be decrypted: {exc}; "
+                f"check that ${self.key_env} holds the PHP application's secret"
+            ) from None
+
+    def _reading_secret(self) -> str:
+        if self.secret is not None:
+            return self.secret
+        if not self.allow_fallback:
+            raise ConfigError(
+                f"${self.key_env} is not set; export it with the PHP application's secret "
+                "(to read credentials the PHP application wrote with its built-in fallback "
+                "key, set credentials.allow_fallback_key: true or pass --allow-fallback-key)"
+            )
+        print(
+            f"crm-cli: warning: ${self.key_env} is not set; reading credentials with the "
+            "PHP application's well-known fallback key",
+            file=sys.stderr,
+        )
+        return FALLBACK_SECRET

@@ -1,0 +1,210 @@
+"""Store configurations (``crm_integracoes``): one CRM per store, shared with the PHP app.
+
+The Python API mirrors the original's ``salvarConfiguracao`` / ``obterConfiguracao``
+/ ``desativarIntegracao``; the ``config`` commands are a thin layer over it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.credentials import CredentialCipher
+from crm_cli.db.schema import crm_integracoes as T
+from crm_cli.errors import NotFoundError, UsageError
+from providers.registry import get_provider
+
+_SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """A store's configuration without its credentials (no secret needed to read it)."""
+
+    id_loja: int
+    provider: str
+    ativo: bool
+    configuracoes: dict[str, Any]
+    criado_em: datetime | None
+    atualizado_em: datetime | None
+    deletado_em: datetime | None
+
+
+@dataclass(frozen=True)
+class StoreConfig(StoreSummary):
+    credenciais: dict[str, Any]
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return self.configuracoes.get(key, default)
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` → (key, value); a value that parses as JSON is kept as such."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not _SETTING_KEY.match(key):
+        raise UsageError(f"--setting '{text}' is not KEY=VALUE (e.g. api_base_url=https://…)")
+    try:
+        return key, json.loads(raw)
+    except ValueError:
+        return key, raw
+
+
+def validate_credentials(provider: str, credentials: Any) -> dict[str, Any]:
+    """The credentials object, if it holds every key the provider requires."""
+    info = get_provider(provider)
+    if not isinstance(credentials, dict):
+        raise UsageError("credentials must be a JSON object of key: value")
+    missing = [key for key in info.required_credentials if credentials.get(key) in (None, "")]
+    if missing:
+        raise UsageError(
+            f"credentials for provider '{provider}' lack the required key(s): "
+            f"{', '.join(missing)} (required: {', '.join(info.required_credentials)})"
+        )
+    return credentials
+
+
+class Integracoes:
+    """Reads and writes store configurations, encrypting credentials as PHP does."""
+
+    def __init__(self, engine: Engine, cipher: CredentialCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+
+    # -- reading ---------------------------------------------------------
+
+    def listar(self, incluir_excluidas: bool = False) -> list[StoreSummary]:
+        query = sa.select(T).order_by(T.c.id_loja, T.c.id)
+        if not incluir_excluidas:
+            query = query.where(T.c.deletado_em.is_(None))
+        with self.engine.connect() as conn:
+            return [_summary(row) for row in conn.execute(query)]
+
+    def obter_configuracao(self, id_loja: int, incluir_inativa: bool = True) -> StoreConfig:
+        """The store's live configuration with decrypted credentials."""
+        with self.engine.connect() as conn:
+            row = self._live_row(conn, id_loja)
+        if not row.ativo and not incluir_inativa:
+            raise NotFoundError(
+                f"store {id_loja}'s CRM integration is disabled "
+                f"(enable it with 'crm-cli config enable --loja {id_loja}')"
+            )
+        return self._decrypted(row)
+
+    def _decrypted(self, row: sa.Row) -> StoreConfig:
+        return StoreConfig(
+            **_summary(row).__dict__,
+            credenciais=self.cipher.decrypt(row.credenciais, row.id_loja),
+        )
+
+    def _live_row(self, conn: Connection, id_loja: int, lock: bool = False) -> sa.Row:
+        query = sa.select(T).where(T.c.id_loja == id_loja)
+        if lock:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise NotFoundError(
+                f"store {id_loja} has no CRM configuration (see 'crm-cli config list'; "
+                f"create one with 'crm-cli config set --loja {id_loja} …')"
+            )
+        if row.deletado_em is not None:
+            raise NotFoundError(
+                f"store {id_loja}'s CRM configuration was deleted on {row.deletado_em:%Y-%m-%d}; "
+                f"'crm-cli config set --loja {id_loja} …' configures it again"
+            )
+        return row
+
+    # -- writing ---------------------------------------------------------
+
+    def salvar_configuracao(
+        self,
+        id_loja: int,
+        provider: str,
+        credenciais: dict[str, Any] | None = None,
+        configuracoes: dict[str, Any] | None = None,
+        ativo: bool = True,
+        remover_configuracoes: Iterable[str] = (),
+    ) -> StoreConfig:
+        """Insert or update the store's row; a soft-deleted row is revived.
+
+        ``credenciais=None`` keeps the stored credentials (they must exist).
+        ``configuracoes`` are merged over the stored settings of a live row.
+        """
+        get_provider(provider)
+        if credenciais is not None:
+            validate_credentials(provider, credenciais)
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(T).where(T.c.id_loja == id_loja).with_for_update()).first()
+            live = row is not None and row.deletado_em is None
+            if credenciais is None:
+                if not live:
+                    raise UsageError(
+                        f"store {id_loja} has no stored credentials: give them with "
+                        "--credentials-file PATH (or - for stdin)"
+                    )
+                credenciais = validate_credentials(
+                    provider, self.cipher.decrypt(row.credenciais, id_loja)
+                )
+            settings = dict(row.configuracoes or {}) if live else {}
+            settings.update(configuracoes or {})
+            for key in remover_configuracoes:
+                settings.pop(key, None)
+            values = {
+                "provider": provider,
+                "credenciais": self.cipher.encrypt(credenciais),
+                "configuracoes": settings,
+                "ativo": 1 if ativo else 0,
+                "deletado_em": None,
+                # SQLite has no ON UPDATE CURRENT_TIMESTAMP: set it on every backend.
+                "atualizado_em": sa.func.current_timestamp(),
+            }
+            if row is None:
+                conn.execute(sa.insert(T).values(id_loja=id_loja, **values))
+            else:
+                conn.execute(sa.update(T).where(T.c.id == row.id).values(**values))
+            saved = conn.execute(sa.select(T).where(T.c.id_loja == id_loja)).one()
+        return StoreConfig(**_summary(saved).__dict__, credenciais=credenciais)
+
+    def ativar_integracao(self, id_loja: int) -> None:
+        self._set(id_loja, ativo=1)
+
+    def desativar_integracao(self, id_loja: int) -> None:
+        self._set(id_loja, ativo=0)
+
+    def excluir_integracao(self, id_loja: int) -> None:
+        """Soft delete, as the PHP application does: the row stays, ignored."""
+        self._set(id_loja, deletado_em=sa.func.current_timestamp())
+
+    def _set(self, id_loja: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            row = self._live_row(conn, id_loja, lock=True)
+            conn.execute(
+                sa.update(T)
+                .where(T.c.id == row.id)
+                .values(atualizado_em=sa.func.current_timestamp(), **values)
+            )
+
+
+def _summary(row: sa.Row) -> StoreSummary:
+    settings = row.configuracoes
+    if isinstance(settings, str):  # a PHP row holding JSON text in a TEXT-typed copy
+        try:
+            settings = json.loads(settings)
+        except ValueError:
+            settings = {}
+    return StoreSummary(
+        id_loja=row.id_loja,
+        provider=row.provider,
+        ativo=bool(row.ativo if row.ativo is not None else 1),
+        configuracoes=settings if isinstance(settings, dict) else {},
+        criado_em=row.criado_em,
+        atualizado_em=row.atualizado_em,
+        deletado_em=row.deletado_em,
+    )

@@ -1,0 +1,1 @@
+"""GestãoClick (Betel Tecnologia)."""

@@ -1,0 +1,134 @@
+"""The credentials cipher against PHP-made blobs and an independent decryptor (openssl)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crm_cli.credentials import (
+    FALLBACK_SECRET,
+    CredentialCipher,
+    UndecryptableError,
+    decrypt,
+    encrypt,
+    mask,
+)
+from crm_cli.errors import ConfigError, CredentialsError
+
+VECTORS = json.loads(
+    (Path(__file__).parent / "fixtures" / "php-credential-vectors.json").read_text()
+)
+
+
+def openssl_decrypt(blob: str, secret: str) -> bytes:
+    """The spec's format read by the openssl CLI (the engine PHP's openssl_* calls use)."""
+    raw = base64.b64decode(blob)
+    iv, inner = raw[:16], raw[16:]
+    key = hashlib.sha256(secret.encode()).hexdigest()
+    done = subprocess.run(
+        ["openssl", "enc", "-d", "-aes-256-cbc", "-K", key, "-iv", iv.hex(), "-a", "-A"],
+        input=inner,
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def openssl_encrypt(plaintext: bytes, secret: str) -> str:
+    iv = bytes(range(16))
+    key = hashlib.sha256(secret.encode()).hexdigest()
+    done = subprocess.run(
+        ["openssl", "enc", "-aes-256-cbc", "-K", key, "-iv", iv.hex(), "-a", "-A"],
+        input=plaintext,
+        capture_output=True,
+        check=True,
+    )
+    return base64.b64encode(iv + done.stdout.strip()).decode()
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_every_php_blob_decrypts_to_its_credentials(vector):
+    assert decrypt(vector["credenciais_blob"], vector["secret"]) == vector["credentials"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_blobs_we_write_are_read_by_an_independent_decryptor(vector):
+    blob = encrypt(vector["credentials"], vector["secret"])
+
+    assert json.loads(openssl_decrypt(blob, vector["secret"])) == vector["credentials"]
+
+
+def test_each_encryption_uses_a_fresh_iv():
+    creds = {"api_token": "x" * 20}
+    assert encrypt(creds, "k") != encrypt(creds, "k")
+
+
+@pytest.mark.parametrize(
+    ("blob", "secret", "reason"),
+    [
+        (VECTORS[1]["credenciais_blob"], "not-the-secret", "wrong secret"),
+        ("%%% not base64 %%%", "k", "not valid base64"),
+        (base64.b64encode(b"0123456789abcdef").decode(), "k", "truncated"),
+        (openssl_encrypt(b"hello, not json", "k"), "k", "not JSON"),
+        (openssl_encrypt(b'["a", "list"]', "k"), "k", "not a JSON object"),
+    ],
+    ids=["wrong-secret", "corrupt-base64", "truncated", "non-json", "json-list"],
+)
+def test_undecryptable_blobs_say_why(blob, secret, reason):
+    with pytest.raises(UndecryptableError, match=reason):
+        decrypt(blob, secret)
+
+
+def test_cipher_names_the_store_and_the_likely_cause():
+    cipher = CredentialCipher("wrong", "JWT_SECRET")
+
+    with pytest.raises(CredentialsError) as caught:
+        cipher.decrypt(VECTORS[1]["credenciais_blob"], id_loja=7)
+
+    assert caught.value.exit_code == 1
+    assert caught.value.message.startswith("the credentials for store 7 cannot be decrypted")
+    assert "$JWT_SECRET" in caught.value.message
+
+
+def test_without_a_secret_writing_is_refused():
+    cipher = CredentialCipher.from_environment("JWT_SECRET", allow_fallback=True)
+
+    with pytest.raises(ConfigError, match="refusing to encrypt credentials"):
+        cipher.encrypt({"api_token": "abc"})
+
+
+def test_without_a_secret_reading_needs_the_explicit_opt_in(capsys):
+    fallback_blob = VECTORS[0]["credenciais_blob"]
+    assert VECTORS[0]["secret"] == FALLBACK_SECRET
+
+    with pytest.raises(ConfigError, match="allow_fallback_key"):
+        CredentialCipher.from_environment("JWT_SECRET").decrypt(fallback_blob, 1)
+
+    opted_in = CredentialCipher.from_environment("JWT_SECRET", allow_fallback=True)
+    assert opted_in.decrypt(fallback_blob, 1) == VECTORS[0]["credentials"]
+    assert "well-known fallback key" in capsys.readouterr().err
+
+
+def test_secret_comes_from_the_configured_variable(monkeypatch):
+    monkeypatch.setenv("SHOP_SECRET", VECTORS[1]["secret"])
+    cipher = CredentialCipher.from_environment("SHOP_SECRET")
+
+    assert cipher.decrypt(VECTORS[1]["credenciais_blob"], 1) == VECTORS[1]["credentials"]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("gc-access-0001", "gc-a…"),
+        ("pd-token-çãé/ü", "pd-t…"),
+        ("abc123", "…"),
+        (1767225600, "1767…"),
+    ],
+)
+def test_mask_shows_four_characters_of_long_values_only(value, shown):
+    assert mask(value) == shown

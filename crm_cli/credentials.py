@@ -133,3 +133,22 @@ class CredentialCipher:
             file=sys.stderr,
         )
         return FALLBACK_SECRET
+
+
+_SECRET_WORDS = ("token", "secret", "password", "senha", "api_key", "apikey", "authorization")
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of a payload with every secret-looking field masked (for logs)."""
+    if isinstance(value, dict):
+        return {
+            key: mask(item)
+            if isinstance(key, str)
+            and any(w in key.lower() for w in _SECRET_WORDS)
+            and not isinstance(item, (dict, list))
+            else mask_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value

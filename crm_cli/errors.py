@@ -51,3 +51,65 @@ class CredentialsError(CrmError):
 
 class NotImplementedYet(CrmError):
     exit_code = EXIT_NOT_IMPLEMENTED
+
+
+# -- provider errors: what a CRM's answer (or silence) means --------------------
+
+
+class ProviderError(CrmError):
+    """A CRM call failed. ``retryable`` tells the engine whether to try again later."""
+
+    retryable = False
+    cause = "unexpected answer"  # the short cause test-connection prints
+
+
+class AuthError(ProviderError):
+    cause = "credentials rejected"
+
+
+class RecordNotFound(ProviderError):
+    cause = "not found"
+
+
+class ValidationFailed(ProviderError):
+    """The CRM refused the payload (4xx): retrying the same payload cannot help."""
+
+    cause = "validation error"
+
+
+class EntityNotSupported(ProviderError):
+    cause = "entity not supported"
+
+
+class RetryableProviderError(ProviderError):
+    retryable = True
+    cause = "server error"
+
+
+class ProviderTimeout(RetryableProviderError):
+    cause = "timeout"
+
+
+class ProviderUnreachable(RetryableProviderError):
+    """DNS failure, refused connection, TLS failure: ``cause`` says which."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+class UnexpectedAnswer(RetryableProviderError):
+    """An answer that makes no sense (not JSON, wrong envelope): maybe a proxy's page."""
+
+    cause = "unexpected answer"
+
+
+class RateLimited(ProviderError):
+    """Over the provider's limit: not the item's fault; wait ``retry_after`` seconds."""
+
+    retryable = True
+    cause = "rate limited"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

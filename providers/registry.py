@@ -6,10 +6,17 @@ import importlib
 import pkgutil
 from functools import cache
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 import providers
-from crm_cli.errors import UsageError
+from crm_cli.errors import ConfigError, EntityNotSupported, UsageError
 from providers.base import ProviderInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from crm_cli.integrations import StoreConfig
+    from providers.client import BaseClient
 
 ENTRY_POINT_GROUP = "crm_cli.providers"
 
@@ -34,3 +41,33 @@ def get_provider(name: str) -> ProviderInfo:
     except KeyError:
         known = ", ".join(sorted(known_providers()))
         raise UsageError(f"unknown provider '{name}' (known providers: {known})") from None
+
+
+def _number(settings: dict, key: str, default: float | None, id_loja: int) -> float | None:
+    value = settings.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(
+            f"store {id_loja}: configuracoes.{key} must be a number >= 0, got {value!r} "
+            f"(fix it with 'crm-cli config set --loja {id_loja} --provider … --setting {key}=N')"
+        )
+    return value
+
+
+def open_client(store: StoreConfig, engine: Engine) -> BaseClient:
+    """The provider client for a store, paced by its account's shared rate limiter."""
+    from crm_cli.ratelimit import Limits, SharedRateLimiter, quota_key
+
+    info = get_provider(store.provider)
+    if not info.client:
+        raise EntityNotSupported(f"provider {info.name} has no API client in this version")
+    settings = store.configuracoes
+    limits = Limits(
+        per_second=_number(settings, "rate_limit_per_second", info.rate_per_second, store.id_loja),
+        daily=int(_number(settings, "daily_limit", info.daily_limit, store.id_loja) or 0) or None,
+    )
+    account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
+    limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits)
+    client_class = info.load(info.client)
+    return client_class(info, store.credenciais, settings, limiter)

@@ -8,6 +8,7 @@ skipping its half of the tests.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -130,3 +131,46 @@ def cli(db_url: str) -> Cli:
 def bare_cli() -> Cli:
     """crm-cli with no database configured: the embedded default applies."""
     return Cli(None)
+
+
+SECRET = "s3cr3t-jwt-for-tests"
+
+
+@pytest.fixture
+def migrated(cli, engine, monkeypatch):
+    """A migrated database, with the credentials secret set."""
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    result = cli("migrate")
+    assert result.exit_code == 0, result.stderr
+    return engine
+
+
+@pytest.fixture
+def gc_emulator():
+    from providers.gestao_click.emulator import GestaoClickEmulator
+
+    with GestaoClickEmulator(slow_seconds=1.5) as emulator:
+        yield emulator
+
+
+def configure_store(cli, loja: int, provider: str, credentials: dict, **settings) -> None:
+    args = ["config", "set", "--loja", str(loja), "--provider", provider, "--credentials-file", "-"]
+    for key, value in settings.items():
+        args += ["--setting", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
+    result = cli(*args, input=json.dumps(credentials))
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture
+def gc_store(cli, migrated, gc_emulator):
+    """Store 1 on the GestãoClick emulator, unpaced (tests that pace say so)."""
+    configure_store(
+        cli,
+        1,
+        "gestao_click",
+        gc_emulator.credentials,
+        api_base_url=gc_emulator.url,
+        rate_limit_per_second=0,
+        timeout_seconds=0.5,
+    )
+    return 1

@@ -69,3 +69,52 @@ def index_name(table: str, name: str, dialect: str) -> str:
     on two tables; SQLite scopes them to the database and would refuse that.
     """
     return f"{table}_{name}" if dialect == "sqlite" else name
+
+
+class DbNowMs(ColumnElement):
+    """The database server's clock in Unix milliseconds: one clock for every host."""
+
+    inherit_cache = True
+    type = sa.BigInteger()
+
+
+@compiles(DbNowMs)
+def _now_ms_sqlite(element: DbNowMs, compiler: object, **kw: object) -> str:
+    return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+
+
+@compiles(DbNowMs, "mysql")
+@compiles(DbNowMs, "mariadb")
+def _now_ms_mysql(element: DbNowMs, compiler: object, **kw: object) -> str:
+    return "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+
+
+class Greatest(sa.sql.functions.GenericFunction):
+    """GREATEST(a, b, …) on MySQL; the scalar MAX(a, b, …) on SQLite."""
+
+    inherit_cache = True
+    name = "greatest"
+    type = sa.BigInteger()
+
+
+@compiles(Greatest, "sqlite")
+def _greatest_sqlite(element: Greatest, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
+    return f"MAX({compiler.process(element.clauses, **kw)})"
+
+
+class DbDayNumber(ColumnElement):
+    """Days since the Unix epoch on the database server's clock (UTC)."""
+
+    inherit_cache = True
+    type = sa.BigInteger()
+
+
+@compiles(DbDayNumber)
+def _day_sqlite(element: DbDayNumber, compiler: object, **kw: object) -> str:
+    return "CAST(julianday('now') - 2440587.5 AS INTEGER)"
+
+
+@compiles(DbDayNumber, "mysql")
+@compiles(DbDayNumber, "mariadb")
+def _day_mysql(element: DbDayNumber, compiler: object, **kw: object) -> str:
+    return "(UNIX_TIMESTAMP(NOW(3)) DIV 86400)"

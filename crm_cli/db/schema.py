@@ -77,3 +77,14 @@ crm_sync_log = sa.Table(
 )
 
 ORIGINAL_TABLES = ("crm_integracoes", "crm_sync_queue", "crm_sync_log")
+
+crm_rate_limits = sa.Table(
+    "crm_rate_limits",
+    metadata,
+    sa.Column("quota_key", sa.String(100), primary_key=True),
+    sa.Column("next_slot_ms", sa.BigInteger, nullable=False),
+    sa.Column("paused_until_ms", sa.BigInteger, nullable=False),
+    sa.Column("backoff_ms", sa.Integer, nullable=False),
+    sa.Column("day_number", sa.Integer, nullable=False),
+    sa.Column("day_count", sa.Integer, nullable=False),
+)

@@ -6,10 +6,6 @@ from crm_cli.cli.app import app
 from crm_cli.errors import NotImplementedYet
 
 _PENDING = {
-    "test-connection": (
-        "Check each store's CRM credentials with one cheap request: "
-        "'OK <provider> <latency> ms' or 'FAIL <provider>: <cause>' per store."
-    ),
     "enqueue": (
         "Queue one record for sync (ERP→CRM or CRM→ERP); a pending item for the "
         "same record is reused and its priority raised, never duplicated."

@@ -1,0 +1,79 @@
+"""``test-connection``: one cheap authenticated request per store, and its verdict."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from crm_cli.errors import ConfigError, CredentialsError, NotFoundError, ProviderError, RateLimited
+from crm_cli.integrations import Integracoes
+from providers.registry import open_client
+
+PING_MAX_WAIT = 5.0  # seconds a check may wait for its rate-limit slot
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    id_loja: int
+    provider: str
+    ok: bool
+    latency_ms: int | None = None
+    cause: str = ""
+    detail: str = ""
+    skipped: bool = False
+
+    def line(self) -> str:
+        if self.ok:
+            return f"OK {self.provider} {self.latency_ms} ms — loja {self.id_loja}"
+        verdict = "SKIP" if self.skipped else "FAIL"
+        detail = f": {self.detail}" if self.detail and self.detail != self.cause else ""
+        return f"{verdict} {self.provider}: {self.cause} — loja {self.id_loja}{detail}"
+
+
+def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> ConnectionCheck:
+    summary = next((s for s in integracoes.listar() if s.id_loja == id_loja), None)
+    if summary is None:
+        return ConnectionCheck(id_loja, "-", False, cause="store not configured")
+    if not summary.ativo:
+        return ConnectionCheck(id_loja, summary.provider, False, cause="store inactive")
+    try:
+        store = integracoes.obter_configuracao(id_loja)
+        client = open_client(store, engine)
+        client.max_wait = PING_MAX_WAIT
+        started = time.perf_counter()
+        client.ping()
+    except CredentialsError as exc:
+        return ConnectionCheck(
+            id_loja, summary.provider, False, cause="cannot decrypt credentials", detail=exc.message
+        )
+    except RateLimited as exc:
+        wait = f"{exc.retry_after:.0f}" if exc.retry_after is not None else "?"
+        return ConnectionCheck(
+            id_loja, summary.provider, False, cause=f"rate limited (retry after {wait} s)"
+        )
+    except ProviderError as exc:
+        return ConnectionCheck(
+            id_loja, summary.provider, False, cause=exc.cause, detail=exc.message
+        )
+    except (ConfigError, NotFoundError) as exc:
+        return ConnectionCheck(
+            id_loja, summary.provider, False, cause="configuration error", detail=exc.message
+        )
+    latency = round((time.perf_counter() - started) * 1000)
+    return ConnectionCheck(id_loja, summary.provider, True, latency_ms=latency)
+
+
+def check_all(engine: Engine, integracoes: Integracoes) -> list[ConnectionCheck]:
+    results = []
+    for store in integracoes.listar():
+        if not store.ativo:
+            results.append(
+                ConnectionCheck(
+                    store.id_loja, store.provider, False, cause="store inactive", skipped=True
+                )
+            )
+        else:
+            results.append(check_store(engine, integracoes, store.id_loja))
+    return results

@@ -1,0 +1,310 @@
+"""The machinery every provider emulator shares: a real HTTP server on loopback.
+
+A provider's emulator (``providers/<name>/emulator.py``) subclasses
+``BaseEmulator`` and implements ``route`` from its reading of the API spec.
+This module adds what tests, the demo and benchmarks need around it: limits
+answered with 429, injected faults (500s, slow answers past the client's
+timeout, malformed JSON, 429 with Retry-After), latency, and a side path
+``/_emulator/…`` exposing records and counters:
+
+  GET  /_emulator/stats               counters (requests, creates per resource,
+                                      429s sent, max requests in any 1 s window)
+  GET  /_emulator/records/<resource>  every stored record
+  POST /_emulator/records/<resource>  seed records (JSON list); answers them with ids
+  POST /_emulator/faults              queue faults: {"kind": "500"|"timeout"|"bad_json"|
+                                      "429", "count": N, "retry_after": S}
+  POST /_emulator/reset               forget records, counters and faults
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+SIDE = "/_emulator"
+FAULT_KINDS = ("500", "timeout", "bad_json", "429")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: Any  # parsed JSON, or None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None  # JSON-able, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class BaseEmulator:
+    name = "emulator"
+    # credential name -> default accepted value; each becomes a --flag of `crm-cli emulator`
+    CREDENTIALS: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        rate: float | None = None,
+        daily: int | None = None,
+        fail_rate: float = 0.0,
+        latency_ms: float = 0.0,
+        slow_seconds: float = 35.0,
+        credentials: dict[str, str] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.rate, self.daily = rate, daily
+        self.fail_rate, self.latency_ms, self.slow_seconds = fail_rate, latency_ms, slow_seconds
+        self.credentials = {**self.CREDENTIALS, **(credentials or {})}
+        self.random = random.Random(seed)
+        self.lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self.reset()
+
+    # -- state ------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self.lock:
+            self.records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+            self.next_id: Counter[str] = Counter()
+            self.counters: Counter[str] = Counter()
+            self.faults: deque[dict[str, Any]] = deque()
+            self._window: deque[float] = deque()
+            self.max_per_second = 0
+            self._day, self._day_count = time.gmtime()[:3], 0
+
+    def new_id(self, resource: str) -> int:
+        with self.lock:
+            self.next_id[resource] += 1
+            return self.next_id[resource]
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "requests": self.counters["requests"],
+                "rate_limited": self.counters["status_429"],
+                "max_per_second": self.max_per_second,
+                "creates": {
+                    k.split(":", 1)[1]: v
+                    for k, v in self.counters.items()
+                    if k.startswith("create:")
+                },
+                "by_status": {
+                    k.split("_", 1)[1]: v
+                    for k, v in self.counters.items()
+                    if k.startswith("status_")
+                },
+                "records": {resource: len(items) for resource, items in self.records.items()},
+            }
+
+    def add_fault(self, kind: str, count: int = 1, retry_after: float | None = None) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}")
+        with self.lock:
+            for _ in range(count):
+                self.faults.append({"kind": kind, "retry_after": retry_after})
+
+    # -- what a provider's emulator implements ------------------------------------
+
+    def authorized(self, request: Request) -> bool:
+        return True
+
+    def unauthorized(self) -> Reply:
+        return Reply(401, {"error": "unauthorized"})
+
+    def too_many(self, retry_after: float | None = None) -> Reply:
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+        return Reply(429, {"error": "too many requests"}, headers)
+
+    def server_error(self) -> Reply:
+        return Reply(500, {"error": "internal error"})
+
+    def route(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Store a record as if created through the API (no request counted)."""
+        raise NotImplementedError
+
+    # -- the request path ------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply:
+        if request.path.startswith(SIDE):
+            return self._side(request)
+        with self.lock:
+            self.counters["requests"] += 1
+            in_window = self._arrive(time.monotonic())
+            over_rate = bool(self.rate) and in_window > self.rate
+            over_day = bool(self.daily) and self._count_day() > self.daily
+            fault = self.faults.popleft() if self.faults else None
+            random_failure = self.fail_rate and self.random.random() < self.fail_rate
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+        if over_rate or over_day:
+            return self._count(self.too_many())
+        if not self.authorized(request):
+            return self._count(self.unauthorized())
+        if fault:
+            reply = self._fault(fault)
+            if reply is not None:
+                return self._count(reply)
+        if random_failure:
+            return self._count(self.server_error())
+        return self._count(self.route(request))
+
+    def _arrive(self, now: float) -> int:
+        self._window.append(now)
+        while self._window and self._window[0] <= now - 1.0:
+            self._window.popleft()
+        self.max_per_second = max(self.max_per_second, len(self._window))
+        return len(self._window)
+
+    def _count_day(self) -> int:
+        today = time.gmtime()[:3]
+        if today != self._day:
+            self._day, self._day_count = today, 0
+        self._day_count += 1
+        return self._day_count
+
+    def _fault(self, fault: dict[str, Any]) -> Reply | None:
+        kind = fault["kind"]
+        if kind == "500":
+            return self.server_error()
+        if kind == "429":
+            return self.too_many(fault.get("retry_after"))
+        if kind == "bad_json":
+            return Reply(200, b'{"code": 200, "status": "success", "data": {"id": ')
+        time.sleep(self.slow_seconds)  # "timeout": answer, but after the client gave up
+        return None
+
+    def _count(self, reply: Reply) -> Reply:
+        with self.lock:
+            self.counters[f"status_{reply.status}"] += 1
+        return reply
+
+    def count_create(self, resource: str) -> None:
+        with self.lock:
+            self.counters[f"create:{resource}"] += 1
+
+    def _side(self, request: Request) -> Reply:
+        parts = request.path[len(SIDE) :].strip("/").split("/")
+        if request.method == "GET" and parts == ["stats"]:
+            return Reply(200, self.stats())
+        if parts[0] == "records" and len(parts) == 2:
+            if request.method == "GET":
+                with self.lock:
+                    return Reply(200, list(self.records.get(parts[1], {}).values()))
+            if request.method == "POST" and isinstance(request.body, list):
+                return Reply(200, [self.seed(parts[1], dict(r)) for r in request.body])
+        if request.method == "POST" and parts == ["faults"] and isinstance(request.body, dict):
+            try:
+                self.add_fault(
+                    str(request.body.get("kind")),
+                    int(request.body.get("count", 1)),
+                    request.body.get("retry_after"),
+                )
+            except ValueError as exc:
+                return Reply(400, {"error": str(exc)})
+            return Reply(200, {"queued": len(self.faults)})
+        if request.method == "POST" and parts == ["reset"]:
+            self.reset()
+            return Reply(200, {"reset": True})
+        return Reply(404, {"error": "unknown emulator path"})
+
+    # -- serving ------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> BaseEmulator:
+        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True).start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> BaseEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _handler_for(emulator: BaseEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real APIs
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body leave in two writes: without this, Nagle's
+            # algorithm meets the client's delayed ACK and each answer waits 40 ms
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def _serve(self) -> None:
+            split = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
+            request = Request(
+                method=self.command,
+                path=split.path,
+                query={k: v[-1] for k, v in parse_qs(split.query).items()},
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+            )
+            try:
+                reply = emulator.handle(request)
+            except Exception as exc:  # an emulator bug must still answer, as a 500
+                reply = Reply(500, {"error": f"emulator failure: {type(exc).__name__}: {exc}"})
+            data = (
+                reply.body
+                if isinstance(reply.body, bytes)
+                else json.dumps(reply.body, ensure_ascii=False, default=str).encode("utf-8")
+            )
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test): nothing to answer
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read counters
+            return
+
+    return Handler

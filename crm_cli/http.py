@@ -1,0 +1,136 @@
+"""HTTP in one place: the session factory, and the translation of network errors
+and status codes into the project's error kinds (crm_cli.errors).
+
+Nothing here retries: the sync engine owns retries (with backoff, and never a
+blind repeat of a POST). Messages name method and path only: query strings and
+headers can carry credentials.
+"""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+from time import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from crm_cli import __version__
+from crm_cli.errors import (
+    AuthError,
+    ProviderTimeout,
+    ProviderUnreachable,
+    RateLimited,
+    RecordNotFound,
+    RetryableProviderError,
+    UnexpectedAnswer,
+    ValidationFailed,
+)
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+
+def new_session() -> requests.Session:
+    """A session for one provider instance: keep-alive, our User-Agent, no env proxies
+    for loopback (the emulators), and no automatic retries."""
+    session = requests.Session()
+    session.headers["User-Agent"] = f"crm-cli/{__version__}"
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def where(method: str, url: str) -> str:
+    return f"{method} {urlsplit(url).path}"
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+    **kwargs: Any,
+) -> requests.Response:
+    """One request; network failures become ProviderTimeout / ProviderUnreachable."""
+    try:
+        return session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.exceptions.SSLError:
+        raise ProviderUnreachable(f"{where(method, url)}: TLS error", "TLS error") from None
+    except requests.exceptions.Timeout:
+        raise ProviderTimeout(f"{where(method, url)}: timeout") from None
+    except requests.exceptions.ConnectionError as exc:
+        cause = network_cause(str(exc))
+        raise ProviderUnreachable(f"{where(method, url)}: {cause}", cause) from None
+    except requests.exceptions.RequestException as exc:
+        raise UnexpectedAnswer(f"{where(method, url)}: {type(exc).__name__}") from None
+
+
+def network_cause(text: str) -> str:
+    """What a connection failure's text says happened, in the operator's words."""
+    lowered = text.lower()
+    if any(
+        s in lowered
+        for s in (
+            "nameresolution",
+            "name or service not known",
+            "getaddrinfo",
+            "nodename nor servname",
+            "temporary failure in name",
+        )
+    ):
+        return "host not found"
+    if "refused" in lowered:
+        return "connection refused"
+    if "timed out" in lowered:
+        return "timeout"
+    return "connection failed"
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), if any."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError):
+        return None
+
+
+def raise_for_status(response: requests.Response, detail: str = "") -> None:
+    """Map a non-2xx answer to an error kind. ``detail`` is the provider's own reason."""
+    status = response.status_code
+    if status < 300:
+        return
+    req = response.request
+    what = f"{where(req.method or '?', req.url or '')}: HTTP {status}"
+    if detail:
+        what += f" — {detail}"
+    if status in (401, 403):
+        raise AuthError(what)
+    if status == 404:
+        raise RecordNotFound(what)
+    if status == 429:
+        raise RateLimited(what, retry_after(response))
+    if status >= 500 or status in (408, 409, 423, 425):
+        error = RetryableProviderError(what)
+        error.cause = f"server error ({status})"
+        raise error
+    raise ValidationFailed(what)
+
+
+def json_of(response: requests.Response) -> Any:
+    """The body as JSON, or UnexpectedAnswer (an HTML error page, a truncated body)."""
+    try:
+        return response.json()
+    except ValueError:
+        req = response.request
+        raise UnexpectedAnswer(
+            f"{where(req.method or '?', req.url or '')}: HTTP {response.status_code} "
+            "answer is not JSON"
+        ) from None

@@ -1,0 +1,187 @@
+"""A rate limiter shared by every process and host that uses the same database.
+
+Each provider account (quota owner) has one row in ``crm_rate_limits``. A
+request reserves the next free slot with a single conditional UPDATE — the row
+lock makes reservations atomic, so no read-then-write race exists — then sleeps
+until its slot. Slots are spaced a little wider than the provider's limit (the
+server's window is not aligned with ours and arrival times jitter): the goal is
+zero 429s, not the last request per second. All times are the database
+server's clock, so hosts with skewed clocks still agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.db.ddl import DbDayNumber, DbNowMs, Greatest
+from crm_cli.db.schema import crm_rate_limits as T
+from crm_cli.errors import RateLimited
+
+DAY_MS = 86_400_000
+PACE_MARGIN = 0.07  # slots 7 % wider than the limit
+FIRST_PAUSE_MS = 1_000  # a 429 without Retry-After pauses 1 s, then 2, 4 … 60 s
+MAX_PAUSE_MS = 60_000
+LATE_TOLERANCE = 0.025  # seconds past its slot a request may still be sent
+MAX_LATE_RETRIES = 3
+
+
+def quota_key(provider: str, account_credential: str) -> str:
+    """The quota owner: provider plus a hash of the account's credential (never the secret)."""
+    digest = hashlib.sha256(account_credential.encode("utf-8")).hexdigest()[:24]
+    return f"{provider}:{digest}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: float | None  # None or 0: no pacing (tests, benchmarks)
+    daily: int | None = None
+
+    @property
+    def interval_ms(self) -> int:
+        if not self.per_second:
+            return 0
+        return math.ceil(1000.0 / self.per_second * (1 + PACE_MARGIN))
+
+
+class SharedRateLimiter:
+    def __init__(
+        self,
+        engine: Engine,
+        key: str,
+        limits: Limits,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.engine, self.key, self.limits, self.sleep = engine, key, limits, sleep
+        self._row_ready = False
+        # Without limits (tests, benchmarks) the row is consulted only once this
+        # process has seen a 429: a pause must hold even then.
+        self._consult = bool(limits.per_second or limits.daily)
+
+    def acquire(self, max_wait: float | None = None) -> float:
+        """Take a slot and sleep until it; return the seconds waited.
+
+        Raises RateLimited (taking nothing) when the slot is further away than
+        ``max_wait`` seconds, or when the day's budget is spent.
+        """
+        if not self._consult:
+            return 0.0
+        self._ensure_row()
+        waited = 0.0
+        for _ in range(MAX_LATE_RETRIES):
+            wait, due = self._reserve(max_wait)
+            if wait:
+                self.sleep(wait)
+                waited += wait
+            # A process descheduled past its slot (a busy host, a slow commit)
+            # would now send close to the next slot's owner: leave the slot
+            # unused and take a fresh one instead.
+            if time.monotonic() - due <= LATE_TOLERANCE:
+                return waited
+        return waited
+
+    def _reserve(self, max_wait: float | None) -> tuple[float, float]:
+        """Reserve the next slot: (seconds to wait, monotonic time it is due)."""
+        max_wait_ms = DAY_MS if max_wait is None else int(max_wait * 1000)
+        interval = self.limits.interval_ms
+        daily = self.limits.daily or 2**31 - 1
+        now, today = DbNowMs(), DbDayNumber()
+        with self.engine.begin() as conn:
+            # "now" is read inside the UPDATE, once the row lock is held: time
+            # spent waiting for the lock cannot make the slot stale.
+            result = conn.execute(
+                sa.update(T)
+                .where(
+                    T.c.quota_key == self.key,
+                    Greatest(T.c.next_slot_ms, T.c.paused_until_ms) <= now + max_wait_ms,
+                    sa.or_(T.c.day_number != today, T.c.day_count < daily),
+                )
+                .values(
+                    next_slot_ms=Greatest(T.c.next_slot_ms, T.c.paused_until_ms, now) + interval,
+                    day_count=sa.case((T.c.day_number == today, T.c.day_count + 1), else_=1),
+                    day_number=today,
+                )
+            )
+            if result.rowcount != 1:
+                raise self._refusal(conn)
+            # our own row, still locked by this transaction: the slot we reserved
+            next_slot, db_now = conn.execute(
+                sa.select(T.c.next_slot_ms, now).where(T.c.quota_key == self.key)
+            ).one()
+            read_at = time.monotonic()
+        due = read_at + (next_slot - interval - db_now) / 1000.0
+        return max(0.0, due - time.monotonic()), due
+
+    def _refusal(self, conn: Connection) -> RateLimited:
+        row = conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
+        now = conn.execute(sa.select(DbNowMs())).scalar_one()
+        today = now // DAY_MS
+        if self.limits.daily and row.day_number == today and row.day_count >= self.limits.daily:
+            wait = ((today + 1) * DAY_MS - now) / 1000.0
+            return RateLimited(
+                f"daily budget of {self.limits.daily} requests spent; resets in {wait:.0f} s",
+                wait,
+            )
+        wait = (max(row.next_slot_ms, row.paused_until_ms) - now) / 1000.0
+        return RateLimited(f"next request slot in {wait:.1f} s", max(wait, 0.0))
+
+    def pause(self, retry_after: float | None) -> float:
+        """Stop every process using this account after a 429; return the pause in seconds.
+
+        With Retry-After, pause that long; without (GestãoClick sends none),
+        pause 1 s, doubling while 429s keep coming, up to 60 s.
+        """
+        self._ensure_row()
+        self._consult = True
+        with self.engine.begin() as conn:
+            # A no-op write first: it takes the row lock on every backend, so the
+            # read below and the write after it are one atomic step.
+            conn.execute(
+                sa.update(T).where(T.c.quota_key == self.key).values(backoff_ms=T.c.backoff_ms)
+            )
+            now = conn.execute(sa.select(DbNowMs())).scalar_one()
+            row = conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
+            if retry_after is not None:
+                pause_ms, backoff = int(retry_after * 1000), row.backoff_ms
+            else:
+                recent = now - row.paused_until_ms < 2 * max(row.backoff_ms, FIRST_PAUSE_MS)
+                backoff = (
+                    min(row.backoff_ms * 2, MAX_PAUSE_MS)
+                    if recent and row.backoff_ms
+                    else (FIRST_PAUSE_MS)
+                )
+                pause_ms = backoff
+            until = max(row.paused_until_ms, now + pause_ms)
+            conn.execute(
+                sa.update(T)
+                .where(T.c.quota_key == self.key)
+                .values(paused_until_ms=until, backoff_ms=backoff)
+            )
+        return (until - now) / 1000.0
+
+    def _ensure_row(self) -> None:
+        if self._row_ready:
+            return
+        insert = sa.insert(T).values(
+            quota_key=self.key,
+            next_slot_ms=0,
+            paused_until_ms=0,
+            backoff_ms=0,
+            day_number=0,
+            day_count=0,
+        )
+        for dialect, prefix in (
+            ("mysql", "IGNORE"),
+            ("mariadb", "IGNORE"),
+            ("sqlite", "OR IGNORE"),
+        ):
+            insert = insert.prefix_with(prefix, dialect=dialect)
+        with self.engine.begin() as conn:
+            conn.execute(insert)
+        self._row_ready = True

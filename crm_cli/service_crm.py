@@ -1,0 +1,167 @@
+"""Direct calls to a store's CRM, as the original's ``ServiceCrm``.
+
+``criar`` / ``atualizar`` take the ERP's row and send the handler's
+``to_external`` of it; ``buscar`` / ``listar`` answer CRM records alongside the
+handler's ``to_internal``. Every call writes a ``crm_sync_log`` row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from crm_cli.credentials import CredentialCipher
+from crm_cli.errors import CrmError
+from crm_cli.integrations import Integracoes
+from crm_cli.settings import Settings
+from crm_cli.synclog import CRM_TO_ERP, ERP_TO_CRM, write_log
+from providers.client import BaseClient
+from providers.registry import open_client
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    external_id: str
+    dados: dict[str, Any]  # as the CRM holds it
+    interno: dict[str, Any]  # as the ERP would (the handler's to_internal)
+
+
+class ServiceCrm:
+    def __init__(
+        self, engine: Engine, settings: Settings, cipher: CredentialCipher | None = None
+    ) -> None:
+        self.engine = engine
+        cipher = cipher or CredentialCipher.from_environment(
+            settings.credentials_key_env, settings.credentials_allow_fallback_key
+        )
+        self.integracoes = Integracoes(engine, cipher)
+        self._clients: dict[int, BaseClient] = {}
+
+    def client(self, id_loja: int) -> BaseClient:
+        if id_loja not in self._clients:
+            store = self.integracoes.obter_configuracao(id_loja, incluir_inativa=False)
+            self._clients[id_loja] = open_client(store, self.engine)
+        return self._clients[id_loja]
+
+    def _record(self, client: BaseClient, entidade: str, data: dict[str, Any]) -> CrmRecord:
+        handler = client.entity(entidade).load_handler()
+        return CrmRecord(client.external_id(data), data, handler.to_internal(data))
+
+    def _logged(self, id_loja, entidade, id_registro, direcao, what, enviados, call):  # type: ignore[no-untyped-def]
+        try:
+            result = call()
+        except CrmError as exc:
+            write_log(
+                self.engine,
+                id_loja=id_loja,
+                entidade=entidade,
+                id_registro=id_registro,
+                direcao=direcao,
+                status="erro",
+                mensagem=f"{what}: {exc.message}",
+                enviados=enviados,
+            )
+            raise
+        recebidos = result.dados if isinstance(result, CrmRecord) else None
+        write_log(
+            self.engine,
+            id_loja=id_loja,
+            entidade=entidade,
+            id_registro=id_registro,
+            direcao=direcao,
+            status="sucesso",
+            mensagem=what,
+            enviados=enviados,
+            recebidos=recebidos,
+        )
+        return result
+
+    def criar(
+        self, id_loja: int, entidade: str, dados: Mapping[str, Any], id_registro: int = 0
+    ) -> CrmRecord:
+        client = self.client(id_loja)
+        payload = client.entity(entidade).load_handler().to_external(dados)
+        return self._logged(
+            id_loja,
+            entidade,
+            id_registro,
+            ERP_TO_CRM,
+            f"criar {entidade}",
+            payload,
+            lambda: self._record(client, entidade, client.criar(entidade, payload)),
+        )
+
+    def atualizar(
+        self,
+        id_loja: int,
+        entidade: str,
+        external_id: str,
+        dados: Mapping[str, Any],
+        id_registro: int = 0,
+    ) -> CrmRecord:
+        client = self.client(id_loja)
+        payload = client.entity(entidade).load_handler().to_external(dados)
+        return self._logged(
+            id_loja,
+            entidade,
+            id_registro,
+            ERP_TO_CRM,
+            f"atualizar {entidade} {external_id}",
+            payload,
+            lambda: self._record(
+                client, entidade, client.atualizar(entidade, external_id, payload)
+            ),
+        )
+
+    def buscar(
+        self, id_loja: int, entidade: str, external_id: str, id_registro: int = 0
+    ) -> CrmRecord:
+        client = self.client(id_loja)
+        return self._logged(
+            id_loja,
+            entidade,
+            id_registro,
+            CRM_TO_ERP,
+            f"buscar {entidade} {external_id}",
+            None,
+            lambda: self._record(client, entidade, client.buscar(entidade, external_id)),
+        )
+
+    def deletar(self, id_loja: int, entidade: str, external_id: str, id_registro: int = 0) -> None:
+        client = self.client(id_loja)
+        self._logged(
+            id_loja,
+            entidade,
+            id_registro,
+            ERP_TO_CRM,
+            f"deletar {entidade} {external_id}",
+            None,
+            lambda: client.deletar(entidade, external_id),
+        )
+
+    def listar(
+        self,
+        id_loja: int,
+        entidade: str,
+        pagina: Any = None,
+        filtros: Mapping[str, Any] | None = None,
+    ) -> tuple[list[CrmRecord], Any]:
+        """One page of records and the marker of the next page (None on the last)."""
+        client = self.client(id_loja)
+
+        def page() -> tuple[list[CrmRecord], Any]:
+            result = client.listar(entidade, pagina, filtros)
+            return [self._record(client, entidade, r) for r in result.records], result.next
+
+        return self._logged(
+            id_loja,
+            entidade,
+            0,
+            CRM_TO_ERP,
+            f"listar {entidade} página {pagina or 1}",
+            filtros,
+            page,
+        )

@@ -1,0 +1,202 @@
+"""The generic half of every provider client: paced requests and CRUD by endpoint map.
+
+A provider's client subclasses ``BaseClient`` and fills in what differs between
+CRMs: auth headers, the answer envelope (``unwrap``) and pagination
+(``page_params`` / ``next_page``). Everything else — pacing through the shared
+rate limiter, timeouts, error kinds, the natural-key lookup — is here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from crm_cli import http
+from crm_cli.errors import EntityNotSupported, RateLimited, UnexpectedAnswer
+from crm_cli.ratelimit import SharedRateLimiter
+from providers.base import EntitySpec, ProviderInfo
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[dict[str, Any]]
+    next: Any  # what to pass to ``listar(page=…)`` for the next page; None on the last
+
+
+class BaseClient:
+    def __init__(
+        self,
+        info: ProviderInfo,
+        credentials: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        limiter: SharedRateLimiter,
+    ) -> None:
+        self.info = info
+        self.credentials = dict(credentials)
+        self.settings = dict(settings)
+        self.limiter = limiter
+        self.base_url = str(settings.get("api_base_url") or info.default_base_url).rstrip("/")
+        read_timeout = float(settings.get("timeout_seconds") or http.READ_TIMEOUT)
+        self.timeout = (min(http.CONNECT_TIMEOUT, read_timeout), read_timeout)
+        self.session = http.new_session()
+        self.max_wait: float | None = None  # how long a request may wait for its slot
+        self.requests_sent = 0
+
+    # -- what each provider defines ----------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def unwrap_body(self, response: requests.Response) -> Any:
+        """The parsed body of a 2xx answer; raise the right error kind otherwise."""
+        raise NotImplementedError
+
+    def data_of(self, body: Any) -> Any:
+        """The payload inside the provider's envelope."""
+        raise NotImplementedError
+
+    def page_params(self, page: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def next_page(self, response_body: Any, page: Any) -> Any:
+        raise NotImplementedError
+
+    def records_of(self, data: Any) -> list[dict[str, Any]]:
+        if not isinstance(data, list):
+            raise UnexpectedAnswer(f"{self.info.title}: a list answer holds no list")
+        return data
+
+    def external_id(self, record: Mapping[str, Any]) -> str:
+        value = record.get("id")
+        if value in (None, ""):
+            raise UnexpectedAnswer(f"{self.info.title}: the record has no id")
+        return str(value)
+
+    def ping(self) -> None:
+        """One cheap authenticated request (test-connection)."""
+        first = next(iter(self.info.entities))
+        self.listar(first)
+
+    # -- requests ----------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> requests.Response:
+        """Send one request in the account's next free slot; 429s pause every process."""
+        self.limiter.acquire(self.max_wait)
+        url = f"{self.base_url}{path}"
+        self.requests_sent += 1
+        response = http.send(
+            self.session,
+            method,
+            url,
+            params=params,
+            json=json,
+            headers=self.auth_headers(),
+            timeout=self.timeout,
+        )
+        if response.status_code == 429:
+            paused = self.limiter.pause(http.retry_after(response))
+            raise RateLimited(
+                f"{http.where(method, url)}: HTTP 429 from {self.info.title}; "
+                f"account paused {paused:.1f} s",
+                paused,
+            )
+        return response
+
+    def call(
+        self,
+        entity: str,
+        operation: str,
+        *,
+        record_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        endpoint = self.entity(entity).endpoints.get(operation)
+        if endpoint is None:
+            raise EntityNotSupported(
+                f"operation '{operation}' on entity '{entity}' is not supported by "
+                f"provider {self.info.name}"
+            )
+        path = endpoint.path.replace("{id}", requests.utils.quote(str(record_id or ""), safe=""))
+        return self.unwrap(self.request(endpoint.method, path, params=params, json=json))
+
+    def entity(self, name: str) -> EntitySpec:
+        spec = self.info.entities.get(name)
+        if spec is None:
+            why = self.info.unsupported.get(name)
+            raise EntityNotSupported(
+                f"entity '{name}' is not supported by provider {self.info.name}"
+                + (f": {why}" if why else "")
+            )
+        return spec
+
+    # -- the five operations, plus the natural-key lookup ---------------------
+
+    def criar(self, entity: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return self._record(self.call(entity, "criar", json=dict(payload)))
+
+    def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return self._record(self.call(entity, "atualizar", record_id=record_id, json=dict(payload)))
+
+    def buscar(self, entity: str, record_id: str) -> dict[str, Any]:
+        return self._record(self.call(entity, "buscar", record_id=record_id))
+
+    def deletar(self, entity: str, record_id: str) -> None:
+        self.call(entity, "deletar", record_id=record_id)
+
+    def listar(
+        self, entity: str, page: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Page:
+        endpoint = self.entity(entity).endpoints.get("listar")
+        if endpoint is None:
+            raise EntityNotSupported(f"listing '{entity}' is not supported by {self.info.name}")
+        query = {**(params or {}), **self.page_params(page)}
+        body = self.unwrap_body(self.request(endpoint.method, endpoint.path, params=query))
+        return Page(self.records_of(self.data_of(body)), self.next_page(body, page))
+
+    def iterar(self, entity: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
+        page: Any = None
+        seen: set[str] = set()
+        while True:
+            result = self.listar(entity, page, params)
+            yield from result.records
+            if result.next is None:
+                return
+            marker = repr(result.next)
+            if marker in seen:  # a server that hands out the same page twice
+                raise UnexpectedAnswer(f"{self.info.title}: pagination repeats page {marker}")
+            seen.add(marker)
+            page = result.next
+
+    def procurar(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The CRM record that is this ERP row, found by its natural key (or None)."""
+        handler = self.entity(entity).load_handler()
+        params = handler.lookup_params(row)
+        if not params:
+            return None
+        for record in self.iterar(entity, params):
+            if handler.matches(record, row):
+                return record
+        return None
+
+    # -- envelopes ------------------------------------------------------------
+
+    def unwrap(self, response: requests.Response) -> Any:
+        return self.data_of(self.unwrap_body(response))
+
+    def _record(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise UnexpectedAnswer(
+                f"{self.info.title}: expected a record, got {type(data).__name__}"
+            )
+        return data

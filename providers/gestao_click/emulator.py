@@ -1,0 +1,227 @@
+"""A GestãoClick API on loopback, written from the API facts (provider-apis.md §1),
+not from our client: both host prefixes (with and without /api), the two auth
+headers (also with underscores), the code/status/meta/data envelope with the
+union of both meta variants, ``pagina`` pages of at most 100, string ids,
+POST answering 200, required fields, validation errors as HTTP 404 with the
+reason in ``data.mensagem``, and 429 "O limite de requisicoes foi atingido"
+without Retry-After.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, ClassVar
+
+from crm_cli.emulation import BaseEmulator, Reply, Request
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+REQUIRED = {
+    "clientes": ("tipo_pessoa", "nome"),
+    "produtos": ("nome", "codigo_interno", "valor_custo"),
+    "vendas": ("tipo", "codigo", "cliente_id", "situacao_id", "data"),
+    "orcamentos": ("tipo", "codigo", "cliente_id", "situacao_id", "data"),
+}
+DELETED_TEXT = {
+    "clientes": "Cliente excluido com sucesso",
+    "produtos": "Produto excluido com sucesso",
+    "vendas": "Venda excluida com sucesso",
+    "orcamentos": "Orçamento excluido com sucesso",
+}
+LOOKUPS = {
+    "situacoes_vendas": [
+        {"id": "1", "nome": "Em aberto"},
+        {"id": "2", "nome": "Concretizada"},
+        {"id": "3", "nome": "Cancelada"},
+    ],
+}
+_FISCAL = ("ncm", "cest", "peso_liquido", "peso_bruto")
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+def _error(status: int, erro: str, mensagem: str) -> Reply:
+    return Reply(
+        status, {"code": status, "status": "error", "data": {"erro": erro, "mensagem": mensagem}}
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+class GestaoClickEmulator(BaseEmulator):
+    name = "gestao_click"
+    CREDENTIALS: ClassVar[dict[str, str]] = {
+        "access_token": "demo-access-token",
+        "secret_access_token": "demo-secret-token",
+    }
+
+    def authorized(self, request: Request) -> bool:
+        h = request.headers
+        access = h.get("access-token") or h.get("access_token")
+        secret = h.get("secret-access-token") or h.get("secret_access_token")
+        return (access, secret) == (
+            self.credentials["access_token"],
+            self.credentials["secret_access_token"],
+        )
+
+    def unauthorized(self) -> Reply:
+        return _error(401, "Unauthorized", "Token de acesso inválido")
+
+    def too_many(self, retry_after: float | None = None) -> Reply:
+        reply = _error(429, "Too Many Requests", "O limite de requisicoes foi atingido")
+        if retry_after is not None:  # only when a test asks for it: GestãoClick sends none
+            reply.headers["Retry-After"] = str(int(retry_after))
+        return reply
+
+    def server_error(self) -> Reply:
+        return _error(500, "Internal Server Error", "Erro interno")
+
+    # -- routing -----------------------------------------------------------------
+
+    def route(self, request: Request) -> Reply:
+        parts = request.path.strip("/").split("/")
+        if parts and parts[0] == "api":
+            parts = parts[1:]
+        if not parts or not parts[0]:
+            return _error(404, "Not Found", "Rota não encontrada")
+        resource, record_id = parts[0], parts[1] if len(parts) > 1 else None
+        if resource in LOOKUPS and request.method == "GET" and record_id is None:
+            return self._page(request, LOOKUPS[resource])
+        if resource not in REQUIRED or len(parts) > 2:
+            return _error(404, "Not Found", "Rota não encontrada")
+        if record_id is None:
+            if request.method == "GET":
+                return self._list(resource, request)
+            if request.method == "POST":
+                return self._create(resource, request.body)
+        else:
+            if request.method == "GET":
+                return self._one(resource, record_id)
+            if request.method == "PUT":
+                return self._update(resource, record_id, request.body)
+            if request.method == "DELETE":
+                return self._delete(resource, record_id)
+        return _error(405, "Method Not Allowed", "Método não permitido")
+
+    # -- resources --------------------------------------------------------------------
+
+    def _validate(self, resource: str, body: Any) -> Reply | None:
+        if not isinstance(body, dict):
+            return _error(404, "Not Found", "Corpo da requisição inválido")
+        for name in REQUIRED[resource]:
+            if str(body.get(name) or "").strip() == "":
+                return _error(404, "Not Found", f"O campo {name} é obrigatório")
+        if resource == "clientes" and body.get("tipo_pessoa") not in ("PF", "PJ", "ES"):
+            return _error(404, "Not Found", "O campo tipo_pessoa deve ser PF, PJ ou ES")
+        return None
+
+    def _stored(self, resource: str, body: dict[str, Any], record_id: str) -> dict[str, Any]:
+        record = {key: ("" if value is None else value) for key, value in body.items()}
+        record["id"] = record_id
+        if resource == "produtos":  # POST takes fiscal fields flat; answers nest them
+            record["fiscal"] = {key: record.pop(key, None) for key in _FISCAL}
+            record.setdefault("estoque", 0)
+        record.setdefault("ativo", "1")
+        record["modificado_em"] = _now()
+        return record
+
+    def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            record_id = str(record.get("id") or self.new_id(resource))
+            stored = self._stored(resource, record, record_id)
+            stored.setdefault("cadastrado_em", _now())
+            self.records[resource][record_id] = stored
+            return stored
+
+    def _create(self, resource: str, body: Any) -> Reply:
+        problem = self._validate(resource, body)
+        if problem:
+            return problem
+        with self.lock:
+            record = self._stored(resource, body, str(self.new_id(resource)))
+            record["cadastrado_em"] = record["modificado_em"]
+            self.records[resource][record["id"]] = record
+            self.count_create(resource)
+        return Reply(200, {"code": 200, "status": "success", "data": record})
+
+    def _one(self, resource: str, record_id: str) -> Reply:
+        with self.lock:
+            record = self.records[resource].get(record_id)
+        if record is None:
+            return _error(404, "Not Found", "Registro não encontrado")
+        return Reply(200, {"code": 200, "status": "success", "data": record})
+
+    def _update(self, resource: str, record_id: str, body: Any) -> Reply:
+        with self.lock:
+            old = self.records[resource].get(record_id)
+        if old is None:
+            return _error(404, "Not Found", "Registro não encontrado")
+        problem = self._validate(resource, body)  # PUT is a full replace
+        if problem:
+            return problem
+        with self.lock:
+            record = self._stored(resource, body, record_id)
+            record["cadastrado_em"] = old.get("cadastrado_em")
+            self.records[resource][record_id] = record
+            self.counters[f"update:{resource}"] += 1
+        return Reply(200, {"code": 200, "status": "success", "data": record})
+
+    def _delete(self, resource: str, record_id: str) -> Reply:
+        with self.lock:
+            if self.records[resource].pop(record_id, None) is None:
+                return _error(404, "Not Found", "Registro não encontrado")
+        return Reply(200, {"code": 200, "status": "success", "data": DELETED_TEXT[resource]})
+
+    def _list(self, resource: str, request: Request) -> Reply:
+        with self.lock:
+            items = list(self.records[resource].values())
+        q = request.query
+        if resource == "clientes":
+            if q.get("cpf_cnpj"):
+                key = _digits(q["cpf_cnpj"])
+                items = [r for r in items if key in (_digits(r.get("cpf")), _digits(r.get("cnpj")))]
+            if q.get("email"):
+                items = [r for r in items if str(r.get("email", "")).lower() == q["email"].lower()]
+            if q.get("situacao") in ("0", "1"):
+                items = [r for r in items if str(r.get("ativo")) == q["situacao"]]
+        if resource == "produtos" and q.get("codigo"):
+            items = [r for r in items if str(r.get("codigo_interno")) == q["codigo"]]
+        if resource in ("vendas", "orcamentos"):
+            for key in ("codigo", "cliente_id"):
+                if q.get(key):
+                    items = [r for r in items if str(r.get(key)) == q[key]]
+        if q.get("nome"):
+            items = [r for r in items if q["nome"].lower() in str(r.get("nome", "")).lower()]
+        return self._page(request, items)
+
+    def _page(self, request: Request, items: list[dict[str, Any]]) -> Reply:
+        try:
+            page = max(1, int(request.query.get("pagina", 1)))
+            size = min(MAX_PAGE, max(1, int(request.query.get("limite", DEFAULT_PAGE))))
+        except ValueError:
+            return _error(404, "Not Found", "Parâmetro de paginação inválido")
+        items = sorted(items, key=lambda r: int(r["id"]) if str(r["id"]).isdigit() else 0)
+        total_pages = max(1, math.ceil(len(items) / size))
+        chunk = items[(page - 1) * size : page * size]
+        path = request.path
+        following = page + 1 if page < total_pages else None
+        previous = page - 1 if page > 1 else None
+        meta = {
+            "total_registros": len(items),
+            "total_paginas": total_pages,
+            "total_registros_pagina": len(chunk),
+            "total_da_pagina": len(chunk),
+            "pagina_atual": page,
+            "limite_por_pagina": size,
+            "pagina_anterior": previous,
+            "url_anterior": f"{path}?pagina={previous}" if previous else None,
+            "proxima_pagina": following,
+            "proxima_url": f"{path}?pagina={following}" if following else None,
+        }
+        return Reply(200, {"code": 200, "status": "success", "meta": meta, "data": chunk})

@@ -13,7 +13,7 @@ from crm_cli.http import network_cause
         (
             "HTTPConnectionPool(host='api.x', port=443): Max retries exceeded (Caused by "
             "NameResolutionError(\"Failed to resolve 'api.x' "
-            "([Errno -2] Name or service not known)\"))",
+            '([Errno -2] Name or service not known)"))',
             "host not found",
         ),
         ("[Errno -3] Temporary failure in name resolution", "host not found"),

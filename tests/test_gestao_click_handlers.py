@@ -1,0 +1,154 @@
+"""GestãoClick handlers and the Brazilian formats: pure functions, plain unit tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from providers.brazil import digits, format_cep, format_cnpj, format_cpf, format_phone, money
+from providers.gestao_click.handlers import cliente, produto, venda
+
+DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
+
+
+def test_formats_of_the_original():
+    assert format_cpf("12345678901") == "123.456.789-01"
+    assert format_cnpj("12345678000195") == "12.345.678/0001-95"
+    assert format_cep("01310100") == "01310-100"
+    assert format_phone("11987654321") == "(11) 98765-4321"
+    assert format_phone("1133334444") == "(11) 3333-4444"
+    assert format_phone("123") == "123"  # not a phone number: digits, unformatted
+    assert format_cpf("123.456.789-01") == "123.456.789-01"  # already formatted: idempotent
+
+
+@given(DIGITS)
+def test_formatting_keeps_every_digit(value):
+    for fmt in (format_cpf, format_cnpj, format_cep, format_phone):
+        assert digits(fmt(value)) == value
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=11))
+def test_cpf_shape(value):
+    assert re.fullmatch(r"\d{3}\.\d{3}\.\d{3}-\d{2}", format_cpf(value))
+
+
+def test_money_has_two_decimals():
+    assert money(Decimal("60")) == "60.00"
+    assert money("10.005") == "10.01"
+    assert money(None) == ""
+
+
+CLIENTE_ROW = {
+    "tipo_pessoa": "PJ",
+    "nome": "Loja X",
+    "razao_social": "Loja X Ltda",
+    "cnpj": "12345678000195",
+    "cpf": None,
+    "inscricao_estadual": "123",
+    "inscricao_municipal": None,
+    "rg": None,
+    "data_nascimento": dt.date(2000, 1, 2),
+    "telefone": "1133334444",
+    "celular": "11987654321",
+    "email": "x@loja.com",
+    "ativo": True,
+}
+
+
+def test_cliente_to_external():
+    record = cliente.to_external(CLIENTE_ROW)
+
+    assert record["cnpj"] == "12.345.678/0001-95"
+    assert record["cpf"] == ""  # unused values are "" in POST bodies
+    assert record["data_nascimento"] == "2000-01-02"
+    assert record["ativo"] == "1"
+    assert record["tipo_pessoa"] == "PJ"
+
+
+def test_cliente_round_trip_keeps_the_erp_values():
+    back = cliente.to_internal(cliente.to_external(CLIENTE_ROW))
+
+    for key in ("tipo_pessoa", "nome", "razao_social", "cnpj", "telefone", "celular", "email"):
+        assert back[key] == CLIENTE_ROW[key]
+    assert back["data_nascimento"] == dt.date(2000, 1, 2)
+    assert back["ativo"] == 1
+    assert back["cpf"] is None
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=11, max_size=11),
+    st.text(alphabet="0123456789", min_size=10, max_size=11),
+)
+def test_cliente_documents_and_phones_round_trip(cpf, phone):
+    row = {"nome": "A", "cpf": cpf, "celular": phone}
+    back = cliente.to_internal(cliente.to_external(row))
+    assert (back["cpf"], back["celular"]) == (cpf, phone)
+
+
+def test_cliente_natural_key_is_the_document_digits():
+    assert cliente.lookup_params({"cpf": "123.456.789-01"}) == {"cpf_cnpj": "12345678901"}
+    assert cliente.lookup_params({"cpf": None, "cnpj": ""}) is None
+    assert cliente.matches({"cpf": "123.456.789-01"}, {"cpf": "12345678901"})
+    assert not cliente.matches({"cpf": ""}, {"cpf": ""})
+
+
+def test_cliente_foreign_type_is_not_written_to_the_erp_enum():
+    assert "tipo_pessoa" not in cliente.to_internal({"tipo_pessoa": "ES", "nome": "A"})
+
+
+PRODUTO_ROW = {
+    "nome": "Caneta",
+    "codigo_interno": "CAN-1",
+    "codigo_barra": "789",
+    "descricao": "Azul",
+    "estoque": Decimal("12.5"),
+    "valor_custo": Decimal("1.2"),
+    "valor_venda": Decimal("3"),
+    "ncm": "96081000",
+    "peso_liquido": Decimal("0.01"),
+    "peso_bruto": Decimal("0.02"),
+    "largura": Decimal("1"),
+    "altura": Decimal("15"),
+    "comprimento": Decimal("1"),
+    "ativo": 1,
+}
+
+
+def test_produto_round_trip_through_the_nested_fiscal_answer():
+    sent = produto.to_external(PRODUTO_ROW)
+    assert (sent["valor_custo"], sent["valor_venda"], sent["ncm"]) == ("1.20", "3.00", "96081000")
+    answer = {**sent, "fiscal": {k: sent.pop(k) for k in ("ncm", "peso_liquido", "peso_bruto")}}
+
+    back = produto.to_internal(answer)
+
+    assert back["ncm"] == "96081000"
+    assert back["peso_bruto"] == Decimal("0.02")
+    assert back["valor_venda"] == Decimal("3.00")
+    assert back["estoque"] == Decimal("12.5")
+    assert produto.lookup_params(PRODUTO_ROW) == {"codigo": "CAN-1"}
+
+
+def test_venda_sends_crm_ids_and_round_trips():
+    row = {
+        "codigo": 1001,
+        "cliente_external_id": "77",
+        "situacao_venda_id": 2,
+        "data_venda": dt.date(2026, 11, 30),
+        "valor_total": Decimal("99.9"),
+        "valor_frete": None,
+        "observacoes": None,
+    }
+    sent = venda.to_external(row)
+
+    assert sent["cliente_id"] == "77"
+    assert sent["codigo"] == "1001"
+    assert sent["data"] == "2026-11-30"
+    assert sent["valor_total"] == "99.90"
+    back = venda.to_internal(sent)
+    assert back["cliente_external_id"] == "77"
+    assert back["data_venda"] == dt.date(2026, 11, 30)
+    assert venda.matches({"codigo": "1001"}, row)

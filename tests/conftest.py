@@ -174,3 +174,58 @@ def gc_store(cli, migrated, gc_emulator):
         timeout_seconds=0.5,
     )
     return 1
+
+
+@pytest.fixture
+def erp(migrated):
+    """The ERP's tables (clientes, produtos, vendas) in the migrated database."""
+    from tests import erp as erp_tables
+
+    erp_tables.create(migrated)
+    return migrated
+
+
+@pytest.fixture
+def shop(cli, erp, gc_store):
+    """A shop: ERP tables, CRM tables, and store 1 on the GestãoClick emulator."""
+    return erp
+
+
+def queue_rows(engine, *columns: str) -> list[tuple]:
+    cols = ", ".join(columns or ("id", "status", "tentativas", "processado"))
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(sa.text(f"SELECT {cols} FROM crm_sync_queue ORDER BY id"))
+        ]
+
+
+def php_enqueue(
+    engine, ids, entidade="cliente", loja=1, prioridade=0, direcao="ecletech_para_crm"
+) -> None:
+    """Queue rows as the PHP application inserts them: the original columns only."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, prioridade) "
+                "VALUES (:l, :e, :i, :d, :p)"
+            ),
+            [{"l": loja, "e": entidade, "i": i, "d": direcao, "p": prioridade} for i in ids],
+        )
+
+
+def run_cli_process(args, db_url, config=None, env=None):
+    """crm-cli as cron starts it: a separate process."""
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, "CRM_DATABASE_URL": db_url, "JWT_SECRET": SECRET, **(env or {})}
+    if config:
+        full_env["CRM_CONFIG"] = str(config)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crm_cli", *args],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

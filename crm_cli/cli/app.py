@@ -16,6 +16,19 @@ PROG = "crm-cli"
 _verbose = False  # set by the root callback; read when an error is reported
 
 
+def explain(exc: BaseException) -> tuple[str, int]:
+    """What an exception means to the operator (one line) and its exit code."""
+    if isinstance(exc, CrmError):
+        return exc.message, exc.exit_code
+    db_error = _as_database_error(exc)
+    if db_error is not None:
+        return db_error.message, db_error.exit_code
+    return (
+        f"internal error: {type(exc).__name__}: {exc} (run with --verbose for the traceback)",
+        EXIT_FAILURE,
+    )
+
+
 def report(exc: BaseException) -> int:
     """Print an exception as one line on stderr and return its exit code.
 
@@ -35,17 +48,15 @@ def report(exc: BaseException) -> int:
     if isinstance(exc, KeyboardInterrupt):
         _say("interrupted")
         return 130
+    show_traceback(exc)
+    message, code = explain(exc)
+    _say(message if message.startswith("internal error") else f"error: {message}")
+    return code
+
+
+def show_traceback(exc: BaseException) -> None:
     if _verbose:
         traceback.print_exception(exc, file=sys.stderr)
-    if isinstance(exc, CrmError):
-        _say(f"error: {exc.message}")
-        return exc.exit_code
-    db_error = _as_database_error(exc)
-    if db_error is not None:
-        _say(f"error: {db_error.message}")
-        return db_error.exit_code
-    _say(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for the traceback)")
-    return EXIT_FAILURE
 
 
 def _as_database_error(exc: BaseException) -> CrmError | None:

@@ -118,3 +118,44 @@ def _day_sqlite(element: DbDayNumber, compiler: object, **kw: object) -> str:
 @compiles(DbDayNumber, "mariadb")
 def _day_mysql(element: DbDayNumber, compiler: object, **kw: object) -> str:
     return "(UNIX_TIMESTAMP(NOW(3)) DIV 86400)"
+
+
+class DbNow(ColumnElement):
+    """The database server's current UTC time, as a DATETIME (one clock for every host)."""
+
+    inherit_cache = True
+    type = sa.DateTime()
+
+
+@compiles(DbNow)
+def _now_sqlite(element: DbNow, compiler: object, **kw: object) -> str:
+    return "datetime('now')"
+
+
+@compiles(DbNow, "mysql")
+@compiles(DbNow, "mariadb")
+def _now_mysql(element: DbNow, compiler: object, **kw: object) -> str:
+    return "UTC_TIMESTAMP()"
+
+
+class DbNowPlus(ColumnElement):
+    """The database server's UTC time plus a number of seconds."""
+
+    inherit_cache = True
+    type = sa.DateTime()
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = sa.literal(int(seconds), sa.Integer)
+
+
+@compiles(DbNowPlus)
+def _now_plus_sqlite(
+    element: DbNowPlus, compiler: sa.sql.compiler.SQLCompiler, **kw: object
+) -> str:
+    return f"datetime('now', '+' || {compiler.process(element.seconds, **kw)} || ' seconds')"
+
+
+@compiles(DbNowPlus, "mysql")
+@compiles(DbNowPlus, "mariadb")
+def _now_plus_mysql(element: DbNowPlus, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
+    return f"DATE_ADD(UTC_TIMESTAMP(), INTERVAL {compiler.process(element.seconds, **kw)} SECOND)"

@@ -58,12 +58,23 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        # WAL lets readers (stats, the PHP app's reports) run beside a sync
-        # run; the busy timeout makes overlapping cron runs wait, not fail.
+        # We issue BEGIN ourselves (below): pysqlite's own transaction handling
+        # breaks SAVEPOINTs and begins too late.
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # WAL lets readers run beside a writer; the busy timeout makes
+        # overlapping cron runs wait for each other, not fail.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front: a transaction that reads
+        # and then writes can otherwise fail at once with "database is locked"
+        # when another process wrote in between (the busy timeout does not
+        # cover that case).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -88,3 +88,15 @@ crm_rate_limits = sa.Table(
     sa.Column("day_number", sa.Integer, nullable=False),
     sa.Column("day_count", sa.Integer, nullable=False),
 )
+
+crm_sync_state = sa.Table(
+    "crm_sync_state",
+    metadata,
+    sa.Column("id_loja", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("entidade", sa.String(50), primary_key=True),
+    sa.Column("id_registro", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("external_id", sa.String(100)),
+    sa.Column("payload_hash", sa.String(64)),
+    sa.Column("synced_at", sa.DateTime),
+    sa.Column("create_started_at", sa.DateTime),
+)

@@ -6,15 +6,6 @@ from crm_cli.cli.app import app
 from crm_cli.errors import NotImplementedYet
 
 _PENDING = {
-    "enqueue": (
-        "Queue one record for sync (ERP→CRM or CRM→ERP); a pending item for the "
-        "same record is reused and its priority raised, never duplicated."
-    ),
-    "sync": (
-        "Process at most 100 due queue items and exit (run it from cron every minute; "
-        "overlapping runs never take the same item). Prints the original's line: "
-        "'[YYYY-MM-DD HH:MM:SS] Processados: N | Erros: N | Tempo: Xs | Taxa: Y req/s'."
-    ),
     "cleanup": (
         "Delete completed queue items and log rows past their retention, in small "
         "chunks; never pending, processing or failed items."

@@ -1,0 +1,83 @@
+"""The ERP's own tables, addressed only through the ``entities`` configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.errors import ConfigError
+from crm_cli.settings import EntityMapping
+
+
+class EntityTable:
+    """One configured entity's table, reflected once per run."""
+
+    def __init__(self, engine: Engine, mapping: EntityMapping) -> None:
+        self.mapping = mapping
+        try:
+            self.table = sa.Table(mapping.table, sa.MetaData(), autoload_with=engine)
+        except sa.exc.NoSuchTableError:
+            raise ConfigError(
+                f"table '{mapping.table}' of entity '{mapping.name}' does not exist "
+                f"(fix entities.{mapping.name}.table in the config)"
+            ) from None
+        columns = self.table.c
+        for role in ("primary_key", "external_id", "updated_at", "deleted_at", "store_column"):
+            name = getattr(mapping, role)
+            if name is not None and name not in columns:
+                raise ConfigError(
+                    f"table '{mapping.table}' has no column '{name}' "
+                    f"(entities.{mapping.name}.{role}; run 'crm-cli migrate' for external_id)"
+                )
+        self.pk = columns[mapping.primary_key]
+        self.external_id = columns[mapping.external_id]
+
+    @property
+    def column_names(self) -> set[str]:
+        return set(self.table.c.keys())
+
+    def load(self, conn: Connection, record_id: Any) -> dict[str, Any] | None:
+        row = conn.execute(sa.select(self.table).where(self.pk == record_id)).first()
+        return dict(row._mapping) if row is not None else None
+
+    def find_by_external_id(self, conn: Connection, external_id: str) -> dict[str, Any] | None:
+        row = conn.execute(
+            sa.select(self.table).where(self.external_id == external_id).limit(1)
+        ).first()
+        return dict(row._mapping) if row is not None else None
+
+    def is_deleted(self, row: dict[str, Any]) -> bool:
+        column = self.mapping.deleted_at
+        return column is not None and row.get(column) is not None
+
+    def set_external_id(self, conn: Connection, record_id: Any, external_id: str) -> None:
+        conn.execute(
+            sa.update(self.table)
+            .where(self.pk == record_id)
+            .values({self.mapping.external_id: external_id})
+        )
+
+    def writable(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The values that name a column of this table (never its key)."""
+        skip = {self.mapping.primary_key}
+        return {k: v for k, v in values.items() if k in self.table.c and k not in skip}
+
+    def update(self, conn: Connection, record_id: Any, values: dict[str, Any]) -> None:
+        values = self.writable(values)
+        if values:
+            conn.execute(sa.update(self.table).where(self.pk == record_id).values(values))
+
+    def insert(self, conn: Connection, values: dict[str, Any]) -> Any:
+        result = conn.execute(sa.insert(self.table).values(self.writable(values)))
+        return result.inserted_primary_key[0]
+
+    def live_ids(self, store: int | None = None) -> sa.Select:
+        """SELECT of the ids of live rows (not soft-deleted), of one store when configured."""
+        query = sa.select(self.pk)
+        if self.mapping.deleted_at:
+            query = query.where(self.table.c[self.mapping.deleted_at].is_(None))
+        if self.mapping.store_column and store is not None:
+            query = query.where(self.table.c[self.mapping.store_column] == store)
+        return query

@@ -1,0 +1,469 @@
+"""The sync queue (``crm_sync_queue``): every statement that reads or moves an item.
+
+An item's state is where it sits plus a lease: ``pending`` → ``processing``
+(owner + expiry) → ``completed`` | ``failed``, or back to ``pending`` with a
+``proximo_retry``. Crash recovery is a query for expired leases. Attempts are
+counted when an item is claimed, so an item that kills its run still runs out
+of attempts. Every finalising statement names the lease owner: a run that lost
+its lease cannot overwrite another run's result. All times are the database's
+clock (UTC).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.db.ddl import DbNow, DbNowPlus
+from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.errors import DatabaseError
+
+ERP_TO_CRM = "ecletech_para_crm"
+CRM_TO_ERP = "crm_para_ecletech"
+DIRECTIONS = (ERP_TO_CRM, CRM_TO_ERP)
+LOCK_TIMEOUT = 10  # seconds to wait for a named lock (enqueue dedupe, old-server claims)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    id_loja: int
+    entidade: str
+    id_registro: int | None
+    direcao: str
+    prioridade: int
+    tentativas: int  # including the attempt under way
+    external_id: str | None
+    status: str = "pending"
+    criado_em: datetime | None = None
+
+    @property
+    def key(self) -> tuple:
+        """What makes two items the same change: store, entity, record, direction."""
+        record = self.id_registro if self.id_registro is not None else f"ext:{self.external_id}"
+        return (self.id_loja, self.entidade, record, self.direcao)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: int
+    reused: bool
+
+
+_ITEM_COLUMNS = (
+    Q.c.id,
+    Q.c.id_loja,
+    Q.c.entidade,
+    Q.c.id_registro,
+    Q.c.direcao,
+    Q.c.prioridade,
+    Q.c.tentativas,
+    Q.c.external_id,
+    Q.c.status,
+    Q.c.criado_em,
+)
+
+
+def _item(row: sa.Row) -> QueueItem:
+    return QueueItem(
+        id=row.id,
+        id_loja=row.id_loja,
+        entidade=row.entidade,
+        id_registro=row.id_registro,
+        direcao=row.direcao,
+        prioridade=row.prioridade or 0,
+        tentativas=row.tentativas or 0,
+        external_id=row.external_id,
+        status=row.status or "pending",
+        criado_em=row.criado_em,
+    )
+
+
+def _is_mysql(conn: Connection | Engine) -> bool:
+    return conn.dialect.name in ("mysql", "mariadb")
+
+
+def supports_skip_locked(conn: Connection) -> bool:
+    """SKIP LOCKED exists from MySQL 8.0.1 and MariaDB 10.6."""
+    if not _is_mysql(conn):
+        return False
+    version = conn.dialect.server_version_info or (0,)
+    return version >= ((10, 6) if getattr(conn.dialect, "is_mariadb", False) else (8, 0, 1))
+
+
+@contextmanager
+def named_lock(conn: Connection, name: str, timeout: int = LOCK_TIMEOUT) -> Iterator[bool]:
+    """MySQL's GET_LOCK for the block (True when held); a no-op elsewhere."""
+    if not _is_mysql(conn):
+        yield True
+        return
+    lock = "crm_cli:" + hashlib.sha1(name.encode()).hexdigest()
+    got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": lock, "t": timeout}).scalar()
+    conn.commit()  # the lock belongs to the session, not to this (auto-begun) transaction
+    try:
+        yield got == 1
+    finally:
+        if got == 1:
+            conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
+            conn.commit()
+
+
+def _same_change(
+    id_loja: int, entidade: str, id_registro: int | None, external_id: str | None, direcao: str
+) -> sa.ColumnElement[bool]:
+    record = (
+        Q.c.id_registro == id_registro
+        if id_registro is not None
+        else sa.and_(Q.c.id_registro.is_(None), Q.c.external_id == external_id)
+    )
+    return sa.and_(
+        Q.c.entidade == entidade,
+        record,
+        Q.c.id_loja == id_loja,
+        Q.c.direcao == direcao,
+        Q.c.status == "pending",
+        Q.c.deletado_em.is_(None),
+    )
+
+
+# -- enqueue ---------------------------------------------------------------------------
+
+
+def enqueue(
+    engine: Engine,
+    *,
+    id_loja: int,
+    entidade: str,
+    id_registro: int | None = None,
+    direcao: str = ERP_TO_CRM,
+    prioridade: int = 5,
+    external_id: str | None = None,
+) -> Enqueued:
+    """Queue a change, or reuse the pending item for the same change (raising its priority).
+
+    Safe when two processes enqueue the same record at once: on MySQL a named
+    lock per change serialises them; on SQLite the first statement is a write,
+    which holds the database's write lock until commit.
+    """
+    same = _same_change(id_loja, entidade, id_registro, external_id, direcao)
+    with engine.connect() as conn:
+        key = f"enqueue:{id_loja}:{entidade}:{id_registro}:{external_id}:{direcao}"
+        with named_lock(conn, key) as held:
+            if not held:
+                raise DatabaseError("could not take the enqueue lock in 10 s (database busy?)")
+            with conn.begin():
+                raised = conn.execute(
+                    sa.update(Q)
+                    .where(same)
+                    .values(
+                        prioridade=sa.case(
+                            (Q.c.prioridade < prioridade, prioridade), else_=Q.c.prioridade
+                        )
+                    )
+                )
+                if raised.rowcount:
+                    existing = conn.execute(
+                        sa.select(Q.c.id).where(same).order_by(Q.c.id).limit(1)
+                    ).scalar_one()
+                    return Enqueued(existing, reused=True)
+                new_id = conn.execute(
+                    sa.insert(Q).values(
+                        id_loja=id_loja,
+                        entidade=entidade,
+                        id_registro=id_registro,
+                        direcao=direcao,
+                        prioridade=prioridade,
+                        tentativas=0,
+                        processado=0,
+                        external_id=external_id,
+                        status="pending",
+                    )
+                ).inserted_primary_key[0]
+                return Enqueued(new_id, reused=False)
+
+
+# -- claim ---------------------------------------------------------------------------------
+
+
+def _due(id_loja: int | None, entidade: str | None) -> list[sa.ColumnElement[bool]]:
+    where = [
+        Q.c.status == "pending",
+        Q.c.deletado_em.is_(None),
+        sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry <= DbNow()),
+    ]
+    if id_loja is not None:
+        where.append(Q.c.id_loja == id_loja)
+    if entidade is not None:
+        where.append(Q.c.entidade == entidade)
+    return where
+
+
+CLAIM_ORDER = (Q.c.prioridade.desc(), Q.c.criado_em.asc(), Q.c.id.asc())
+
+
+def due_items(
+    engine: Engine, limit: int, id_loja: int | None = None, entidade: str | None = None
+) -> list[QueueItem]:
+    """What a run would claim now, claiming nothing (``sync --dry-run``)."""
+    query = sa.select(*_ITEM_COLUMNS).where(*_due(id_loja, entidade)).order_by(*CLAIM_ORDER)
+    with engine.connect() as conn:
+        return [_item(r) for r in conn.execute(query.limit(limit))]
+
+
+def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
+    """Items whose run died (lease expired): pending again, or failed when out of attempts."""
+    expired = sa.and_(Q.c.status == "processing", Q.c.lease_expires_at < DbNow())
+    with engine.begin() as conn:
+        failed = conn.execute(
+            sa.update(Q)
+            .where(expired, Q.c.tentativas >= max_attempts)
+            .values(
+                status="failed",
+                lease_owner=None,
+                lease_expires_at=None,
+                erro="the run processing it stopped before finishing, on every attempt",
+                erro_mensagem="the run processing it stopped before finishing, on every attempt",
+            )
+        ).rowcount
+        requeued = conn.execute(
+            sa.update(Q)
+            .where(expired)
+            .values(status="pending", lease_owner=None, lease_expires_at=None)
+        ).rowcount
+    return requeued, failed
+
+
+def claim(
+    engine: Engine,
+    *,
+    owner: str,
+    limit: int,
+    lease_seconds: int,
+    id_loja: int | None = None,
+    entidade: str | None = None,
+) -> list[QueueItem]:
+    """Take up to ``limit`` due items for ``owner`` in one short transaction.
+
+    MySQL/MariaDB: SELECT … FOR UPDATE SKIP LOCKED (or, on servers without it,
+    the same under a GET_LOCK that serialises claims). SQLite: one write
+    transaction. Two runs never claim the same item; duplicates of a claimed
+    change (the PHP application may insert a record twice) are coalesced.
+    """
+    with engine.connect() as conn:
+        if _is_mysql(conn) and not supports_skip_locked(conn):
+            with named_lock(conn, "claim", timeout=30) as held:
+                if not held:
+                    return []
+                return _claim(conn, owner, limit, lease_seconds, id_loja, entidade, False)
+        return _claim(conn, owner, limit, lease_seconds, id_loja, entidade, _is_mysql(conn))
+
+
+def _claim(
+    conn: Connection,
+    owner: str,
+    limit: int,
+    lease_seconds: int,
+    id_loja: int | None,
+    entidade: str | None,
+    skip_locked: bool,
+) -> list[QueueItem]:
+    where = _due(id_loja, entidade)
+    with conn.begin():
+        if _is_mysql(conn):
+            ids = list(
+                conn.execute(
+                    sa.select(Q.c.id)
+                    .where(*where)
+                    .order_by(*CLAIM_ORDER)
+                    .limit(limit)
+                    .with_for_update(skip_locked=skip_locked)
+                ).scalars()
+            )
+            if not ids:
+                return []
+            chosen = Q.c.id.in_(ids)
+        else:
+            # SQLite: claims are serialised by the write lock, so "no other run is
+            # on this record right now" can be checked here, consistently.
+            busy = (
+                sa.select(sa.literal(1))
+                .select_from(P := Q.alias("p"))
+                .where(
+                    P.c.status == "processing",
+                    P.c.id_loja == Q.c.id_loja,
+                    P.c.entidade == Q.c.entidade,
+                    P.c.direcao == Q.c.direcao,
+                    sa.or_(P.c.id_registro == Q.c.id_registro, P.c.external_id == Q.c.external_id),
+                )
+            )
+            chosen = Q.c.id.in_(
+                sa.select(Q.c.id).where(*where, ~busy.exists()).order_by(*CLAIM_ORDER).limit(limit)
+            )
+        conn.execute(
+            sa.update(Q)
+            .where(chosen)
+            .values(
+                status="processing",
+                lease_owner=owner,
+                lease_expires_at=DbNowPlus(lease_seconds),
+                started_at=DbNow(),
+                tentativas=sa.func.coalesce(Q.c.tentativas, 0) + 1,
+                batch_id=owner[:36],
+            )
+        )
+        items = [
+            _item(r)
+            for r in conn.execute(
+                sa.select(*_ITEM_COLUMNS)
+                .where(Q.c.lease_owner == owner, Q.c.status == "processing")
+                .order_by(*CLAIM_ORDER)
+            )
+        ]
+        return _coalesce(conn, owner, items)
+
+
+def _coalesce(conn: Connection, owner: str, items: list[QueueItem]) -> list[QueueItem]:
+    """Keep one item per change; the others (claimed or pending) are completed into it."""
+    kept: dict[tuple, QueueItem] = {}
+    for item in items:
+        first = kept.setdefault(item.key, item)
+        if first is not item:
+            _complete_as_duplicate(conn, Q.c.id == item.id, first.id, owner)
+    for item in kept.values():
+        same = _same_change(
+            item.id_loja, item.entidade, item.id_registro, item.external_id, item.direcao
+        )
+        _complete_as_duplicate(conn, sa.and_(same, Q.c.id != item.id), item.id, owner)
+    return list(kept.values())
+
+
+def _complete_as_duplicate(
+    conn: Connection, which: sa.ColumnElement[bool], into: int, owner: str
+) -> None:
+    conn.execute(
+        sa.update(Q)
+        .where(which)
+        .values(
+            status="completed",
+            processado=1,
+            processado_em=DbNow(),
+            completed_at=DbNow(),
+            lease_owner=None,
+            lease_expires_at=None,
+            batch_id=owner[:36],
+            erro_mensagem=f"coalesced into item #{into}",
+        )
+    )
+
+
+# -- finishing an item ----------------------------------------------------------------------
+
+
+def _mine(item: QueueItem, owner: str) -> sa.ColumnElement[bool]:
+    return sa.and_(Q.c.id == item.id, Q.c.lease_owner == owner, Q.c.status == "processing")
+
+
+def complete(
+    conn: Connection,
+    item: QueueItem,
+    owner: str,
+    elapsed_ms: int,
+    external_id: str | None = None,
+    id_registro: int | None = None,
+) -> bool:
+    """Mark done; False when the lease was lost (another run owns the item now)."""
+    values = dict(
+        status="completed",
+        processado=1,
+        processado_em=DbNow(),
+        completed_at=DbNow(),
+        tempo_processamento_ms=max(0, elapsed_ms),
+        erro=None,
+        erro_mensagem=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        proximo_retry=None,
+    )
+    if external_id is not None:
+        values["external_id"] = external_id
+    if id_registro is not None:
+        values["id_registro"] = id_registro
+    return conn.execute(sa.update(Q).where(_mine(item, owner)).values(**values)).rowcount == 1
+
+
+def retry_later(
+    conn: Connection, item: QueueItem, owner: str, message: str, delay_seconds: int
+) -> bool:
+    return (
+        conn.execute(
+            sa.update(Q)
+            .where(_mine(item, owner))
+            .values(
+                status="pending",
+                erro=message,
+                erro_mensagem=message,
+                proximo_retry=DbNowPlus(delay_seconds),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        ).rowcount
+        == 1
+    )
+
+
+def fail(conn: Connection, item: QueueItem, owner: str, message: str) -> bool:
+    """Failed for good: not processed (processado stays 0), retried only by an operator."""
+    return (
+        conn.execute(
+            sa.update(Q)
+            .where(_mine(item, owner))
+            .values(
+                status="failed",
+                erro=message,
+                erro_mensagem=message,
+                completed_at=DbNow(),
+                lease_owner=None,
+                lease_expires_at=None,
+                proximo_retry=None,
+            )
+        ).rowcount
+        == 1
+    )
+
+
+def release(
+    engine: Engine, items: Iterable[QueueItem], owner: str, delay_seconds: int | None = None
+) -> int:
+    """Hand unprocessed items back, with their attempt (rate limit, time budget spent)."""
+    ids = [item.id for item in items]
+    if not ids:
+        return 0
+    values: dict = dict(
+        status="pending",
+        lease_owner=None,
+        lease_expires_at=None,
+        tentativas=sa.case((Q.c.tentativas > 0, Q.c.tentativas - 1), else_=0),
+    )
+    if delay_seconds:
+        values["proximo_retry"] = DbNowPlus(delay_seconds)
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.update(Q)
+            .where(Q.c.id.in_(ids), Q.c.lease_owner == owner, Q.c.status == "processing")
+            .values(**values)
+        ).rowcount
+
+
+def record_external_id(conn: Connection, item: QueueItem, owner: str, external_id: str) -> None:
+    conn.execute(sa.update(Q).where(_mine(item, owner)).values(external_id=external_id))
+
+
+def ids_exist(engine: Engine, ids: Sequence[int]) -> set[int]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(Q.c.id).where(Q.c.id.in_(list(ids)))).scalars())

@@ -1,0 +1,285 @@
+"""A cron run: claim up to 100 due items, take each through its CRM, commit, exit.
+
+Safe when runs overlap (leases; per-record locks on MySQL), when a run dies
+(expired leases are claimed again, creates are looked up before being
+repeated), and under provider limits (the shared rate limiter; a 429 hands the
+remaining items back without costing them an attempt).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli import queue
+from crm_cli.credentials import CredentialCipher
+from crm_cli.integrations import Integracoes
+from crm_cli.processing import Outcome, Processor
+from crm_cli.queue import ERP_TO_CRM, QueueItem
+from crm_cli.retry import RetryPolicy
+from crm_cli.settings import MAX_BATCH_SIZE, Settings
+from crm_cli.synclog import write_log
+
+RECORD_BUSY_DELAY = 5  # seconds before an item whose record another run holds comes back
+RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
+
+
+@dataclass
+class RunResult:
+    claimed: int = 0
+    processed: int = 0  # completed (sent, adopted, unchanged or applied locally)
+    errors: int = 0  # failed this run (retry scheduled, or failed for good)
+    failed: int = 0  # of which failed for good
+    released: int = 0  # handed back unprocessed (rate limit, time budget, record busy)
+    requests: int = 0
+    elapsed: float = 0.0
+    lost_leases: int = 0
+    log_errors: list[str] = field(default_factory=list)
+
+    def summary_line(self, now: str) -> str:
+        rate = self.requests / self.elapsed if self.elapsed > 0 else 0.0
+        return (
+            f"[{now}] Processados: {self.processed} | Erros: {self.errors} | "
+            f"Tempo: {self.elapsed:.2f}s | Taxa: {rate:.2f} req/s"
+        )
+
+
+class SyncRun:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        cipher: CredentialCipher | None = None,
+        rng: random.Random | None = None,
+        on_item: Callable[[QueueItem, Outcome], None] | None = None,
+        on_claim: Callable[[int], None] | None = None,
+    ) -> None:
+        self.engine, self.settings = engine, settings
+        cipher = cipher or CredentialCipher.from_environment(
+            settings.credentials_key_env, settings.credentials_allow_fallback_key
+        )
+        self.processor = Processor(engine, settings, Integracoes(engine, cipher))
+        self.policy = RetryPolicy.from_settings(settings.sync)
+        self.rng = rng or random.Random()
+        self.owner = f"{uuid.uuid4()}"
+        self.on_item = on_item or (lambda item, outcome: None)
+        self.on_claim = on_claim or (lambda count: None)
+
+    def run(
+        self, limit: int | None = None, id_loja: int | None = None, entidade: str | None = None
+    ) -> RunResult:
+        started = time.monotonic()
+        budget = self.settings.sync.time_budget_seconds
+        batch = min(limit or MAX_BATCH_SIZE, self.settings.sync.batch_size, MAX_BATCH_SIZE)
+        result = RunResult()
+        queue.recover_expired(self.engine, self.policy.max_attempts)
+        items = queue.claim(
+            self.engine,
+            owner=self.owner,
+            limit=batch,
+            lease_seconds=self.settings.sync.lease_seconds,
+            id_loja=id_loja,
+            entidade=entidade,
+        )
+        result.claimed = len(items)
+        self.on_claim(len(items))
+        lock_conn = self.engine.connect() if self.engine.dialect.name != "sqlite" else None
+        try:
+            for index, item in enumerate(items):
+                remaining = budget - (time.monotonic() - started)
+                if remaining <= 0:
+                    result.released += queue.release(self.engine, items[index:], self.owner)
+                    break
+                self.processor.max_wait = remaining
+                item_started = time.monotonic()
+                outcome = self._process_locked(lock_conn, item)
+                elapsed_ms = round((time.monotonic() - item_started) * 1000)
+                if outcome.status == "released" and outcome.retry_after is not None:
+                    result.released += queue.release(
+                        self.engine,
+                        items[index:],
+                        self.owner,
+                        delay_seconds=max(1, round(outcome.retry_after)),
+                    )
+                    self.on_item(item, outcome)
+                    break
+                self._finish(item, outcome, result, elapsed_ms)
+                self.on_item(item, outcome)
+        finally:
+            if lock_conn is not None:
+                lock_conn.close()
+        result.requests = self.processor.requests_sent
+        result.elapsed = time.monotonic() - started
+        return result
+
+    def _process_locked(self, lock_conn: Connection | None, item: QueueItem) -> Outcome:
+        """Process with the record's lock held (MySQL), so no other run works on it."""
+        lock = (
+            queue.named_lock(lock_conn, f"record:{item.key}", timeout=0)
+            if lock_conn is not None
+            else nullcontext(True)
+        )
+        with lock as held:
+            if not held:
+                return Outcome("released", "another run is working on this record")
+            outcome = self.processor.process(item)
+            for _ in range(RATE_LIMIT_RETRIES):
+                if outcome.status != "released" or outcome.retry_after is None:
+                    break
+                # The limiter waits for the account's pause when it fits the
+                # run's budget (max_wait); otherwise it refuses again at once.
+                outcome = self.processor.process(item)
+            return outcome
+
+    def _finish(
+        self, item: QueueItem, outcome: Outcome, result: RunResult, elapsed_ms: int
+    ) -> None:
+        if outcome.status == "released":  # record busy elsewhere: not this item's fault
+            result.released += queue.release(self.engine, [item], self.owner, RECORD_BUSY_DELAY)
+            return
+        if outcome.status == "retry" and self.policy.exhausted(item.tentativas):
+            outcome.status = "failed"
+            outcome.message = f"{outcome.message} (failed after {item.tentativas} attempts)"
+        with self.engine.begin() as conn:
+            new_id = outcome.apply(conn) if outcome.apply is not None else None
+            owned = self._set_state(conn, item, outcome, elapsed_ms, new_id)
+            self._log(conn, item, outcome, new_id, result)
+        if not owned:
+            result.lost_leases += 1
+            print(
+                f"crm-cli: warning: item #{item.id}: lease lost to another run; its result "
+                "was not recorded on the item",
+                file=sys.stderr,
+            )
+        if outcome.status == "completed":
+            result.processed += 1
+        else:
+            result.errors += 1
+            result.failed += outcome.status == "failed"
+
+    def _set_state(
+        self,
+        conn: Connection,
+        item: QueueItem,
+        outcome: Outcome,
+        elapsed_ms: int,
+        new_id: int | None,
+    ) -> bool:
+        if outcome.status == "completed":
+            return queue.complete(
+                conn,
+                item,
+                self.owner,
+                elapsed_ms,
+                outcome.external_id,
+                new_id if item.id_registro is None else None,
+            )
+        if outcome.status == "failed":
+            return queue.fail(conn, item, self.owner, outcome.message)
+        delay = self.policy.delay(item.tentativas, self.rng)
+        return queue.retry_later(conn, item, self.owner, outcome.message, delay)
+
+    def _log(
+        self,
+        conn: Connection,
+        item: QueueItem,
+        outcome: Outcome,
+        new_id: int | None,
+        result: RunResult,
+    ) -> None:
+        """The log row, in a savepoint: if it cannot be written, the outcome still commits."""
+        try:
+            with conn.begin_nested():
+                write_log(
+                    conn,
+                    id_loja=item.id_loja,
+                    entidade=item.entidade,
+                    id_registro=item.id_registro or new_id,
+                    direcao=item.direcao,
+                    status=outcome.log_status,
+                    mensagem=f"item #{item.id}: {outcome.message}",
+                    enviados=outcome.sent,
+                    recebidos=outcome.received,
+                )
+        except sa.exc.SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+            result.log_errors.append(f"item #{item.id}: {detail}")
+
+
+def sync_one(
+    engine: Engine,
+    settings: Settings,
+    *,
+    id_loja: int,
+    entidade: str,
+    id_registro: int | None = None,
+    external_id: str | None = None,
+    direcao: str = ERP_TO_CRM,
+    cipher: CredentialCipher | None = None,
+) -> Outcome:
+    """Sync one record now, without the queue ("sync now" buttons, operators)."""
+    run = SyncRun(engine, settings, cipher)
+    item = QueueItem(
+        id=0,
+        id_loja=id_loja,
+        entidade=entidade,
+        id_registro=id_registro,
+        direcao=direcao,
+        prioridade=10,
+        tentativas=1,
+        external_id=external_id,
+    )
+    outcome = run.processor.process(item)
+    result = RunResult()
+    with engine.begin() as conn:
+        new_id = outcome.apply(conn) if outcome.status == "completed" and outcome.apply else None
+        run._log(conn, item, outcome, new_id, result)
+    if new_id is not None and outcome.status == "completed":
+        outcome.id_registro = new_id
+    if result.log_errors:
+        from crm_cli.errors import DatabaseError
+
+        raise DatabaseError(f"the sync log could not be written: {result.log_errors[0]}")
+    return outcome
+
+
+def sincronizar_para_crm(
+    engine: Engine, settings: Settings, id_loja: int, entidade: str, id_registro: int
+) -> Outcome:
+    """The original's ``sincronizarParaCrm``."""
+    return sync_one(
+        engine,
+        settings,
+        id_loja=id_loja,
+        entidade=entidade,
+        id_registro=id_registro,
+        direcao=ERP_TO_CRM,
+    )
+
+
+def sincronizar_para_ecletech(
+    engine: Engine,
+    settings: Settings,
+    id_loja: int,
+    entidade: str,
+    external_id: str | None = None,
+    id_registro: int | None = None,
+) -> Outcome:
+    """The original's ``sincronizarParaEcletech``."""
+    return sync_one(
+        engine,
+        settings,
+        id_loja=id_loja,
+        entidade=entidade,
+        id_registro=id_registro,
+        external_id=external_id,
+        direcao=queue.CRM_TO_ERP,
+    )

@@ -1,0 +1,105 @@
+"""The ERP's own tables (spec §2), as a shop's database has them, for tests."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+BIGINT = sa.BigInteger().with_variant(sa.Integer, "sqlite")  # SQLite autoincrements INTEGER only
+
+clientes = sa.Table(
+    "clientes",
+    metadata,
+    sa.Column("id", BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("external_id", sa.String(50), unique=True),
+    sa.Column("tipo_pessoa", sa.Enum("PF", "PJ", native_enum=True, create_constraint=False)),
+    sa.Column("nome", sa.String(150)),
+    sa.Column("razao_social", sa.String(150)),
+    sa.Column("cnpj", sa.String(20), unique=True),
+    sa.Column("cpf", sa.String(20), unique=True),
+    sa.Column("inscricao_estadual", sa.String(30)),
+    sa.Column("inscricao_municipal", sa.String(30)),
+    sa.Column("rg", sa.String(30)),
+    sa.Column("data_nascimento", sa.Date),
+    sa.Column("telefone", sa.String(20)),
+    sa.Column("celular", sa.String(20)),
+    sa.Column("email", sa.String(150)),
+    sa.Column("ativo", sa.Boolean, server_default=sa.text("1")),
+    sa.Column("cadastrado_em", sa.DateTime, server_default=sa.func.current_timestamp()),
+    sa.Column("modificado_em", sa.DateTime),
+    sa.Column("deletado_em", sa.DateTime),
+)
+
+produtos = sa.Table(
+    "produtos",
+    metadata,
+    sa.Column("id", BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("external_id", sa.String(50), unique=True),
+    sa.Column("nome", sa.String(150)),
+    sa.Column("codigo_interno", sa.String(50), unique=True),
+    sa.Column("codigo_barra", sa.String(50)),
+    sa.Column("descricao", sa.Text),
+    sa.Column("estoque", sa.Numeric(15, 3)),
+    sa.Column("valor_custo", sa.Numeric(15, 2)),
+    sa.Column("valor_venda", sa.Numeric(15, 2)),
+    sa.Column("ncm", sa.String(10)),
+    sa.Column("peso_liquido", sa.Numeric(15, 3)),
+    sa.Column("peso_bruto", sa.Numeric(15, 3)),
+    sa.Column("largura", sa.Numeric(15, 3)),
+    sa.Column("altura", sa.Numeric(15, 3)),
+    sa.Column("comprimento", sa.Numeric(15, 3)),
+    sa.Column("ativo", sa.Boolean, server_default=sa.text("1")),
+    sa.Column("created_at", sa.DateTime),
+    sa.Column("updated_at", sa.DateTime),
+    sa.Column("deleted_at", sa.DateTime),
+)
+
+vendas = sa.Table(
+    "vendas",
+    metadata,
+    sa.Column("id", BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("external_id", sa.String(50), unique=True),
+    sa.Column("codigo", sa.String(30), unique=True),
+    sa.Column("cliente_id", sa.BigInteger),
+    sa.Column("cliente_external_id", sa.String(50)),
+    sa.Column("vendedor_id", sa.BigInteger),
+    sa.Column("vendedor_external_id", sa.String(50)),
+    sa.Column("situacao_venda_id", sa.Integer),
+    sa.Column("nome_situacao", sa.String(50)),
+    sa.Column("loja_id", sa.Integer),
+    sa.Column("data_venda", sa.Date),
+    sa.Column("valor_produtos", sa.Numeric(15, 2)),
+    sa.Column("valor_frete", sa.Numeric(15, 2)),
+    sa.Column("desconto_valor", sa.Numeric(15, 2)),
+    sa.Column("valor_total", sa.Numeric(15, 2)),
+    sa.Column("observacoes", sa.Text),
+    sa.Column("ativo", sa.Boolean, server_default=sa.text("1")),
+    sa.Column("cadastrado_em", sa.DateTime),
+    sa.Column("modificado_em", sa.DateTime),
+    sa.Column("deletado_em", sa.DateTime),
+)
+
+
+def create(engine: sa.Engine) -> None:
+    metadata.create_all(engine)
+
+
+def add_clientes(
+    engine: sa.Engine, count: int, with_document: bool = True, start: int = 1
+) -> list[int]:
+    rows = [
+        {
+            "tipo_pessoa": "PF",
+            "nome": f"Cliente {n}",
+            "cpf": f"{n:011d}" if with_document else None,
+            "email": f"c{n}@example.com",
+        }
+        for n in range(start, start + count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(sa.insert(clientes), rows)
+        return list(
+            conn.execute(
+                sa.select(clientes.c.id).order_by(clientes.c.id.desc()).limit(count)
+            ).scalars()
+        )[::-1]

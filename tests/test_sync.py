@@ -1,0 +1,566 @@
+"""``crm-cli sync``: exactly once under overlap and crashes, outcomes, pacing, output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+
+import pytest
+import sqlalchemy as sa
+
+from tests import erp as erp_tables
+from tests.conftest import php_enqueue, queue_rows, run_cli_process
+
+LINE = re.compile(
+    r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] Processados: (\d+) \| Erros: (\d+) \| "
+    r"Tempo: [\d.]+s \| Taxa: [\d.]+ req/s$"
+)
+
+
+def as_datetime(value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def drain(cli, runs: int = 20, *args: str) -> list[str]:
+    """Run sync until nothing is left to claim; the runs' lines."""
+    lines = []
+    for _ in range(runs):
+        result = cli("sync", *args)
+        assert result.exit_code == 0, result.stderr
+        lines.append(result.stdout.strip())
+        if LINE.match(lines[-1]).group(1) == "0" and LINE.match(lines[-1]).group(2) == "0":
+            return lines
+    return lines
+
+
+def test_a_run_creates_writes_back_and_logs(cli, shop, gc_emulator):
+    ids = erp_tables.add_clientes(shop, 3)
+    php_enqueue(shop, ids)
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    match = LINE.match(result.stdout.strip())
+    assert match and match.groups() == ("3", "0")
+    assert result.stderr == ""
+    assert queue_rows(shop) == [
+        (1, "completed", 1, 1),
+        (2, "completed", 1, 1),
+        (3, "completed", 1, 1),
+    ]
+    with shop.connect() as conn:
+        externals = (
+            conn.execute(sa.text("SELECT external_id FROM clientes ORDER BY id")).scalars().all()
+        )
+        queued = (
+            conn.execute(sa.text("SELECT external_id FROM crm_sync_queue ORDER BY id"))
+            .scalars()
+            .all()
+        )
+        logs = conn.execute(sa.text("SELECT status, dados_enviados FROM crm_sync_log")).all()
+    assert externals == queued == sorted(gc_emulator.records["clientes"], key=int)
+    assert [status for status, _ in logs] == ["sucesso"] * 3
+    assert gc_emulator.stats()["creates"] == {"clientes": 3}
+
+
+def test_unchanged_payload_is_not_sent_again(cli, shop, gc_emulator):
+    [cid] = erp_tables.add_clientes(shop, 1)
+    php_enqueue(shop, [cid])
+    drain(cli)
+    requests = gc_emulator.stats()["requests"]
+
+    php_enqueue(shop, [cid])
+    drain(cli)
+
+    assert gc_emulator.stats()["requests"] == requests
+    with shop.connect() as conn:
+        last = conn.execute(
+            sa.text("SELECT status, mensagem FROM crm_sync_log ORDER BY id DESC")
+        ).first()
+    assert last.status == "sucesso"
+    assert "unchanged since the last sync; nothing sent" in last.mensagem
+
+    with shop.begin() as conn:  # a real change is sent, as an update
+        conn.execute(sa.text("UPDATE clientes SET nome = 'Novo Nome' WHERE id = :i"), {"i": cid})
+    php_enqueue(shop, [cid])
+    drain(cli)
+    [record] = gc_emulator.records["clientes"].values()
+    assert record["nome"] == "Novo Nome"
+    assert gc_emulator.stats()["creates"] == {"clientes": 1}
+
+
+def test_priority_then_age_decides_the_order(cli, shop):
+    ids = erp_tables.add_clientes(shop, 3)
+    php_enqueue(shop, [ids[0]], prioridade=0)
+    php_enqueue(shop, [ids[1]], prioridade=9)
+    php_enqueue(shop, [ids[2]], prioridade=9)
+
+    assert cli("sync", "--limit", "1").exit_code == 0
+    assert [r[1] for r in queue_rows(shop)] == ["pending", "completed", "pending"]
+    assert cli("sync", "--limit", "1").exit_code == 0
+    assert [r[1] for r in queue_rows(shop)] == ["pending", "completed", "completed"]
+
+
+def test_duplicates_inserted_by_php_are_coalesced(cli, shop, gc_emulator):
+    [cid] = erp_tables.add_clientes(shop, 1)
+    php_enqueue(shop, [cid, cid, cid])
+
+    drain(cli)
+
+    assert gc_emulator.stats()["creates"] == {"clientes": 1}
+    assert [r[1] for r in queue_rows(shop)] == ["completed"] * 3
+    notes = queue_rows(shop, "erro_mensagem")
+    assert notes[1:] == [("coalesced into item #1",), ("coalesced into item #1",)]
+
+
+@pytest.mark.parametrize("fault", ["500", "timeout", "bad_json"])
+def test_provider_faults_schedule_a_retry_with_backoff(cli, shop, gc_emulator, fault):
+    [cid] = erp_tables.add_clientes(shop, 1)
+    php_enqueue(shop, [cid])
+    gc_emulator.add_fault(fault)
+
+    result = cli("sync")
+
+    assert result.exit_code == 0
+    assert "Traceback" not in result.stderr
+    assert LINE.match(result.stdout.strip()).groups() == ("0", "1")
+    with shop.connect() as conn:
+        item = conn.execute(
+            sa.text(
+                "SELECT status, tentativas, processado, erro, proximo_retry, started_at "
+                "FROM crm_sync_queue"
+            )
+        ).one()
+    assert (item.status, item.tentativas, item.processado) == ("pending", 1, 0)
+    assert item.erro
+    delay = (as_datetime(item.proximo_retry) - as_datetime(item.started_at)).total_seconds()
+    assert 60 * 0.8 - 2 <= delay <= 60 * 1.2 + 2  # backoff_seconds[0] with jitter
+    assert cli("sync").stdout.startswith("[")  # not due yet: nothing claimed
+    assert queue_rows(shop)[0][1] == "pending"
+
+
+def test_a_validation_error_fails_at_once(cli, shop, gc_emulator):
+    with shop.begin() as conn:  # GestãoClick requires a name
+        conn.execute(
+            sa.text("INSERT INTO clientes (id, tipo_pessoa, nome, cpf) VALUES (50, 'PF', '', '1')")
+        )
+    php_enqueue(shop, [50])
+
+    cli("sync")
+
+    [(status, tentativas, processado, erro)] = queue_rows(
+        shop, "status", "tentativas", "processado", "erro"
+    )
+    assert (status, tentativas, processado) == ("failed", 1, 0)
+    assert "O campo nome é obrigatório" in erro
+
+
+def test_missing_local_record_and_unknown_store_fail_with_their_cause(cli, shop):
+    php_enqueue(shop, [404])
+    php_enqueue(shop, [1], loja=77)
+    php_enqueue(shop, [1], entidade="orcamento")
+
+    cli("sync")
+
+    rows = queue_rows(shop, "status", "erro")
+    assert rows[0] == ("failed", "record 404 does not exist in table clientes")
+    assert rows[1][0] == "failed" and "store 77 has no active CRM integration" in rows[1][1]
+    assert rows[2][0] == "failed" and "entity 'orcamento' is not configured" in rows[2][1]
+
+
+def test_after_max_attempts_an_item_is_failed_not_processed(cli, shop, gc_emulator, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("sync:\n  max_attempts: 2\n")
+    [cid] = erp_tables.add_clientes(shop, 1)
+    php_enqueue(shop, [cid])
+
+    for _ in range(2):
+        gc_emulator.add_fault("500")
+        with shop.begin() as conn:  # time travel: the retry is due now
+            conn.execute(sa.text("UPDATE crm_sync_queue SET proximo_retry = NULL"))
+        assert cli("--config", str(config), "sync").exit_code == 0
+
+    [(status, tentativas, processado, erro)] = queue_rows(
+        shop, "status", "tentativas", "processado", "erro"
+    )
+    assert (status, tentativas, processado) == ("failed", 2, 0)
+    assert "failed after 2 attempts" in erro
+    with shop.connect() as conn:
+        logs = conn.execute(sa.text("SELECT status FROM crm_sync_log")).scalars().all()
+    assert logs == ["erro", "erro"]
+
+
+def test_429_with_retry_after_hands_items_back_without_using_attempts(cli, shop, gc_emulator):
+    ids = erp_tables.add_clientes(shop, 3)
+    php_enqueue(shop, ids)
+    gc_emulator.add_fault("429", retry_after=120)  # longer than the run's time budget
+
+    result = cli("sync")
+
+    assert result.exit_code == 0
+    assert "Traceback" not in result.stderr
+    assert LINE.match(result.stdout.strip()).groups() == ("0", "0")
+    rows = queue_rows(shop, "status", "tentativas", "proximo_retry")
+    assert [(s, t) for s, t, _ in rows] == [("pending", 0)] * 3
+    assert all(r[2] is not None for r in rows)
+    assert gc_emulator.stats()["requests"] == 1  # the paused account sent nothing more
+
+
+def test_429_that_fits_the_budget_is_waited_out(cli, shop, gc_emulator):
+    ids = erp_tables.add_clientes(shop, 2)
+    php_enqueue(shop, ids)
+    gc_emulator.add_fault("429", retry_after=1)
+
+    result = cli("sync")
+
+    assert LINE.match(result.stdout.strip()).groups() == ("2", "0")
+    assert gc_emulator.stats()["creates"] == {"clientes": 2}
+
+
+def test_time_budget_hands_the_rest_back(cli, shop, gc_emulator, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("sync:\n  time_budget_seconds: 1\n  lease_seconds: 30\n")
+    gc_emulator.latency_ms = 400
+    ids = erp_tables.add_clientes(shop, 8)
+    php_enqueue(shop, ids)
+
+    result = cli("--config", str(config), "sync")
+
+    done = int(LINE.match(result.stdout.strip()).group(1))
+    assert 1 <= done < 8
+    rows = queue_rows(shop, "status", "tentativas")
+    assert rows.count(("completed", 1)) == done
+    assert rows.count(("pending", 0)) == 8 - done  # handed back with their attempt
+
+
+def test_crm_to_erp_inserts_a_new_local_row(cli, shop, gc_emulator):
+    record = gc_emulator.seed(
+        "clientes",
+        {"tipo_pessoa": "PJ", "nome": "Do CRM", "cnpj": "12.345.678/0001-95", "ativo": "1"},
+    )
+    result = cli(
+        "enqueue",
+        "--loja",
+        "1",
+        "--entity",
+        "cliente",
+        "--external-id",
+        record["id"],
+        "--direction",
+        "crm_para_ecletech",
+    )
+    assert result.exit_code == 0, result.stderr
+
+    drain(cli)
+
+    with shop.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT id, nome, cnpj, tipo_pessoa, external_id FROM clientes")
+        ).one()
+        item = conn.execute(sa.text("SELECT status, id_registro FROM crm_sync_queue")).one()
+    assert (row.nome, row.cnpj, row.tipo_pessoa, row.external_id) == (
+        "Do CRM",
+        "12345678000195",
+        "PJ",
+        record["id"],
+    )
+    assert (item.status, item.id_registro) == ("completed", row.id)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected_nome", "expected_email"),
+    [
+        ("crm_vence", "Nome no CRM", "crm@example.com"),
+        ("ecletech_vence", "Nome local", None),
+        ("mesclar", "Nome local", "crm@example.com"),
+        ("mais_recente", "Nome local", None),  # the local row is newer
+    ],
+)
+def test_conflict_strategies(
+    cli, shop, gc_emulator, tmp_path, strategy, expected_nome, expected_email
+):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"entities:\n  cliente:\n    conflict: {strategy}\n")
+    record = gc_emulator.seed(
+        "clientes", {"tipo_pessoa": "PF", "nome": "Nome no CRM", "email": "crm@example.com"}
+    )
+    record["modificado_em"] = "2020-01-01 00:00:00"
+    with shop.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO clientes (id, tipo_pessoa, nome, email, external_id, modificado_em) "
+                "VALUES (5, 'PF', 'Nome local', NULL, :x, '2026-01-01 00:00:00')"
+            ),
+            {"x": record["id"]},
+        )
+    php_enqueue(shop, [5], direcao="crm_para_ecletech")
+
+    assert cli("--config", str(config), "sync").exit_code == 0
+
+    with shop.connect() as conn:
+        row = conn.execute(sa.text("SELECT nome, email FROM clientes WHERE id = 5")).one()
+    assert (row.nome, row.email) == (expected_nome, expected_email)
+    assert queue_rows(shop)[0][1] == "completed"
+
+
+def test_mais_recente_takes_the_crm_copy_when_it_is_newer(cli, shop, gc_emulator, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("entities:\n  cliente:\n    conflict: mais_recente\n")
+    record = gc_emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": "Nome no CRM"})
+    record["modificado_em"] = "2030-01-01 00:00:00"
+    with shop.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO clientes (id, tipo_pessoa, nome, external_id, modificado_em) "
+                "VALUES (5, 'PF', 'Nome local', :x, '2026-01-01 00:00:00')"
+            ),
+            {"x": record["id"]},
+        )
+    php_enqueue(shop, [5], direcao="crm_para_ecletech")
+
+    cli("--config", str(config), "sync")
+
+    with shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT nome FROM clientes")).scalar() == "Nome no CRM"
+
+
+def test_dry_run_claims_and_sends_nothing(cli, shop, gc_emulator):
+    ids = erp_tables.add_clientes(shop, 2)
+    php_enqueue(shop, ids)
+
+    result = cli("sync", "--dry-run")
+
+    assert result.exit_code == 0
+    assert "#1 loja 1 cliente 1: would create in gestao_click" in result.stdout
+    assert '"cpf": "000.000.000-01"' in result.stdout
+    assert queue_rows(shop) == [(1, "pending", 0, 0), (2, "pending", 0, 0)]
+    assert gc_emulator.stats()["requests"] == 0
+
+
+def test_sync_now_serves_one_record_without_the_queue(cli, shop, gc_emulator):
+    [cid] = erp_tables.add_clientes(shop, 1)
+
+    result = cli("sync", "--now", "--loja", "1", "--entity", "cliente", "--id", str(cid))
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"OK cliente {cid}: created in the CRM")
+    assert queue_rows(shop) == []
+    with shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM crm_sync_log")).scalar() == 1
+    bad = cli("sync", "--now", "--loja", "1", "--entity", "cliente", "--id", "999")
+    assert bad.exit_code == 1
+    assert "record 999 does not exist in table clientes" in bad.stderr
+
+
+def test_a_failed_log_write_keeps_the_outcome_and_is_reported(cli, shop, gc_emulator):
+    [cid] = erp_tables.add_clientes(shop, 1)
+    php_enqueue(shop, [cid])
+    with shop.begin() as conn:
+        conn.execute(sa.text("DROP TABLE crm_sync_log"))
+
+    result = cli("sync")
+
+    assert result.exit_code == 1
+    assert "ERRO: the sync log could not be written for 1 item(s)" in result.stderr
+    assert queue_rows(shop)[0][1] == "completed"
+    with shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT external_id FROM clientes")).scalar() is not None
+
+
+def test_unreachable_database_is_a_fatal_error_line(bare_cli):
+    result = bare_cli("sync", env={"CRM_DATABASE_URL": "mysql+pymysql://root@127.0.0.1:1/x"})
+
+    assert result.exit_code == 1
+    assert re.match(
+        r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] ERRO: database error: cannot connect", result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_enqueue_reuses_the_pending_item_and_raises_priority(cli, shop):
+    [cid] = erp_tables.add_clientes(shop, 1)
+
+    first = cli(
+        "enqueue", "--loja", "1", "--entity", "cliente", "--id", str(cid), "--priority", "2"
+    )
+    second = cli(
+        "enqueue", "--loja", "1", "--entity", "cliente", "--id", str(cid), "--priority", "7"
+    )
+    lower = cli(
+        "enqueue", "--loja", "1", "--entity", "cliente", "--id", str(cid), "--priority", "1"
+    )
+
+    assert first.stdout.startswith("Queued item #1")
+    assert second.stdout.startswith("Reused pending item #1")
+    assert lower.stdout.startswith("Reused pending item #1")
+    assert queue_rows(shop, "id", "prioridade") == [(1, 7)]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["--loja", "1", "--entity", "pedido", "--id", "1"],
+            2,
+            "entity 'pedido' is not configured",
+        ),
+        (
+            ["--loja", "9", "--entity", "cliente", "--id", "1"],
+            1,
+            "store 9 has no CRM configuration",
+        ),
+        (["--loja", "1", "--entity", "cliente", "--id", "99"], 1, "record 99 does not exist"),
+        (["--loja", "1", "--entity", "cliente"], 2, "needs --id"),
+        (
+            ["--loja", "1", "--entity", "cliente", "--id", "1", "--direction", "x"],
+            2,
+            "--direction must be one of",
+        ),
+        (
+            ["--loja", "1", "--entity", "cliente", "--id", "1", "--priority", "11"],
+            2,
+            "Invalid value for '--priority'",
+        ),
+    ],
+)
+def test_enqueue_bad_input(cli, shop, args, code, message):
+    erp_tables.add_clientes(shop, 1)
+
+    result = cli("enqueue", *args)
+
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert queue_rows(shop) == []
+
+
+def test_concurrent_enqueues_of_one_record_make_one_item(shop, db_url):
+    [cid] = erp_tables.add_clientes(shop, 1)
+    procs = [
+        run_cli_process(
+            [
+                "enqueue",
+                "--loja",
+                "1",
+                "--entity",
+                "cliente",
+                "--id",
+                str(cid),
+                "--priority",
+                str(p),
+            ],
+            db_url,
+        )
+        for p in range(6)
+    ]
+    outputs = [p.communicate(timeout=60) for p in procs]
+
+    assert [p.returncode for p in procs] == [0] * 6, outputs
+    assert queue_rows(shop, "id", "prioridade", "status") == [(1, 5, "pending")]
+
+
+def test_overlapping_runs_create_every_record_exactly_once(shop, gc_emulator, db_url):
+    ids = erp_tables.add_clientes(shop, 1000)
+    php_enqueue(shop, ids)
+
+    for _round in range(6):
+        procs = [run_cli_process(["sync"], db_url) for _ in range(4)]
+        outputs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, outputs
+        for out, _err in outputs:
+            assert int(LINE.match(out.strip()).group(1)) <= 100
+        if all(r[1] == "completed" for r in queue_rows(shop)):
+            break
+
+    assert {r[1] for r in queue_rows(shop)} == {"completed"}
+    assert gc_emulator.stats()["creates"] == {"clientes": 1000}
+    assert len(gc_emulator.records["clientes"]) == 1000
+    with shop.connect() as conn:
+        per_run = conn.execute(
+            sa.text(
+                "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM crm_sync_queue GROUP BY batch_id) t"
+            )
+        ).scalar()
+        linked = conn.execute(
+            sa.text(
+                "SELECT COUNT(DISTINCT external_id) FROM clientes WHERE external_id IS NOT NULL"
+            )
+        ).scalar()
+    assert per_run <= 100
+    assert linked == 1000
+
+
+def _kill_on_create(emulator, victim_pid: list[int], after: int) -> None:
+    """Kill the sync process right after the CRM stored its Nth create, before it answers:
+    the window between the CRM's create and the write-back."""
+    original = emulator._create
+
+    def create(resource, body):
+        reply = original(resource, body)
+        if emulator.stats()["creates"].get(resource) == after and victim_pid:
+            os.kill(victim_pid.pop(), signal.SIGKILL)
+        return reply
+
+    emulator._create = create
+
+
+def test_a_run_killed_mid_batch_leaves_no_duplicate(shop, gc_emulator, db_url, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("sync:\n  lease_seconds: 3\n  time_budget_seconds: 2\n")
+    ids = erp_tables.add_clientes(shop, 10)
+    php_enqueue(shop, ids)
+    victim: list[int] = []
+    _kill_on_create(gc_emulator, victim, after=4)
+
+    proc = run_cli_process(["sync"], db_url, config)
+    victim.append(proc.pid)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert [r[1] for r in queue_rows(shop)].count("processing") >= 1
+
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # later cron runs, once the dead run's lease expired
+        later = run_cli_process(["sync"], db_url, config)
+        later.communicate(timeout=60)
+        assert later.returncode == 0
+        if all(r[1] == "completed" for r in queue_rows(shop)):
+            break
+        time.sleep(0.5)
+
+    assert {r[1] for r in queue_rows(shop)} == {"completed"}
+    assert gc_emulator.stats()["creates"] == {"clientes": 10}
+    with shop.connect() as conn:
+        adopted = conn.execute(
+            sa.text("SELECT COUNT(*) FROM crm_sync_log WHERE mensagem LIKE '%adopted%'")
+        ).scalar()
+    assert adopted == 1  # the record created just before the kill, found by its CPF
+
+
+def test_unknown_create_outcome_without_natural_key_fails_instead_of_duplicating(
+    shop, gc_emulator, db_url, tmp_path
+):
+    config = tmp_path / "c.yaml"
+    config.write_text("sync:\n  lease_seconds: 2\n  time_budget_seconds: 1\n")
+    [cid] = erp_tables.add_clientes(shop, 1, with_document=False)
+    php_enqueue(shop, [cid])
+    victim: list[int] = []
+    _kill_on_create(gc_emulator, victim, after=1)
+
+    proc = run_cli_process(["sync"], db_url, config)
+    victim.append(proc.pid)
+    proc.communicate(timeout=60)
+
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and queue_rows(shop)[0][1] != "failed":
+        run_cli_process(["sync"], db_url, config).communicate(timeout=60)
+        time.sleep(0.5)
+
+    [(status, erro)] = queue_rows(shop, "status", "erro")
+    assert status == "failed"
+    assert "may have created this record in the CRM" in erro
+    assert gc_emulator.stats()["creates"] == {"clientes": 1}

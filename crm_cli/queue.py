@@ -264,6 +264,32 @@ def claim(
         return _claim(conn, owner, limit, lease_seconds, id_loja, entidade, _is_mysql(conn))
 
 
+def claim_select(limit: int, id_loja: int | None = None, entidade: str | None = None) -> sa.Select:
+    """The claim's SELECT: due items by priority, then age; served by idx_claim."""
+    return sa.select(Q.c.id).where(*_due(id_loja, entidade)).order_by(*CLAIM_ORDER).limit(limit)
+
+
+def _sqlite_claimable(limit: int, id_loja: int | None, entidade: str | None) -> sa.Select:
+    """Due items whose record no other run is processing right now.
+
+    SQLite serialises claims with its write lock, so this check is consistent
+    there; MySQL runs hold a per-record lock while processing instead.
+    """
+    other = Q.alias("other")
+    busy = (
+        sa.select(sa.literal(1))
+        .select_from(other)
+        .where(
+            other.c.status == "processing",
+            other.c.id_loja == Q.c.id_loja,
+            other.c.entidade == Q.c.entidade,
+            other.c.direcao == Q.c.direcao,
+            sa.or_(other.c.id_registro == Q.c.id_registro, other.c.external_id == Q.c.external_id),
+        )
+    )
+    return claim_select(limit, id_loja, entidade).where(~busy.exists())
+
+
 def _claim(
     conn: Connection,
     owner: str,
@@ -273,38 +299,15 @@ def _claim(
     entidade: str | None,
     skip_locked: bool,
 ) -> list[QueueItem]:
-    where = _due(id_loja, entidade)
     with conn.begin():
         if _is_mysql(conn):
-            ids = list(
-                conn.execute(
-                    sa.select(Q.c.id)
-                    .where(*where)
-                    .order_by(*CLAIM_ORDER)
-                    .limit(limit)
-                    .with_for_update(skip_locked=skip_locked)
-                ).scalars()
-            )
+            select = claim_select(limit, id_loja, entidade).with_for_update(skip_locked=skip_locked)
+            ids = list(conn.execute(select).scalars())
             if not ids:
                 return []
             chosen = Q.c.id.in_(ids)
         else:
-            # SQLite: claims are serialised by the write lock, so "no other run is
-            # on this record right now" can be checked here, consistently.
-            busy = (
-                sa.select(sa.literal(1))
-                .select_from(P := Q.alias("p"))
-                .where(
-                    P.c.status == "processing",
-                    P.c.id_loja == Q.c.id_loja,
-                    P.c.entidade == Q.c.entidade,
-                    P.c.direcao == Q.c.direcao,
-                    sa.or_(P.c.id_registro == Q.c.id_registro, P.c.external_id == Q.c.external_id),
-                )
-            )
-            chosen = Q.c.id.in_(
-                sa.select(Q.c.id).where(*where, ~busy.exists()).order_by(*CLAIM_ORDER).limit(limit)
-            )
+            chosen = Q.c.id.in_(_sqlite_claimable(limit, id_loja, entidade))
         conn.execute(
             sa.update(Q)
             .where(chosen)

@@ -1,0 +1,146 @@
+"""Queue mechanics: claim plan, leases, the old-server fallback, retry policy, DB loss."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from crm_cli import queue
+from crm_cli.retry import RetryPolicy
+from tests import erp as erp_tables
+from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows, run_cli_process
+
+
+def test_backoff_follows_the_schedule_with_jitter():
+    policy = RetryPolicy(max_attempts=5, backoff_seconds=(60, 300, 1800))
+    rng = random.Random(7)
+
+    delays = [policy.delay(n, rng) for n in (1, 2, 3, 4)]
+
+    for delay, base in zip(delays, (60, 300, 1800, 1800), strict=True):
+        assert base * 0.8 <= delay <= base * 1.2
+    assert policy.exhausted(5) and not policy.exhausted(4)
+    assert len({policy.delay(1, rng) for _ in range(20)}) > 1  # jittered, not fixed
+
+
+@pytest.mark.parametrize("backend", MARIADB_ONLY)
+def test_claim_query_uses_the_claim_index_without_filesort(migrated):
+    with migrated.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, "
+                "prioridade, status) VALUES (:l, 'cliente', :i, 'ecletech_para_crm', :p, :s)"
+            ),
+            [
+                {"l": i % 7, "i": i, "p": i % 11, "s": "pending" if i % 10 == 0 else "completed"}
+                for i in range(5000)
+            ],
+        )
+        conn.execute(sa.text("ANALYZE TABLE crm_sync_queue"))
+    statement = queue.claim_select(100).with_for_update(skip_locked=True)
+    sql = str(statement.compile(migrated, compile_kwargs={"literal_binds": True}))
+
+    with migrated.connect() as conn:
+        plan = conn.execute(sa.text("EXPLAIN " + sql)).mappings().all()
+
+    assert plan[0]["key"] == "idx_claim"
+    assert "filesort" not in (plan[0]["Extra"] or "")
+
+
+def test_a_run_that_lost_its_lease_cannot_overwrite_the_result(shop):
+    php_enqueue(shop, [1])
+    [mine] = queue.claim(shop, owner="run-a", limit=10, lease_seconds=60)
+    with shop.begin() as conn:  # run A's lease expires; run B takes the item
+        conn.execute(sa.text("UPDATE crm_sync_queue SET lease_expires_at = '2000-01-01'"))
+    queue.recover_expired(shop, max_attempts=3)
+    [theirs] = queue.claim(shop, owner="run-b", limit=10, lease_seconds=60)
+
+    with shop.begin() as conn:
+        assert not queue.complete(conn, mine, "run-a", 5)
+        assert not queue.fail(conn, mine, "run-a", "late")
+        assert queue.complete(conn, theirs, "run-b", 5)
+    assert queue_rows(shop, "status", "tentativas", "erro") == [("completed", 2, None)]
+
+
+def test_expired_leases_out_of_attempts_become_failed(shop):
+    php_enqueue(shop, [1])
+    for _ in range(3):  # three runs died holding it
+        queue.claim(shop, owner="dead", limit=1, lease_seconds=60)
+        with shop.begin() as conn:
+            conn.execute(sa.text("UPDATE crm_sync_queue SET lease_expires_at = '2000-01-01'"))
+        queue.recover_expired(shop, max_attempts=3)
+
+    [(status, tentativas, erro)] = queue_rows(shop, "status", "tentativas", "erro")
+    assert (status, tentativas) == ("failed", 3)
+    assert "stopped before finishing" in erro
+
+
+def test_released_items_get_their_attempt_back(shop):
+    php_enqueue(shop, [1, 2])
+    items = queue.claim(shop, owner="r", limit=10, lease_seconds=60)
+
+    assert queue.release(shop, items, "r", delay_seconds=30) == 2
+    assert queue_rows(shop, "status", "tentativas") == [("pending", 0), ("pending", 0)]
+    assert queue.claim(shop, owner="r2", limit=10, lease_seconds=60) == []  # not due for 30 s
+
+
+def test_concurrent_claims_never_share_an_item(shop, monkeypatch, backend):
+    if backend == "mariadb":  # also the GET_LOCK path of servers without SKIP LOCKED
+        monkeypatch.setattr(queue, "supports_skip_locked", lambda conn: False)
+    php_enqueue(shop, range(1, 301))
+    claimed: list[list[int]] = []
+
+    def worker(n: int) -> None:
+        claimed.append([i.id for i in queue.claim(shop, owner=f"w{n}", limit=50, lease_seconds=60)])
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    every = [i for ids in claimed for i in ids]
+    assert len(every) == len(set(every)) == 300
+
+
+@pytest.mark.parametrize("backend", MARIADB_ONLY)
+def test_database_lost_mid_run_exits_1_and_completes_only_what_was_sent(
+    shop, gc_emulator, db_url, tmp_path
+):
+    from tests.tcpproxy import TcpProxy
+
+    url = sa.engine.make_url(db_url)
+    proxy = TcpProxy(url.host, url.port or 3306)
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    ids = erp_tables.add_clientes(shop, 6)
+    php_enqueue(shop, ids)
+    original = gc_emulator._create
+
+    def create(resource, body):
+        reply = original(resource, body)
+        if gc_emulator.stats()["creates"][resource] == 3:
+            proxy.cut()  # the database goes away while the CRM answers the 3rd create
+        return reply
+
+    gc_emulator._create = create
+    proc = run_cli_process(["sync"], proxied)
+    out, err = proc.communicate(timeout=120)
+
+    assert proc.returncode == 1, (out, err)
+    assert "] ERRO: database error" in err
+    assert "Traceback" not in err
+    created = set(gc_emulator.records["clientes"])
+    with shop.connect() as conn:
+        done = (
+            conn.execute(
+                sa.text("SELECT external_id FROM crm_sync_queue WHERE status = 'completed'")
+            )
+            .scalars()
+            .all()
+        )
+    assert len(done) == 2 and set(done) <= created  # nothing completed that was not sent
+    assert proc.returncode != -signal.SIGKILL

@@ -234,7 +234,7 @@ class Processor:
     def _to_erp(self, item: QueueItem) -> Outcome:
         table = self.table(item.entidade)
         client = self.client(item.id_loja)
-        handler = client.entity(item.entidade).load_handler()
+        client.entity(item.entidade)  # an unsupported entity fails before any request
         with self.engine.connect() as conn:
             row = table.load(conn, item.id_registro) if item.id_registro is not None else None
             external_id = item.external_id or (row or {}).get(table.mapping.external_id)
@@ -250,11 +250,21 @@ class Processor:
             record = client.buscar(item.entidade, str(external_id))
         except RecordNotFound:
             raise CannotSucceed(f"the CRM has no {item.entidade} {external_id}") from None
+        return self.absorb(item, record, row, str(external_id))
+
+    def absorb(
+        self, item: QueueItem, record: dict, row: dict | None, external_id: str | None = None
+    ) -> Outcome:
+        """Bring a CRM record into the ERP: update ``row`` (conflict strategy) or insert it."""
+        table = self.table(item.entidade)
+        client = self.client(item.id_loja)
+        handler = client.entity(item.entidade).load_handler()
+        external_id = external_id or client.external_id(record)
         values = handler.to_internal(record)
-        values[table.mapping.external_id] = str(external_id)
+        values[table.mapping.external_id] = external_id
         if row is None:
-            return self._insert_local(item, table, str(external_id), values, record)
-        return self._update_local(item, table, handler, row, str(external_id), values, record)
+            return self._insert_local(item, table, external_id, values, record)
+        return self._update_local(item, table, handler, row, external_id, values, record)
 
     def _insert_local(
         self, item: QueueItem, table: EntityTable, external_id: str, values: dict, record: Any

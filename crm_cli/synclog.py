@@ -54,3 +54,70 @@ def write_log(
     else:
         with target.begin() as conn:
             conn.execute(statement)
+
+
+def delete_older_than(engine: Engine, older_than: Any, chunk: int, dry_run: bool = False) -> int:
+    """Delete log rows written before ``older_than``, ``chunk`` rows per transaction."""
+    old = crm_sync_log.c.criado_em < older_than
+    if dry_run:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(crm_sync_log).where(old)
+            ).scalar_one()
+    deleted = 0
+    while True:
+        with engine.begin() as conn:
+            ids = list(conn.execute(sa.select(crm_sync_log.c.id).where(old).limit(chunk)).scalars())
+            if ids:
+                conn.execute(sa.delete(crm_sync_log).where(crm_sync_log.c.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < chunk:
+            return deleted
+
+
+def figures(engine: Engine, since: Any, id_loja: int | None = None) -> dict[str, Any]:
+    """The original's 24 h figures from the log: total, successes, errors, success rate."""
+    where = [crm_sync_log.c.criado_em >= since]
+    if id_loja is not None:
+        where.append(crm_sync_log.c.id_loja == id_loja)
+    with engine.connect() as conn:
+        by_status = dict(
+            conn.execute(
+                sa.select(crm_sync_log.c.status, sa.func.count())
+                .where(*where)
+                .group_by(crm_sync_log.c.status)
+            ).all()
+        )
+    total = sum(by_status.values())
+    successes = by_status.get("sucesso", 0)
+    return {
+        "total": total,
+        "sucesso": successes,
+        "erro": by_status.get("erro", 0),
+        "alerta": by_status.get("alerta", 0),
+        "taxa_sucesso": round(100.0 * successes / total, 2) if total else None,
+    }
+
+
+def entries(
+    engine: Engine,
+    *,
+    id_loja: int | None = None,
+    entidade: str | None = None,
+    id_registro: int | None = None,
+    errors_only: bool = False,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Log rows, newest first: by record (the original's "logs by record") or errors."""
+    L = crm_sync_log
+    query = sa.select(L).order_by(L.c.id.desc()).limit(limit)
+    if id_loja is not None:
+        query = query.where(L.c.id_loja == id_loja)
+    if entidade:
+        query = query.where(L.c.entidade == entidade)
+    if id_registro is not None:
+        query = query.where(L.c.id_registro == id_registro)
+    if errors_only:
+        query = query.where(L.c.status == "erro")
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

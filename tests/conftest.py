@@ -179,7 +179,7 @@ def gc_store(cli, migrated, gc_emulator):
 @pytest.fixture
 def erp(migrated):
     """The ERP's tables (clientes, produtos, vendas) in the migrated database."""
-    from tests import erp as erp_tables
+    from crm_cli import sample_erp as erp_tables
 
     erp_tables.create(migrated)
     return migrated

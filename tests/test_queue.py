@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from crm_cli import queue
+from crm_cli import sample_erp as erp_tables
 from crm_cli.retry import RetryPolicy
-from tests import erp as erp_tables
 from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows, run_cli_process
 
 
@@ -90,7 +90,7 @@ def test_released_items_get_their_attempt_back(shop):
 
 def test_concurrent_claims_never_share_an_item(shop, monkeypatch, backend):
     if backend == "mariadb":  # also the GET_LOCK path of servers without SKIP LOCKED
-        monkeypatch.setattr(queue, "supports_skip_locked", lambda conn: False)
+        monkeypatch.setattr(queue.core, "supports_skip_locked", lambda conn: False)
     php_enqueue(shop, range(1, 301))
     claimed: list[list[int]] = []
 

@@ -10,7 +10,7 @@ import signal
 import pytest
 import sqlalchemy as sa
 
-from tests import erp as erp_tables
+from crm_cli import sample_erp as erp_tables
 from tests.conftest import php_enqueue, queue_rows, run_cli_process
 
 LINE = re.compile(

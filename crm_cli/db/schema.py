@@ -100,3 +100,17 @@ crm_sync_state = sa.Table(
     sa.Column("synced_at", sa.DateTime),
     sa.Column("create_started_at", sa.DateTime),
 )
+
+crm_import_state = sa.Table(
+    "crm_import_state",
+    metadata,
+    sa.Column("id_loja", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("entidade", sa.String(50), primary_key=True),
+    sa.Column("cursor", sa.Text),
+    sa.Column("imported", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
+)

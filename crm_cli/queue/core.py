@@ -12,7 +12,7 @@ clock (UTC).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -461,12 +461,3 @@ def release(
             .where(Q.c.id.in_(ids), Q.c.lease_owner == owner, Q.c.status == "processing")
             .values(**values)
         ).rowcount
-
-
-def record_external_id(conn: Connection, item: QueueItem, owner: str, external_id: str) -> None:
-    conn.execute(sa.update(Q).where(_mine(item, owner)).values(external_id=external_id))
-
-
-def ids_exist(engine: Engine, ids: Sequence[int]) -> set[int]:
-    with engine.connect() as conn:
-        return set(conn.execute(sa.select(Q.c.id).where(Q.c.id.in_(list(ids)))).scalars())

@@ -1,4 +1,8 @@
-"""The ERP's own tables (spec §2), as a shop's database has them, for tests."""
+"""The ERP's own tables (spec §2), as a shop's database has them, with sample rows.
+
+Used by ``crm-cli demo``, the benchmarks and the tests; crm-cli itself never
+creates these tables in a real shop (they belong to the ERP).
+"""
 
 from __future__ import annotations
 
@@ -101,5 +105,26 @@ def add_clientes(
         return list(
             conn.execute(
                 sa.select(clientes.c.id).order_by(clientes.c.id.desc()).limit(count)
+            ).scalars()
+        )[::-1]
+
+
+def add_produtos(engine: sa.Engine, count: int, start: int = 1) -> list[int]:
+    rows = [
+        {
+            "nome": f"Produto {n}",
+            "codigo_interno": f"PRD-{n:05d}",
+            "valor_custo": 10 + n % 50,
+            "valor_venda": 19.9 + n % 50,
+            "estoque": n % 100,
+            "ncm": "96081000",
+        }
+        for n in range(start, start + count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(sa.insert(produtos), rows)
+        return list(
+            conn.execute(
+                sa.select(produtos.c.id).order_by(produtos.c.id.desc()).limit(count)
             ).scalars()
         )[::-1]

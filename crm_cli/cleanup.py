@@ -1,0 +1,37 @@
+"""``cleanup``: completed queue items and old log rows go, in short transactions.
+
+Pending, processing and failed items are never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from crm_cli.db.ddl import DbNow
+from crm_cli.queue.admin import delete_completed
+from crm_cli.synclog import delete_older_than
+
+CHUNK = 2000  # rows per transaction: each one holds its locks for milliseconds
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    queue_items: int
+    log_rows: int
+
+
+def cleanup(
+    engine: Engine, queue_days: int, log_days: int, dry_run: bool = False, chunk: int = CHUNK
+) -> CleanupResult:
+    with engine.connect() as conn:
+        now = conn.execute(sa.select(DbNow())).scalar()
+    if not isinstance(now, dt.datetime):
+        now = dt.datetime.fromisoformat(str(now))
+    return CleanupResult(
+        queue_items=delete_completed(engine, now - dt.timedelta(days=queue_days), chunk, dry_run),
+        log_rows=delete_older_than(engine, now - dt.timedelta(days=log_days), chunk, dry_run),
+    )

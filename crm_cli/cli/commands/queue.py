@@ -1,0 +1,144 @@
+"""``crm-cli queue``: look at queue items and act on them."""
+
+from __future__ import annotations
+
+import typer
+
+from crm_cli.cli.app import app
+from crm_cli.cli.render import out, table
+from crm_cli.cli.state import state_of
+from crm_cli.errors import UsageError
+
+queue_app = typer.Typer(
+    help="Look at queue items and act on them: list, show, retry, cancel.",
+    no_args_is_help=True,
+)
+app.add_typer(queue_app, name="queue")
+
+IDS = typer.Argument(None, help="Queue item ids.", show_default=False)
+
+
+def _short(text: object, size: int = 60) -> str:
+    value = "" if text is None else str(text).replace("\n", " ")
+    return value if len(value) <= size else value[: size - 1] + "…"
+
+
+@queue_app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: str | None = typer.Option(
+        None, "--status", help="pending, processing, completed or failed."
+    ),
+    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store."),
+    entity: str | None = typer.Option(None, "--entity", help="Only this entity."),
+    limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N items."),
+) -> None:
+    """List queue items, newest first."""
+    from crm_cli.queue.admin import STATUSES, list_items
+
+    if status is not None and status not in STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(STATUSES)} (got '{status}')")
+    items = list_items(
+        state_of(ctx).engine, status=status, id_loja=loja, entidade=entity, limit=limit
+    )
+    table(
+        "crm_sync_queue",
+        [
+            "id",
+            "loja",
+            "entidade",
+            "id_registro",
+            "direcao",
+            "status",
+            "tentativas",
+            "prioridade",
+            "proximo_retry",
+            "erro",
+        ],
+        [
+            [
+                i["id"],
+                i["id_loja"],
+                i["entidade"],
+                i["id_registro"],
+                i["direcao"],
+                i["status"],
+                i["tentativas"],
+                i["prioridade"],
+                i["proximo_retry"],
+                _short(i["erro"]),
+            ]
+            for i in items
+        ],
+    )
+
+
+@queue_app.command("show")
+def show(ctx: typer.Context, item_id: int = typer.Argument(..., help="Queue item id.")) -> None:
+    """Show one item, and the log history of its record."""
+    from crm_cli.queue.admin import get_item
+    from crm_cli.synclog import entries
+
+    item = get_item(state_of(ctx).engine, item_id)
+    for key, value in item.items():
+        if key not in ("lease_owner",):
+            out(f"{key}: {'' if value is None else value}")
+    history = entries(
+        state_of(ctx).engine,
+        id_loja=item["id_loja"],
+        entidade=item["entidade"],
+        id_registro=item["id_registro"] or 0,
+        limit=20,
+    )
+    out("")
+    table(
+        "log of this record",
+        ["criado_em", "direcao", "status", "mensagem"],
+        [[r["criado_em"], r["direcao"], r["status"], r["mensagem"]] for r in history],
+    )
+
+
+@queue_app.command("retry")
+def retry(
+    ctx: typer.Context,
+    item_ids: list[int] | None = IDS,
+    failed: bool = typer.Option(False, "--failed", help="Every failed item (of --loja/--entity)."),
+    loja: int | None = typer.Option(None, "--loja", min=1, help="With --failed: this store."),
+    entity: str | None = typer.Option(None, "--entity", help="With --failed: this entity."),
+) -> None:
+    """Put failed (or waiting) items back to pending now, with their attempts reset."""
+    from crm_cli.queue.admin import retry as retry_items
+    from crm_cli.synclog import write_log
+
+    if item_ids and failed:
+        raise UsageError("give item ids or --failed, not both")
+    if (loja is not None or entity) and not failed:
+        raise UsageError("--loja and --entity go with --failed")
+    engine = state_of(ctx).engine
+    chosen = retry_items(engine, item_ids or (), failed=failed, id_loja=loja, entidade=entity)
+    from crm_cli.queue.admin import get_item
+
+    for item_id in chosen:
+        item = get_item(engine, item_id)
+        write_log(
+            engine,
+            id_loja=item["id_loja"],
+            entidade=item["entidade"],
+            id_registro=item["id_registro"],
+            direcao=item["direcao"],
+            status="alerta",
+            mensagem=f"item #{item_id}: retried by an operator (attempts reset)",
+        )
+    out(
+        f"{len(chosen)} item(s) back to pending"
+        + (f": {', '.join(map(str, chosen))}" if chosen else "")
+    )
+
+
+@queue_app.command("cancel")
+def cancel(ctx: typer.Context, item_ids: list[int] = typer.Argument(..., help="Item ids.")) -> None:
+    """Cancel pending or failed items (soft delete: deletado_em is set)."""
+    from crm_cli.queue.admin import cancel as cancel_items
+
+    done = cancel_items(state_of(ctx).engine, item_ids)
+    out(f"{len(done)} item(s) cancelled: {', '.join(map(str, done))}")

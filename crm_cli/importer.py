@@ -1,0 +1,205 @@
+"""``import``: page through a CRM's records and bring them into the ERP, resumably.
+
+Where it stands (the next page, the counts) is saved in ``crm_import_state``
+after every page, so an interrupted import continues from there. Requests go
+through the provider's shared rate limiter like any other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from crm_cli.conflicts import crm_modified_at
+from crm_cli.db.ddl import DbNow
+from crm_cli.db.schema import crm_import_state as S
+from crm_cli.errors import CrmError
+from crm_cli.integrations import Integracoes
+from crm_cli.processing import Processor
+from crm_cli.queue import CRM_TO_ERP, QueueItem, enqueue
+from crm_cli.settings import Settings
+from crm_cli.synclog import write_log
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    updated: int = 0
+    inserted: int = 0
+    enqueued: int = 0
+    errors: int = 0
+    resumed: bool = False
+    finished: bool = False
+
+
+def _state(engine: Engine, id_loja: int, entidade: str) -> sa.Row | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(S).where(S.c.id_loja == id_loja, S.c.entidade == entidade)
+        ).first()
+
+
+def _save(
+    engine: Engine,
+    id_loja: int,
+    entidade: str,
+    page: Any,
+    result: ImportResult,
+    finished: bool,
+    skip: int = 0,
+) -> None:
+    """Where to continue: the page, and how many of its records are done already."""
+    values = dict(
+        cursor=None if finished else json.dumps({"page": page, "skip": skip}),
+        imported=result.imported,
+        updated=result.updated,
+        inserted=result.inserted,
+        errors=result.errors,
+        finished_at=DbNow() if finished else None,
+    )
+    key = sa.and_(S.c.id_loja == id_loja, S.c.entidade == entidade)
+    with engine.begin() as conn:
+        if not conn.execute(sa.update(S).where(key).values(**values)).rowcount:
+            conn.execute(
+                sa.insert(S).values(
+                    id_loja=id_loja, entidade=entidade, started_at=DbNow(), **values
+                )
+            )
+
+
+def _start(engine: Engine, id_loja: int, entidade: str) -> tuple[Any, int, ImportResult]:
+    """The page to read first, records of it already done, and the counts so far
+    (an unfinished import resumes; a finished one starts again)."""
+    state = _state(engine, id_loja, entidade)
+    if state is None or state.finished_at is not None or state.cursor is None:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(S).where(S.c.id_loja == id_loja, S.c.entidade == entidade))
+        return None, 0, ImportResult()
+    result = ImportResult(
+        imported=state.imported,
+        updated=state.updated,
+        inserted=state.inserted,
+        errors=state.errors,
+        resumed=True,
+    )
+    cursor = json.loads(state.cursor)
+    return cursor["page"], int(cursor.get("skip", 0)), result
+
+
+def run_import(
+    engine: Engine,
+    settings: Settings,
+    integracoes: Integracoes,
+    id_loja: int,
+    entidade: str,
+    limit: int | None = None,
+    since: dt.date | None = None,
+    to_queue: bool = False,
+    on_record: Callable[[int], None] | None = None,
+) -> ImportResult:
+    processor = Processor(engine, settings, integracoes)
+    client = processor.client(id_loja)
+    handler = client.entity(entidade).load_handler()
+    table = processor.table(entidade)
+    page, skip, result = _start(engine, id_loja, entidade)
+    taken = 0
+    while True:
+        listing = client.listar(entidade, page)
+        for position, record in enumerate(listing.records):
+            if position < skip:
+                continue  # done by the interrupted run
+            if limit is not None and taken >= limit:
+                _save(engine, id_loja, entidade, page, result, finished=False, skip=position)
+                return result
+            if since is not None and not _changed_since(handler, record, since):
+                continue
+            taken += 1
+            _one(engine, processor, table, client, id_loja, entidade, record, to_queue, result)
+            if on_record:
+                on_record(taken)
+        finished = listing.next is None
+        _save(engine, id_loja, entidade, listing.next, result, finished)
+        write_log(
+            engine,
+            id_loja=id_loja,
+            entidade=entidade,
+            id_registro=0,
+            direcao=CRM_TO_ERP,
+            status="sucesso",
+            mensagem=f"import: page {page or 1} read ({len(listing.records)} records)",
+        )
+        if finished:
+            result.finished = True
+            return result
+        page, skip = listing.next, 0
+
+
+def _changed_since(handler: Any, record: dict, since: dt.date) -> bool:
+    modified = crm_modified_at(handler, record)
+    return modified is None or modified.date() >= since
+
+
+def _one(
+    engine: Engine,
+    processor: Processor,
+    table: Any,
+    client: Any,
+    id_loja: int,
+    entidade: str,
+    record: dict,
+    to_queue: bool,
+    result: ImportResult,
+) -> None:
+    try:
+        external_id = client.external_id(record)
+        if to_queue:
+            enqueue(
+                engine,
+                id_loja=id_loja,
+                entidade=entidade,
+                external_id=external_id,
+                direcao=CRM_TO_ERP,
+                prioridade=1,
+            )
+            result.enqueued += 1
+            result.imported += 1
+            return
+        with engine.connect() as conn:
+            row = table.find_by_external_id(conn, external_id)
+        item = QueueItem(
+            id=0,
+            id_loja=id_loja,
+            entidade=entidade,
+            id_registro=row[table.mapping.primary_key] if row else None,
+            direcao=CRM_TO_ERP,
+            prioridade=0,
+            tentativas=1,
+            external_id=external_id,
+        )
+        outcome = processor.absorb(item, record, row, external_id)
+        with engine.begin() as conn:
+            outcome.apply(conn)
+        result.imported += 1
+        if row is None:
+            result.inserted += 1
+        else:
+            result.updated += 1
+    except (CrmError, sa.exc.IntegrityError) as exc:
+        result.errors += 1
+        message = getattr(exc, "message", None) or str(getattr(exc, "orig", exc)).splitlines()[0]
+        write_log(
+            engine,
+            id_loja=id_loja,
+            entidade=entidade,
+            id_registro=0,
+            direcao=CRM_TO_ERP,
+            status="erro",
+            mensagem=f"import: {message}",
+            recebidos=record,
+        )

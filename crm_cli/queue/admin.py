@@ -1,0 +1,228 @@
+"""What operators and nightly jobs do to the queue: bulk enqueue, look, retry,
+cancel, clean up, count."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.db.ddl import DbNow
+from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.errors import NotFoundError, UsageError
+from crm_cli.queue.core import ERP_TO_CRM
+
+STATUSES = ("pending", "processing", "completed", "failed")
+
+
+def enqueue_ids(
+    conn: Connection, *, id_loja: int, entidade: str, ids: sa.Select, prioridade: int
+) -> int:
+    """One INSERT … SELECT: queue every id of ``ids`` not already pending (ERP → CRM)."""
+    ids = ids.subquery("rows")
+    record = ids.c[0]
+    pending = (
+        sa.select(sa.literal(1))
+        .select_from(Q)
+        .where(
+            Q.c.entidade == entidade,
+            Q.c.id_registro == record,
+            Q.c.id_loja == id_loja,
+            Q.c.direcao == ERP_TO_CRM,
+            Q.c.status == "pending",
+            Q.c.deletado_em.is_(None),
+        )
+    )
+    rows = sa.select(
+        sa.literal(id_loja),
+        sa.literal(entidade),
+        record,
+        sa.literal(ERP_TO_CRM),
+        sa.literal(prioridade),
+        sa.literal(0),
+        sa.literal(0),
+        sa.literal("pending"),
+    ).where(~pending.exists())
+    columns = [
+        "id_loja",
+        "entidade",
+        "id_registro",
+        "direcao",
+        "prioridade",
+        "tentativas",
+        "processado",
+        "status",
+    ]
+    return conn.execute(sa.insert(Q).from_select(columns, rows)).rowcount
+
+
+def pending_count(engine: Engine, id_loja: int | None = None) -> int:
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Q)
+        .where(Q.c.status == "pending", Q.c.deletado_em.is_(None))
+    )
+    if id_loja is not None:
+        query = query.where(Q.c.id_loja == id_loja)
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one()
+
+
+def list_items(
+    engine: Engine,
+    *,
+    status: str | None = None,
+    id_loja: int | None = None,
+    entidade: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    query = sa.select(Q).where(Q.c.deletado_em.is_(None)).order_by(Q.c.id.desc()).limit(limit)
+    if status:
+        query = query.where(Q.c.status == status)
+    if id_loja is not None:
+        query = query.where(Q.c.id_loja == id_loja)
+    if entidade:
+        query = query.where(Q.c.entidade == entidade)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def get_item(engine: Engine, item_id: int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(Q).where(Q.c.id == item_id)).first()
+    if row is None:
+        raise NotFoundError(f"queue item #{item_id} does not exist")
+    return dict(row._mapping)
+
+
+def _check_ids(conn: Connection, ids: Sequence[int], allowed: tuple[str, ...], verb: str) -> None:
+    """Every id exists, is live and is in an allowed state; else nothing is changed."""
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            sa.select(Q.c.id, Q.c.status, Q.c.deletado_em).where(Q.c.id.in_(list(ids)))
+        )
+    }
+    for item_id in ids:
+        row = rows.get(item_id)
+        if row is None:
+            raise NotFoundError(f"queue item #{item_id} does not exist")
+        if row.deletado_em is not None:
+            raise UsageError(f"queue item #{item_id} was cancelled; it cannot be {verb}")
+        if row.status not in allowed:
+            raise UsageError(
+                f"queue item #{item_id} is {row.status}; only {' or '.join(allowed)} items "
+                f"can be {verb}"
+            )
+
+
+def retry(
+    engine: Engine,
+    ids: Sequence[int] = (),
+    *,
+    failed: bool = False,
+    id_loja: int | None = None,
+    entidade: str | None = None,
+) -> list[int]:
+    """Back to pending with attempts reset: the given items, or every failed one."""
+    with engine.begin() as conn:
+        if ids:
+            _check_ids(conn, ids, ("failed", "pending"), "retried")
+            which = Q.c.id.in_(list(ids))
+        elif failed:
+            which = sa.and_(Q.c.status == "failed", Q.c.deletado_em.is_(None))
+            if id_loja is not None:
+                which = sa.and_(which, Q.c.id_loja == id_loja)
+            if entidade:
+                which = sa.and_(which, Q.c.entidade == entidade)
+        else:
+            raise UsageError("name the items to retry (IDs), or use --failed")
+        chosen = list(conn.execute(sa.select(Q.c.id).where(which).order_by(Q.c.id)).scalars())
+        if chosen:
+            conn.execute(
+                sa.update(Q)
+                .where(Q.c.id.in_(chosen))
+                .values(
+                    status="pending",
+                    tentativas=0,
+                    proximo_retry=None,
+                    processado=0,
+                    completed_at=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+        return chosen
+
+
+def cancel(engine: Engine, ids: Sequence[int]) -> list[int]:
+    """Soft-delete pending or failed items (the PHP application's own way to drop one)."""
+    with engine.begin() as conn:
+        _check_ids(conn, ids, ("pending", "failed"), "cancelled")
+        conn.execute(sa.update(Q).where(Q.c.id.in_(list(ids))).values(deletado_em=DbNow()))
+    return list(ids)
+
+
+def delete_completed(
+    engine: Engine, older_than: dt.datetime, chunk: int, dry_run: bool = False
+) -> int:
+    """Delete completed items finished before ``older_than``, ``chunk`` rows per transaction.
+
+    Pending, processing and failed items are never touched.
+    """
+    old = sa.and_(Q.c.status == "completed", Q.c.processado_em < older_than)
+    if dry_run:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(Q).where(old)).scalar_one()
+    deleted = 0
+    while True:
+        with engine.begin() as conn:  # short transactions: the PHP app is never blocked long
+            ids = list(conn.execute(sa.select(Q.c.id).where(old).limit(chunk)).scalars())
+            if ids:
+                conn.execute(sa.delete(Q).where(Q.c.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < chunk:
+            return deleted
+
+
+def counts(engine: Engine, since: dt.datetime, id_loja: int | None = None) -> dict[str, Any]:
+    """Queue figures for stats: by status, completed since a time, the oldest pending."""
+    live = [Q.c.deletado_em.is_(None)]
+    if id_loja is not None:
+        live.append(Q.c.id_loja == id_loja)
+    with engine.connect() as conn:
+        by_status = dict(
+            conn.execute(
+                sa.select(Q.c.status, sa.func.count()).where(*live).group_by(Q.c.status)
+            ).all()
+        )
+        completed_since = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(Q)
+            .where(*live, Q.c.status == "completed", Q.c.completed_at >= since)
+        ).scalar_one()
+        oldest = conn.execute(
+            sa.select(sa.func.min(Q.c.criado_em)).where(*live, Q.c.status == "pending")
+        ).scalar()
+        breakdown = conn.execute(
+            sa.select(Q.c.id_loja, Q.c.entidade, Q.c.status, sa.func.count())
+            .where(*live, Q.c.status != "completed")
+            .group_by(Q.c.id_loja, Q.c.entidade, Q.c.status)
+        ).all()
+        done_breakdown = conn.execute(
+            sa.select(Q.c.id_loja, Q.c.entidade, sa.func.count())
+            .where(*live, Q.c.status == "completed", Q.c.completed_at >= since)
+            .group_by(Q.c.id_loja, Q.c.entidade)
+        ).all()
+        now = conn.execute(sa.select(DbNow())).scalar()
+    return {
+        "by_status": {s: by_status.get(s, 0) for s in STATUSES},
+        "completed_since": completed_since,
+        "oldest_pending": oldest,
+        "now": now,
+        "breakdown": [tuple(r) for r in breakdown],
+        "completed_breakdown": [tuple(r) for r in done_breakdown],
+    }

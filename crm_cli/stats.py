@@ -1,0 +1,73 @@
+"""``stats``: what the queue and the log say, counted right (a failure is never a success).
+
+The JSON form (``stats --json``) is a stable object for monitoring:
+
+    {"generated_at": "…", "loja": null,
+     "queue": {"pending": N, "processing": N, "failed": N, "completed_today": N,
+               "oldest_pending_seconds": N | null},
+     "log_24h": {"total": N, "sucesso": N, "erro": N, "alerta": N, "taxa_sucesso": % | null},
+     "by_store": [{"id_loja": N, "entidade": "…", "pending": N, "processing": N,
+                   "failed": N, "completed_today": N}, …]}
+
+"today" and "24 h" follow the database server's clock, in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from crm_cli.queue.admin import counts
+from crm_cli.synclog import figures
+
+
+def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
+    # the database clock decides "today" (a first query reads it)
+    probe = counts(engine, dt.datetime(1970, 1, 1), id_loja)
+    now = (
+        probe["now"]
+        if isinstance(probe["now"], dt.datetime)
+        else dt.datetime.fromisoformat(str(probe["now"]))
+    )
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    queue = counts(engine, today, id_loja)
+    oldest = queue["oldest_pending"]
+    if oldest is not None and not isinstance(oldest, dt.datetime):
+        oldest = dt.datetime.fromisoformat(str(oldest))
+    stores: dict[tuple, dict[str, Any]] = {}
+
+    def entry(loja: int, entidade: str) -> dict[str, Any]:
+        return stores.setdefault(
+            (loja, entidade),
+            {
+                "id_loja": loja,
+                "entidade": entidade,
+                "pending": 0,
+                "processing": 0,
+                "failed": 0,
+                "completed_today": 0,
+            },
+        )
+
+    for loja, entidade, status, n in queue["breakdown"]:
+        entry(loja, entidade)[status] = n
+    for loja, entidade, n in queue["completed_breakdown"]:
+        entry(loja, entidade)["completed_today"] = n
+    by_status = queue["by_status"]
+    return {
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "loja": id_loja,
+        "queue": {
+            "pending": by_status["pending"],
+            "processing": by_status["processing"],
+            "failed": by_status["failed"],
+            "completed_today": queue["completed_since"],
+            "oldest_pending_seconds": (
+                max(0, int((now - oldest).total_seconds())) if oldest is not None else None
+            ),
+        },
+        "log_24h": figures(engine, now - dt.timedelta(hours=24), id_loja),
+        "by_store": [stores[k] for k in sorted(stores)],
+    }

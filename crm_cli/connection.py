@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from crm_cli.errors import ConfigError, CredentialsError, NotFoundError, ProviderError, RateLimited
-from crm_cli.integrations import Integracoes
+from crm_cli.integrations import REAUTHORIZATION, Integracoes
 from providers.registry import open_client
 
 PING_MAX_WAIT = 5.0  # seconds a check may wait for its rate-limit slot
@@ -38,9 +38,17 @@ def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> Conne
         return ConnectionCheck(id_loja, "-", False, cause="store not configured")
     if not summary.ativo:
         return ConnectionCheck(id_loja, summary.provider, False, cause="store inactive")
+    if summary.configuracoes.get(REAUTHORIZATION):
+        return ConnectionCheck(
+            id_loja,
+            summary.provider,
+            False,
+            cause="re-authorization needed",
+            detail=str(summary.configuracoes[REAUTHORIZATION]),
+        )
     try:
         store = integracoes.obter_configuracao(id_loja)
-        client = open_client(store, engine)
+        client = open_client(store, engine, integracoes)
         client.max_wait = PING_MAX_WAIT
         started = time.perf_counter()
         client.ping()

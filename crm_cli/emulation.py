@@ -40,6 +40,12 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: Any  # parsed JSON, or None
+    raw: bytes = b""
+
+    @property
+    def form(self) -> dict[str, str]:
+        """An application/x-www-form-urlencoded body."""
+        return {k: v[-1] for k, v in parse_qs(self.raw.decode("utf-8", "replace")).items()}
 
 
 @dataclass
@@ -53,6 +59,8 @@ class BaseEmulator:
     name = "emulator"
     # credential name -> default accepted value; each becomes a --flag of `crm-cli emulator`
     CREDENTIALS: ClassVar[dict[str, str]] = {}
+    # emulator-specific option -> type; each becomes a --flag of `crm-cli emulator`
+    OPTIONS: ClassVar[dict[str, type]] = {}
 
     def __init__(
         self,
@@ -84,6 +92,7 @@ class BaseEmulator:
             self.counters: Counter[str] = Counter()
             self.faults: deque[dict[str, Any]] = deque()
             self._window: deque[float] = deque()
+            self._recent: deque[float] = deque()  # the last 2 s, for burst-window headers
             self.max_per_second = 0
             self._day, self._day_count = time.gmtime()[:3], 0
 
@@ -167,6 +176,9 @@ class BaseEmulator:
         return self._count(self.route(request))
 
     def _arrive(self, now: float) -> int:
+        self._recent.append(now)
+        while self._recent and self._recent[0] <= now - 2.0:
+            self._recent.popleft()
         self._window.append(now)
         while self._window and self._window[0] <= now - 1.0:
             self._window.popleft()
@@ -194,7 +206,20 @@ class BaseEmulator:
     def _count(self, reply: Reply) -> Reply:
         with self.lock:
             self.counters[f"status_{reply.status}"] += 1
+        return self.finish(reply)
+
+    def finish(self, reply: Reply) -> Reply:
+        """Last touch on every API answer (rate-limit headers, for APIs that send them)."""
         return reply
+
+    def burst_count(self) -> int:
+        """Requests seen in the last two seconds."""
+        with self.lock:
+            return len(self._recent)
+
+    def day_count(self) -> int:
+        with self.lock:
+            return self._day_count
 
     def count_create(self, resource: str) -> None:
         with self.lock:
@@ -281,6 +306,7 @@ def _handler_for(emulator: BaseEmulator) -> type[BaseHTTPRequestHandler]:
                 query={k: v[-1] for k, v in parse_qs(split.query).items()},
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                raw=raw,
             )
             try:
                 reply = emulator.handle(request)

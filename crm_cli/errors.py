@@ -67,6 +67,12 @@ class AuthError(ProviderError):
     cause = "credentials rejected"
 
 
+class ReauthorizationNeeded(AuthError):
+    """The CRM refused the stored refresh token: an operator must authorise the store again."""
+
+    cause = "re-authorization needed"
+
+
 class RecordNotFound(ProviderError):
     cause = "not found"
 

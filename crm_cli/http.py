@@ -134,3 +134,9 @@ def json_of(response: requests.Response) -> Any:
             f"{where(req.method or '?', req.url or '')}: HTTP {response.status_code} "
             "answer is not JSON"
         ) from None
+
+
+def until_next_utc_day() -> float:
+    """Seconds until 00:00 UTC, when daily request budgets reset."""
+    now = time()
+    return 86_400 - now % 86_400

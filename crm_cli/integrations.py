@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from crm_cli.db.schema import crm_integracoes as T
 from crm_cli.errors import NotFoundError, UsageError
 from providers.registry import get_provider
 
+REAUTHORIZATION = "reauthorization_needed"  # configuracoes key: why the store must re-authorise
 _SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -171,6 +172,41 @@ class Integracoes:
                 conn.execute(sa.update(T).where(T.c.id == row.id).values(**values))
             saved = conn.execute(sa.select(T).where(T.c.id_loja == id_loja)).one()
         return StoreConfig(**_summary(saved).__dict__, credenciais=credenciais)
+
+    def atualizar_credenciais(
+        self, id_loja: int, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Read-modify-write of a store's credentials under its row lock.
+
+        ``change`` gets the stored credentials and returns new ones (saved, encrypted,
+        before the lock is released) or None to keep them. While one process is in
+        here, another waits: an OAuth refresh token is never spent twice.
+        """
+        with self.engine.begin() as conn:
+            row = self._live_row(conn, id_loja, lock=True)
+            current = self.cipher.decrypt(row.credenciais, id_loja)
+            new = change(dict(current))
+            if new is None:
+                return current
+            conn.execute(
+                sa.update(T)
+                .where(T.c.id == row.id)
+                .values(
+                    credenciais=self.cipher.encrypt(new), atualizado_em=sa.func.current_timestamp()
+                )
+            )
+            return new
+
+    def marcar_reautorizacao(self, id_loja: int, motivo: str | None) -> None:
+        """Record (or clear, with None) that the store must be authorised again."""
+        with self.engine.begin() as conn:
+            row = self._live_row(conn, id_loja, lock=True)
+            settings = dict(_summary(row).configuracoes)
+            if motivo is None:
+                settings.pop(REAUTHORIZATION, None)
+            else:
+                settings[REAUTHORIZATION] = motivo
+            conn.execute(sa.update(T).where(T.c.id == row.id).values(configuracoes=settings))
 
     def ativar_integracao(self, id_loja: int) -> None:
         self._set(id_loja, ativo=1)

@@ -25,10 +25,11 @@ from crm_cli.errors import (
     NotFoundError,
     ProviderUnreachable,
     RateLimited,
+    ReauthorizationNeeded,
     RecordNotFound,
     ValidationFailed,
 )
-from crm_cli.integrations import Integracoes
+from crm_cli.integrations import REAUTHORIZATION, Integracoes
 from crm_cli.queue import ERP_TO_CRM, QueueItem
 from crm_cli.settings import Settings
 from providers.client import BaseClient
@@ -49,6 +50,7 @@ PERMANENT = (
     ConfigError,
 )
 
+REAUTHORIZATION_WAIT = 600  # seconds before items of a store awaiting re-authorisation come back
 Apply = Callable[[Connection], "int | None"]  # local writes; may return a new record id
 
 
@@ -61,6 +63,7 @@ class Outcome:
     external_id: str | None = None
     id_registro: int | None = None
     retry_after: float | None = None  # released by a rate limit: the provider's wait
+    release_delay: int = 5  # released for another reason: seconds before it is due again
     apply: Apply | None = field(default=None, repr=False)
 
     @property
@@ -95,7 +98,13 @@ class Processor:
                 raise CannotSucceed(
                     f"store {id_loja} has no active CRM integration: {exc.message}"
                 ) from None
-            self._clients[id_loja] = open_client(store, self.engine)
+            reason = store.setting(REAUTHORIZATION)
+            if reason:
+                raise ReauthorizationNeeded(
+                    f"store {id_loja} must be authorised again ({reason}): "
+                    f"run 'crm-cli config bling-authorize --loja {id_loja}'"
+                )
+            self._clients[id_loja] = open_client(store, self.engine, self.integracoes)
         client = self._clients[id_loja]
         client.max_wait = self.max_wait
         return client
@@ -114,6 +123,9 @@ class Processor:
             return self._to_erp(item)
         except RateLimited as exc:
             return Outcome("released", exc.message, retry_after=exc.retry_after)
+        except ReauthorizationNeeded as exc:
+            # not the item's fault: it waits, attempts intact, for an operator
+            return Outcome("released", exc.message, release_delay=REAUTHORIZATION_WAIT)
         except PERMANENT as exc:
             return Outcome("failed", exc.message)
         except (CrmError, CredentialsError) as exc:

@@ -83,6 +83,23 @@ vendas = sa.Table(
     sa.Column("deletado_em", sa.DateTime),
 )
 
+atividades = sa.Table(
+    "atividades",
+    metadata,
+    sa.Column("id", BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("external_id", sa.String(50), unique=True),
+    sa.Column("titulo", sa.String(150)),
+    sa.Column("tipo", sa.String(30)),
+    sa.Column("data_vencimento", sa.Date),
+    sa.Column("hora_vencimento", sa.String(8)),
+    sa.Column("descricao", sa.Text),
+    sa.Column("concluida", sa.Boolean, server_default=sa.text("0")),
+    sa.Column("cliente_external_id", sa.String(50)),
+    sa.Column("venda_external_id", sa.String(50)),
+    sa.Column("atualizado_em", sa.DateTime),
+    sa.Column("deletado_em", sa.DateTime),
+)
+
 
 def create(engine: sa.Engine) -> None:
     metadata.create_all(engine)

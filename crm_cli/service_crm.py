@@ -43,7 +43,7 @@ class ServiceCrm:
     def client(self, id_loja: int) -> BaseClient:
         if id_loja not in self._clients:
             store = self.integracoes.obter_configuracao(id_loja, incluir_inativa=False)
-            self._clients[id_loja] = open_client(store, self.engine)
+            self._clients[id_loja] = open_client(store, self.engine, self.integracoes)
         return self._clients[id_loja]
 
     def _record(self, client: BaseClient, entidade: str, data: dict[str, Any]) -> CrmRecord:

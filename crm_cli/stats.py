@@ -7,7 +7,12 @@ The JSON form (``stats --json``) is a stable object for monitoring:
                "oldest_pending_seconds": N | null},
      "log_24h": {"total": N, "sucesso": N, "erro": N, "alerta": N, "taxa_sucesso": % | null},
      "by_store": [{"id_loja": N, "entidade": "…", "pending": N, "processing": N,
-                   "failed": N, "completed_today": N}, …]}
+                   "failed": N, "completed_today": N}, …],
+     "reauthorization_needed": [{"id_loja": N, "provider": "…", "reason": "…"}, …],
+     "paused_accounts": [{"account": "provider:hash", "seconds_left": N}, …]}
+
+A paused account is one a 429 or a spent daily budget stopped (until 00:00 UTC
+for a daily budget).
 
 "today" and "24 h" follow the database server's clock, in UTC.
 """
@@ -70,4 +75,38 @@ def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
         },
         "log_24h": figures(engine, now - dt.timedelta(hours=24), id_loja),
         "by_store": [stores[k] for k in sorted(stores)],
+        "reauthorization_needed": _awaiting_authorisation(engine, id_loja),
+        "paused_accounts": _paused_accounts(engine),
     }
+
+
+def _awaiting_authorisation(engine: Engine, id_loja: int | None) -> list[dict[str, Any]]:
+    from crm_cli.credentials import CredentialCipher
+    from crm_cli.integrations import REAUTHORIZATION, Integracoes
+
+    stores = Integracoes(engine, CredentialCipher(None, "-")).listar()  # no secret needed
+    return [
+        {
+            "id_loja": s.id_loja,
+            "provider": s.provider,
+            "reason": str(s.configuracoes[REAUTHORIZATION]),
+        }
+        for s in stores
+        if s.configuracoes.get(REAUTHORIZATION) and id_loja in (None, s.id_loja)
+    ]
+
+
+def _paused_accounts(engine: Engine) -> list[dict[str, Any]]:
+    import sqlalchemy as sa
+
+    from crm_cli.db.ddl import DbNowMs
+    from crm_cli.db.schema import crm_rate_limits as R
+
+    with engine.connect() as conn:
+        now = conn.execute(sa.select(DbNowMs())).scalar_one()
+        rows = conn.execute(
+            sa.select(R.c.quota_key, R.c.paused_until_ms)
+            .where(R.c.paused_until_ms > now)
+            .order_by(R.c.quota_key)
+        ).all()
+    return [{"account": key, "seconds_left": round((until - now) / 1000)} for key, until in rows]

@@ -28,7 +28,6 @@ from crm_cli.retry import RetryPolicy
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
 from crm_cli.synclog import write_log
 
-RECORD_BUSY_DELAY = 5  # seconds before an item whose record another run holds comes back
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
 
 
@@ -142,8 +141,8 @@ class SyncRun:
     def _finish(
         self, item: QueueItem, outcome: Outcome, result: RunResult, elapsed_ms: int
     ) -> None:
-        if outcome.status == "released":  # record busy elsewhere: not this item's fault
-            result.released += queue.release(self.engine, [item], self.owner, RECORD_BUSY_DELAY)
+        if outcome.status == "released":  # record busy elsewhere, store awaiting re-authorisation
+            result.released += queue.release(self.engine, [item], self.owner, outcome.release_delay)
             return
         if outcome.status == "retry" and self.policy.exhausted(item.tentativas):
             outcome.status = "failed"

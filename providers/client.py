@@ -43,6 +43,7 @@ class BaseClient:
         self.timeout = (min(http.CONNECT_TIMEOUT, read_timeout), read_timeout)
         self.session = http.new_session()
         self.max_wait: float | None = None  # how long a request may wait for its slot
+        self.store: tuple[Any, int] | None = None  # (Integracoes, id_loja), set by open_client
         self.requests_sent = 0
 
     # -- what each provider defines ----------------------------------------
@@ -63,6 +64,13 @@ class BaseClient:
 
     def next_page(self, response_body: Any, page: Any) -> Any:
         raise NotImplementedError
+
+    def retry_after_of(self, response: requests.Response) -> float | None:
+        """Seconds a 429 asks us to wait (None: not said; the limiter backs off)."""
+        return http.retry_after(response)
+
+    def observe(self, response: requests.Response) -> None:
+        """Look at every answer (rate-limit headers, for providers that send them)."""
 
     def records_of(self, data: Any) -> list[dict[str, Any]]:
         if not isinstance(data, list):
@@ -103,8 +111,9 @@ class BaseClient:
             headers=self.auth_headers(),
             timeout=self.timeout,
         )
+        self.observe(response)
         if response.status_code == 429:
-            paused = self.limiter.pause(http.retry_after(response))
+            paused = self.limiter.pause(self.retry_after_of(response))
             raise RateLimited(
                 f"{http.where(method, url)}: HTTP 429 from {self.info.title}; "
                 f"account paused {paused:.1f} s",

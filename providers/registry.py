@@ -15,7 +15,7 @@ from providers.base import ProviderInfo
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from crm_cli.integrations import StoreConfig
+    from crm_cli.integrations import Integracoes, StoreConfig
     from providers.client import BaseClient
 
 ENTRY_POINT_GROUP = "crm_cli.providers"
@@ -55,7 +55,9 @@ def _number(settings: dict, key: str, default: float | None, id_loja: int) -> fl
     return value
 
 
-def open_client(store: StoreConfig, engine: Engine) -> BaseClient:
+def open_client(
+    store: StoreConfig, engine: Engine, integracoes: Integracoes | None = None
+) -> BaseClient:
     """The provider client for a store, paced by its account's shared rate limiter."""
     from crm_cli.ratelimit import Limits, SharedRateLimiter, quota_key
 
@@ -70,4 +72,6 @@ def open_client(store: StoreConfig, engine: Engine) -> BaseClient:
     account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
     limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits)
     client_class = info.load(info.client)
-    return client_class(info, store.credenciais, settings, limiter)
+    client = client_class(info, store.credenciais, settings, limiter)
+    client.store = (integracoes, store.id_loja)  # for clients that rotate their tokens
+    return client

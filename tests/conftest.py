@@ -229,3 +229,49 @@ def run_cli_process(args, db_url, config=None, env=None):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.fixture
+def pd_emulator():
+    from providers.pipedrive.emulator import PipedriveEmulator
+
+    with PipedriveEmulator(slow_seconds=1.5) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bling_emulator():
+    from providers.bling.emulator import BlingEmulator
+
+    with BlingEmulator(slow_seconds=1.5) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def pd_shop(cli, erp, pd_emulator):
+    """ERP tables and store 2 on the Pipedrive emulator (unpaced)."""
+    configure_store(
+        cli,
+        2,
+        "pipedrive",
+        pd_emulator.credentials,
+        api_base_url=pd_emulator.url,
+        rate_limit_per_second=0,
+        timeout_seconds=0.5,
+    )
+    return erp
+
+
+@pytest.fixture
+def bling_shop(cli, erp, bling_emulator):
+    """ERP tables and store 3 on the Bling emulator (unpaced)."""
+    configure_store(
+        cli,
+        3,
+        "bling",
+        bling_emulator.credentials,
+        api_base_url=f"{bling_emulator.url}/Api/v3",
+        rate_limit_per_second=0,
+        timeout_seconds=0.5,
+    )
+    return erp

@@ -79,7 +79,7 @@ def test_full_sync_in_chunks_respects_the_store_column(cli, shop, gc_emulator, t
     [
         (["--entity", "pedido"], 2, "entity 'pedido' is not configured"),
         (["--entity", "cliente", "--loja", "9"], 1, "store 9 has no active CRM integration"),
-        (["--entity", "atividade"], 2, "table 'atividades' of entity 'atividade' does not exist"),
+        (["--entity", "cliente", "--priority", "11"], 2, "Invalid value for '--priority'"),
     ],
 )
 def test_full_sync_bad_input(cli, shop, args, code, message):
@@ -87,6 +87,16 @@ def test_full_sync_bad_input(cli, shop, args, code, message):
 
     assert result.exit_code == code
     assert message in result.stderr
+    assert queue_rows(shop) == []
+
+
+def test_full_sync_skips_stores_whose_crm_lacks_the_entity(cli, shop):
+    result = cli("full-sync", "--entity", "atividade")
+
+    assert result.exit_code == 0
+    assert (
+        "Loja 1 (gestao_click): skipped, gestao_click does not support atividade" in result.stdout
+    )
     assert queue_rows(shop) == []
 
 

@@ -1,10 +1,28 @@
 """Bling API v3: what the provider is (spec: provider-apis.md §3)."""
 
-from providers.base import ProviderInfo
+from providers.base import EntitySpec, ProviderInfo, crud
+
+_HANDLERS = "providers.bling.handlers"
 
 PROVIDER = ProviderInfo(
     name="bling",
     title="Bling",
     default_base_url="https://api.bling.com.br/Api/v3",
     required_credentials=("client_id", "client_secret", "refresh_token"),
+    client="providers.bling.client:BlingClient",
+    quota_credential="client_id",  # limits are per Bling account (one app per account here)
+    rate_per_second=3,
+    daily_limit=120_000,
+    entities={
+        "cliente": EntitySpec("cliente", "contatos", f"{_HANDLERS}.cliente", crud("/contatos")),
+        "produto": EntitySpec("produto", "produtos", f"{_HANDLERS}.produto", crud("/produtos")),
+        "venda": EntitySpec(
+            "venda", "pedidos de venda", f"{_HANDLERS}.venda", crud("/pedidos/vendas")
+        ),
+    },
+    unsupported={"atividade": "Bling has no activities resource"},
+    emulator="providers.bling.emulator:BlingEmulator",
 )
+
+AUTHORIZE_PATH = "/oauth/authorize"
+TOKEN_PATH = "/oauth/token"

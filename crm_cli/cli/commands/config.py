@@ -11,7 +11,7 @@ import typer
 
 from crm_cli.cli.app import app
 from crm_cli.cli.render import out, table
-from crm_cli.cli.state import integracoes_of
+from crm_cli.cli.state import integracoes_of, state_of
 from crm_cli.errors import UsageError
 
 config_app = typer.Typer(
@@ -216,3 +216,67 @@ def delete(ctx: typer.Context, loja: int = LOJA) -> None:
     """Soft-delete a store's configuration (deletado_em set, as the PHP application does)."""
     integracoes_of(ctx).excluir_integracao(loja)
     out(f"Store {loja}: configuration deleted (config set revives it).")
+
+
+@config_app.command("bling-authorize")
+def bling_authorize(
+    ctx: typer.Context,
+    loja: int = LOJA,
+    credentials_file: str | None = typer.Option(
+        None,
+        "--credentials-file",
+        metavar="PATH|-",
+        help="JSON with client_id and client_secret, when the store has none stored yet.",
+    ),
+) -> None:
+    """Authorise a Bling store: print the consent URL, then exchange the pasted code.
+
+    Open the URL as the Bling account's owner, allow the app, and paste the `code`
+    parameter of the page Bling redirects to (asked for on the terminal, or read
+    from stdin). The tokens are saved encrypted, and a store waiting for
+    re-authorisation is back in service.
+    """
+    import secrets
+
+    from crm_cli.errors import NotFoundError
+    from crm_cli.integrations import REAUTHORIZATION, StoreConfig
+    from providers.bling.config import AUTHORIZE_PATH
+    from providers.registry import open_client
+
+    integracoes = integracoes_of(ctx)
+    try:
+        stored = integracoes.obter_configuracao(loja)
+        credentials, settings = dict(stored.credenciais), dict(stored.configuracoes)
+        if stored.provider != "bling":
+            raise UsageError(f"store {loja} uses {stored.provider}, not bling")
+    except NotFoundError:
+        if credentials_file is None:
+            raise UsageError(
+                f"store {loja} has no configuration: give --credentials-file with client_id "
+                "and client_secret"
+            ) from None
+        credentials, settings = {}, {}
+    if credentials_file is not None:
+        credentials.update(_read_credentials(credentials_file, ()) or {})
+    for key in ("client_id", "client_secret"):
+        if not credentials.get(key):
+            raise UsageError(f"the Bling credentials lack {key}")
+    draft = StoreConfig(loja, "bling", True, settings, None, None, None, credentials)
+    client = open_client(draft, state_of(ctx).engine, integracoes)
+    base = str(settings.get("api_base_url") or "https://www.bling.com.br/Api/v3").rstrip("/")
+    state = secrets.token_urlsafe(8)
+    out("Open this URL, allow the app, and copy the 'code' from the page it returns to:")
+    out(
+        f"{base}{AUTHORIZE_PATH}?response_type=code&client_id={credentials['client_id']}"
+        f"&state={state}"
+    )
+    code = (
+        typer.prompt("code", hide_input=True) if sys.stdin.isatty() else sys.stdin.readline()
+    ).strip()
+    if not code:
+        raise UsageError("no authorisation code given")
+    tokens = client.exchange_code(code)
+    saved = integracoes.salvar_configuracao(
+        loja, "bling", {**credentials, **tokens}, remover_configuracoes=[REAUTHORIZATION]
+    )
+    out(f"Store {loja}: Bling authorised; tokens saved ({_masked(saved.credenciais)}).")

@@ -221,6 +221,16 @@ def render_stats(data: dict[str, Any]) -> None:
             ]
         ],
     )
+    for store in data.get("reauthorization_needed", []):
+        out(
+            f"store {store['id_loja']} ({store['provider']}): re-authorization needed — "
+            f"{store['reason']}"
+        )
+    for account in data.get("paused_accounts", []):
+        out(
+            f"account {account['account']}: paused for {account['seconds_left']} s "
+            "(rate limit or daily budget)"
+        )
     if data["by_store"]:
         table(
             "by store and entity",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from crm_cli.cli.app import app
@@ -49,7 +51,7 @@ def test_connection(
 )
 def emulator(
     ctx: typer.Context,
-    provider: str = typer.Argument(..., help="gestao_click (pipedrive, bling: see their docs)."),
+    provider: str = typer.Argument(..., help="gestao_click, pipedrive or bling."),
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any)."),
     rate: float = typer.Option(0, "--rate", min=0, help="Requests/s before 429 (0: no limit)."),
     daily: int = typer.Option(0, "--daily", min=0, help="Requests/day before 429 (0: no limit)."),
@@ -59,8 +61,10 @@ def emulator(
 ) -> None:
     """Run a provider's API emulator on loopback, for trying crm-cli without a CRM.
 
-    The credentials it accepts come from flags named after them (for gestao_click:
-    --access-token A --secret-access-token S); the defaults are printed at start.
+    The credentials it accepts come from flags named after them (gestao_click:
+    --access-token A --secret-access-token S; pipedrive: --api-token T; bling:
+    --client-id I --client-secret S --refresh-token R, and --token-ttl SECONDS for
+    short-lived access tokens); the defaults are printed at start.
     Records and counters are at /_emulator/stats and /_emulator/records/<resource>.
     """
     from providers.registry import get_provider
@@ -69,7 +73,7 @@ def emulator(
     if not info.emulator:
         raise UsageError(f"provider {provider} has no emulator in this version")
     emulator_class = info.load(info.emulator)
-    credentials = _credential_flags(ctx.args, emulator_class.CREDENTIALS)
+    credentials, options = _extra_flags(ctx.args, emulator_class)
     server = emulator_class(
         port=port,
         rate=rate or None,
@@ -78,6 +82,7 @@ def emulator(
         latency_ms=latency,
         credentials=credentials,
         seed=seed,
+        **options,
     )
     accepted = " ".join(f"{k}={v}" for k, v in server.credentials.items())
     server_thread = server.start()
@@ -92,18 +97,25 @@ def emulator(
         server.stop()
 
 
-def _credential_flags(args: list[str], known: dict[str, str]) -> dict[str, str]:
-    flags = {f"--{name.replace('_', '-')}": name for name in known}
-    values: dict[str, str] = {}
+def _extra_flags(args: list[str], emulator_class: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """The provider's own flags: accepted credentials, and its emulator's options."""
+    known = {f"--{n.replace('_', '-')}": (n, str, True) for n in emulator_class.CREDENTIALS}
+    known |= {f"--{n.replace('_', '-')}": (n, t, False) for n, t in emulator_class.OPTIONS.items()}
+    credentials: dict[str, str] = {}
+    options: dict[str, Any] = {}
     it = iter(args)
     for arg in it:
-        name, eq, value = arg.partition("=")
-        if name not in flags:
-            allowed = ", ".join(flags) or "none"
-            raise UsageError(f"unknown option {name} (credential flags: {allowed})")
+        flag, eq, value = arg.partition("=")
+        if flag not in known:
+            raise UsageError(f"unknown option {flag} (this emulator's own: {', '.join(known)})")
         if not eq:
             value = next(it, "")
-        if not value:
-            raise UsageError(f"{name} needs a value")
-        values[flags[name]] = value
-    return values
+        name, kind, is_credential = known[flag]
+        try:
+            parsed = kind(value) if value else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise UsageError(f"{flag} needs a value")
+        (credentials if is_credential else options)[name] = parsed
+    return credentials, options

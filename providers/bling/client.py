@@ -1,0 +1,194 @@
+"""Bling API v3's client: OAuth2 tokens, the ``{data}`` / ``{error}`` envelopes, ``pagina`` pages.
+
+The access token lasts 6 h. It is refreshed a few minutes before it expires,
+and once more on a 401. The refresh happens under the store's row lock in
+``crm_integracoes`` (``Integracoes.atualizar_credenciais``), and the answer —
+Bling rotates the refresh token — is saved, encrypted, before the lock is
+released: two processes never spend the same refresh token, and the second
+one simply reads the first one's fresh token. A refresh token Bling refuses
+puts the store in the "re-authorization needed" state.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from crm_cli import http
+from crm_cli.errors import AuthError, ReauthorizationNeeded, UnexpectedAnswer
+from providers.bling.config import TOKEN_PATH
+from providers.client import BaseClient
+
+REFRESH_MARGIN = 300  # seconds before expiry when the token is refreshed
+PAGE_SIZE = 100
+
+
+class BlingClient(BaseClient):
+    # -- tokens -----------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._access_token()}", "enable-jwt": "1"}
+
+    def _fresh(self, credentials: Mapping[str, Any]) -> bool:
+        expires_at = float(credentials.get("expires_at") or 0)
+        return bool(credentials.get("access_token")) and expires_at - time.time() > REFRESH_MARGIN
+
+    def _access_token(self) -> str:
+        if not self._fresh(self.credentials):
+            self.refresh()
+        return str(self.credentials["access_token"])
+
+    def refresh(self, stale_token: str | None = None) -> None:
+        """Get a new access token, unless another process just did (then use theirs)."""
+        if self.store is None or self.store[0] is None:
+            raise AuthError("Bling: this client cannot save refreshed tokens (no store)")
+        integracoes, id_loja = self.store
+        # The slot is taken before the row lock: on SQLite the limiter's own write
+        # would otherwise wait on the lock this transaction holds.
+        self.limiter.acquire(self.max_wait)
+        refused: list[str] = []
+
+        def change(stored: dict[str, Any]) -> dict[str, Any] | None:
+            if self._fresh(stored) and stored.get("access_token") != stale_token:
+                return None  # another process refreshed while we waited for the lock
+            try:
+                tokens = self._token_request(
+                    {"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]},
+                    stored,
+                )
+            except ReauthorizationNeeded as exc:
+                refused.append(exc.message)
+                return None
+            return {**stored, **tokens}
+
+        self.credentials = integracoes.atualizar_credenciais(id_loja, change)
+        if refused:
+            integracoes.marcar_reautorizacao(id_loja, refused[0])
+            raise ReauthorizationNeeded(
+                f"store {id_loja}: {refused[0]}; run 'crm-cli config bling-authorize --loja "
+                f"{id_loja}'"
+            )
+
+    def _token_request(self, form: dict[str, str], credentials: Mapping[str, Any]) -> dict:
+        """POST /oauth/token; the tokens to store, or the reason Bling refused."""
+        basic = base64.b64encode(
+            f"{credentials['client_id']}:{credentials['client_secret']}".encode()
+        ).decode()
+        url = f"{self.base_url}{TOKEN_PATH}"
+        self.requests_sent += 1
+        response = http.send(
+            self.session,
+            "POST",
+            url,
+            data=form,
+            timeout=self.timeout,
+            headers={
+                "Authorization": f"Basic {basic}",
+                "enable-jwt": "1",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        body = _json_or_none(response)
+        if response.status_code >= 400:
+            kind = _error_type(body) or f"HTTP {response.status_code}"
+            if kind == "invalid_client":
+                raise AuthError("Bling refused the client_id/client_secret (invalid_client)")
+            if response.status_code in (400, 401):
+                grant = form["grant_type"].replace("_", " ")
+                raise ReauthorizationNeeded(f"Bling refused the {grant} ({kind})")
+            http.raise_for_status(response, kind)
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise UnexpectedAnswer("Bling's token endpoint answered without an access_token")
+        return {
+            "access_token": body["access_token"],
+            "refresh_token": body.get("refresh_token") or form.get("refresh_token"),
+            "expires_at": int(time.time() + float(body.get("expires_in") or 21600)),
+        }
+
+    def exchange_code(self, code: str) -> dict[str, Any]:
+        """First tokens from an authorisation code (``config bling-authorize``)."""
+        self.limiter.acquire(self.max_wait)
+        return self._token_request(
+            {"grant_type": "authorization_code", "code": code}, self.credentials
+        )
+
+    # -- requests -----------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        # Refresh (in its own rate-limit slot) before taking this request's slot:
+        # refreshing inside it would send two requests in one slot.
+        token = self._access_token()
+        response = super().request(method, path, **kwargs)
+        if response.status_code == 401:  # expired early or revoked: refresh once, try again
+            self.refresh(stale_token=str(self.credentials.get("access_token") or token))
+            response = super().request(method, path, **kwargs)
+        return response
+
+    def retry_after_of(self, response: requests.Response) -> float | None:
+        error = (_json_or_none(response) or {}).get("error") or {}
+        if isinstance(error, dict) and error.get("period") == "day":
+            return http.until_next_utc_day()
+        return http.retry_after(response) or (1.0 if error else None)
+
+    def unwrap_body(self, response: requests.Response) -> Any:
+        body = _json_or_none(response)
+        if response.status_code < 300:
+            if not response.content:
+                return {"data": None}  # PUT and DELETE answer with an empty body
+            if not isinstance(body, dict) or "data" not in body:
+                raise UnexpectedAnswer(
+                    f"{http.where(response.request.method or '?', response.request.url or '')}: "
+                    "answer is not Bling's {data} envelope"
+                )
+            return body
+        http.raise_for_status(response, _error_detail(body))
+        return body  # not reached
+
+    def data_of(self, body: Any) -> Any:
+        return body["data"]
+
+    def page_params(self, page: Any) -> dict[str, Any]:
+        return {"pagina": int(page or 1), "limite": PAGE_SIZE}
+
+    def next_page(self, body: Any, page: Any) -> Any:
+        # Bling's lists carry no paging metadata: a full page means "maybe more"
+        data = body.get("data") if isinstance(body, dict) else None
+        return int(page or 1) + 1 if isinstance(data, list) and len(data) >= PAGE_SIZE else None
+
+    def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
+        self.call(entity, "atualizar", record_id=record_id, json=dict(payload))
+        return {**payload, "id": record_id}  # Bling answers a PUT with an empty body
+
+    def ping(self) -> None:
+        self.listar("cliente", params={"limite": 1})
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_type(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("type") or "")
+    return str(error or "")
+
+
+def _error_detail(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return ""
+    detail = f"{error.get('type', '')}: {error.get('description') or error.get('message') or ''}"
+    fields = error.get("fields")
+    if isinstance(fields, list) and fields:
+        detail += (
+            " (" + "; ".join(str(f.get("msg", f)) for f in fields[:3] if isinstance(f, dict)) + ")"
+        )
+    return detail[:300]

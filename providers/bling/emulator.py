@@ -1,0 +1,223 @@
+"""A Bling API v3 on loopback, written from the API facts (provider-apis.md §3):
+``/Api/v3`` paths (also without the prefix), OAuth2 token endpoint with Basic
+client auth, single-use authorisation codes and rotating refresh tokens,
+access tokens that expire (``token_ttl``, shortened for tests), the
+``{data: …}`` envelope (POST answers ``{data: {id}}``, PUT and DELETE an empty
+body), ``pagina``/``limite`` pages of at most 100 without metadata, errors as
+``{error: {type, message, description, fields}}``, and 429 with ``limit`` and
+``period``.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from typing import Any, ClassVar
+
+from crm_cli.emulation import BaseEmulator, Reply, Request
+
+RESOURCES = {"contatos": ("nome",), "produtos": ("nome", "codigo"), "pedidos/vendas": ("contato",)}
+FILTERS = {"contatos": "numeroDocumento", "produtos": "codigo", "pedidos/vendas": "numero"}
+
+
+def _error(status: int, kind: str, description: str, **extra: Any) -> Reply:
+    return Reply(
+        status, {"error": {"type": kind, "message": kind, "description": description, **extra}}
+    )
+
+
+class BlingEmulator(BaseEmulator):
+    name = "bling"
+    CREDENTIALS: ClassVar[dict[str, str]] = {
+        "client_id": "demo-client-id",
+        "client_secret": "demo-client-secret",
+        "refresh_token": "demo-refresh-token",
+    }
+    OPTIONS: ClassVar[dict[str, type]] = {"token_ttl": float}  # seconds an access token lives
+
+    def __init__(self, *args: Any, token_ttl: float = 21600, **kwargs: Any) -> None:
+        self.token_ttl = token_ttl
+        super().__init__(*args, **kwargs)
+
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self.refresh_tokens = {self.credentials["refresh_token"]}
+            self.access_tokens: dict[str, float] = {}
+            self.codes: set[str] = set()
+
+    def issue_code(self) -> str:
+        """An authorisation code, as the consent page would put on the redirect URL."""
+        code = secrets.token_hex(8)
+        with self.lock:
+            self.codes.add(code)
+        return code
+
+    def revoke_refresh_tokens(self) -> None:
+        with self.lock:
+            self.refresh_tokens.clear()
+
+    # -- auth --------------------------------------------------------------------------
+
+    def authorized(self, request: Request) -> bool:
+        if self._is_token_path(request.path):
+            return True  # the token endpoint checks its own (Basic) credentials
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else ""
+        with self.lock:
+            expires = self.access_tokens.get(token)
+        return expires is not None and expires > time.time()
+
+    def unauthorized(self) -> Reply:
+        return _error(401, "invalid_token", "invalid_token")
+
+    def too_many(self, retry_after: float | None = None) -> Reply:
+        period = "day" if self.daily and self.day_count() > self.daily else "second"
+        limit = self.daily if period == "day" else int(self.rate or 3)
+        return _error(
+            429, "TOO_MANY_REQUESTS", "Limite de requisições atingido", limit=limit, period=period
+        )
+
+    def server_error(self) -> Reply:
+        return _error(500, "SERVER_ERROR", "Erro interno")
+
+    @staticmethod
+    def _is_token_path(path: str) -> bool:
+        return path.rstrip("/").endswith("/oauth/token")
+
+    def _token(self, request: Request, raw_form: dict[str, str]) -> Reply:
+        basic = request.headers.get("authorization", "")
+        expected = base64.b64encode(
+            f"{self.credentials['client_id']}:{self.credentials['client_secret']}".encode()
+        ).decode()
+        if basic != f"Basic {expected}":
+            return _error(401, "invalid_client", "Credenciais do aplicativo inválidas")
+        grant = raw_form.get("grant_type")
+        with self.lock:
+            if grant == "refresh_token" and raw_form.get("refresh_token") in self.refresh_tokens:
+                self.refresh_tokens.discard(raw_form["refresh_token"])  # rotation: single use
+            elif grant == "authorization_code" and raw_form.get("code") in self.codes:
+                self.codes.discard(raw_form["code"])  # single use
+            else:
+                return _error(400, "invalid_grant", "Invalid grant")
+            access, refresh = secrets.token_hex(16), secrets.token_hex(16)
+            self.access_tokens[access] = time.time() + self.token_ttl
+            self.refresh_tokens.add(refresh)
+            self.counters[f"token:{grant}"] += 1
+        return Reply(
+            200,
+            {
+                "access_token": access,
+                "expires_in": int(self.token_ttl),
+                "token_type": "Bearer",
+                "scope": "98309 318257570",
+                "refresh_token": refresh,
+            },
+        )
+
+    # -- resources ------------------------------------------------------------------------
+
+    def route(self, request: Request) -> Reply:
+        path = request.path.strip("/")
+        path = path[len("Api/v3/") :] if path.startswith("Api/v3/") else path
+        if self._is_token_path("/" + path):
+            return (
+                self._token(request, request.form)
+                if request.method == "POST"
+                else (_error(405, "VALIDATION_ERROR", "Método não permitido"))
+            )
+        resource, record_id = self._split(path)
+        if resource is None:
+            return _error(404, "RESOURCE_NOT_FOUND", "Recurso não encontrado")
+        if record_id is None:
+            if request.method == "GET":
+                return self._list(resource, request)
+            if request.method == "POST":
+                return self._create(resource, request.body)
+        else:
+            if request.method == "GET":
+                return self._one(resource, record_id)
+            if request.method == "PUT":
+                return self._update(resource, record_id, request.body)
+            if request.method == "DELETE":
+                return self._delete(resource, record_id)
+        return _error(405, "VALIDATION_ERROR", "Método não permitido")
+
+    @staticmethod
+    def _split(path: str) -> tuple[str | None, str | None]:
+        for resource in RESOURCES:
+            if path == resource:
+                return resource, None
+            if path.startswith(resource + "/") and "/" not in path[len(resource) + 1 :]:
+                return resource, path[len(resource) + 1 :]
+        return None, None
+
+    def _invalid(self, resource: str, body: Any) -> Reply | None:
+        if not isinstance(body, dict):
+            return _error(400, "VALIDATION_ERROR", "Corpo inválido")
+        missing = [f for f in RESOURCES[resource] if not body.get(f)]
+        if missing:
+            return _error(
+                400,
+                "MISSING_REQUIRED_FIELD_ERROR",
+                "Campos obrigatórios",
+                fields=[
+                    {"code": 1, "msg": f"O campo {f} é obrigatório", "element": f} for f in missing
+                ],
+            )
+        return None
+
+    def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            stored = {**record, "id": int(record.get("id") or self.new_id(resource))}
+            self.records[resource][str(stored["id"])] = stored
+            return stored
+
+    def _create(self, resource: str, body: Any) -> Reply:
+        problem = self._invalid(resource, body)
+        if problem:
+            return problem
+        stored = self.seed(resource, {k: v for k, v in body.items() if k != "id"})
+        self.count_create(resource)
+        return Reply(201, {"data": {"id": stored["id"]}})
+
+    def _one(self, resource: str, record_id: str) -> Reply:
+        with self.lock:
+            record = self.records[resource].get(record_id)
+        if record is None:
+            return _error(404, "RESOURCE_NOT_FOUND", "Registro não encontrado")
+        return Reply(200, {"data": record})
+
+    def _update(self, resource: str, record_id: str, body: Any) -> Reply:
+        with self.lock:
+            exists = record_id in self.records[resource]
+        if not exists:
+            return _error(404, "RESOURCE_NOT_FOUND", "Registro não encontrado")
+        problem = self._invalid(resource, body)
+        if problem:
+            return problem
+        with self.lock:
+            self.records[resource][record_id] = {**body, "id": int(record_id)}
+            self.counters[f"update:{resource}"] += 1
+        return Reply(200, b"")
+
+    def _delete(self, resource: str, record_id: str) -> Reply:
+        with self.lock:
+            if self.records[resource].pop(record_id, None) is None:
+                return _error(404, "RESOURCE_NOT_FOUND", "Registro não encontrado")
+        return Reply(204, b"")
+
+    def _list(self, resource: str, request: Request) -> Reply:
+        try:
+            page = max(1, int(request.query.get("pagina", 1)))
+            size = min(100, max(1, int(request.query.get("limite", 100))))
+        except ValueError:
+            return _error(400, "VALIDATION_ERROR", "Paginação inválida")
+        with self.lock:
+            items = sorted(self.records[resource].values(), key=lambda r: int(r["id"]))
+        key = FILTERS[resource]
+        if request.query.get(key):
+            wanted = request.query[key]
+            items = [r for r in items if str(r.get(key)) == wanted]
+        return Reply(200, {"data": items[(page - 1) * size : page * size]})

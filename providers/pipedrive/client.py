@@ -1,0 +1,118 @@
+"""Pipedrive's client (API v2): ``x-api-token`` header, ``success``/``data`` envelope,
+cursor pages, PATCH updates, and its rate-limit headers.
+
+The token goes in a header, never in the query string (URLs end up in logs).
+Every answer's ``x-ratelimit-remaining`` / ``x-ratelimit-reset`` and daily
+budget headers are fed to the shared rate limiter: an exhausted burst window
+pauses the account until it resets, an exhausted daily budget until 00:00 UTC
+— before a 429 is ever needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from crm_cli import http
+from crm_cli.errors import UnexpectedAnswer
+from providers.client import BaseClient
+from providers.pipedrive.config import SEARCH
+
+PAGE_SIZE = 100
+DAILY_HEADERS = ("x-daily-requests-left", "x-daily-ratelimit-token-remaining")
+
+
+def _int_header(response: requests.Response, name: str) -> int | None:
+    value = response.headers.get(name)
+    try:
+        return int(float(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class PipedriveClient(BaseClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        domain = self.settings.get("company_domain") or self.credentials.get("company_domain")
+        if domain and not self.settings.get("api_base_url"):
+            self.base_url = f"https://{domain}.pipedrive.com"
+        self.daily_budget_spent = False
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"x-api-token": str(self.credentials["api_token"])}
+
+    def observe(self, response: requests.Response) -> None:
+        if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
+            self.daily_budget_spent = True
+            self.limiter.pause(http.until_next_utc_day())
+        elif _int_header(response, "x-ratelimit-remaining") == 0:
+            self.limiter.pause(float(_int_header(response, "x-ratelimit-reset") or 1))
+
+    def retry_after_of(self, response: requests.Response) -> float | None:
+        if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
+            return http.until_next_utc_day()
+        reset = _int_header(response, "x-ratelimit-reset")
+        return http.retry_after(response) or (float(reset) if reset else None)
+
+    def unwrap_body(self, response: requests.Response) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code < 300:
+            if not isinstance(body, dict) or body.get("success") is not True:
+                where = http.where(response.request.method or "?", response.request.url or "")
+                raise UnexpectedAnswer(f"{where}: answer is not Pipedrive's success envelope")
+            return body
+        detail = ""
+        if isinstance(body, dict):
+            detail = str(body.get("error") or "")
+            if body.get("error_info"):
+                detail += f" ({body['error_info']})"
+        http.raise_for_status(response, detail[:300])
+        return body  # not reached
+
+    def data_of(self, body: Any) -> Any:
+        return body.get("data")
+
+    def page_params(self, page: Any) -> dict[str, Any]:
+        return {"limit": PAGE_SIZE, **({"cursor": page} if page else {})}
+
+    def next_page(self, body: Any, page: Any) -> Any:
+        extra = body.get("additional_data") if isinstance(body, dict) else None
+        return (extra or {}).get("next_cursor") or None
+
+    def _placed(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The document goes to the store's custom field, when it names one."""
+        data = dict(payload)
+        document = data.pop("_document", None)
+        field = self.settings.get("document_field")
+        if document and field:
+            data["custom_fields"] = {**data.get("custom_fields", {}), str(field): document}
+        return data
+
+    def criar(self, entity: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return super().criar(entity, self._placed(payload))
+
+    def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
+        return super().atualizar(entity, record_id, self._placed(payload))
+
+    def procurar(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Natural keys are found through the search endpoints (e-mail, code, title)."""
+        handler = self.entity(entity).load_handler()
+        params = handler.lookup_params(row)
+        path = SEARCH.get(entity)
+        if not params or path is None:
+            return None
+        data = self.unwrap(self.request("GET", path, params={**params, "limit": PAGE_SIZE}))
+        items = (data or {}).get("items") if isinstance(data, dict) else None
+        for entry in items or []:
+            item = entry.get("item") if isinstance(entry, dict) else None
+            if isinstance(item, dict) and handler.matches(item, row):
+                return item
+        return None
+
+    def ping(self) -> None:
+        self.listar("cliente", params={"limit": 1})

@@ -1,0 +1,231 @@
+"""A Pipedrive API on loopback, written from the API facts (provider-apis.md §2):
+v2 persons/products/deals/activities with cursor pages and PATCH, the search
+endpoints (``items[].item``), v1 lists with offset pages, the ``x-api-token``
+header (a token in the query string is refused), the success/error envelopes,
+the ``x-ratelimit-*`` headers of a 2-second burst window and the daily budget
+header, and 429 when either is spent.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any, ClassVar
+
+from crm_cli.emulation import BaseEmulator, Reply, Request
+
+RESOURCES = {"persons": "name", "products": "name", "deals": "title", "activities": "subject"}
+SEARCH_FIELDS = {"email": "emails", "code": "code", "title": "title", "name": "name"}
+
+
+def _error(status: int, message: str, info: str = "") -> Reply:
+    return Reply(
+        status,
+        {
+            "success": False,
+            "error": message,
+            "error_info": info,
+            "errorCode": status,
+            "data": None,
+            "additional_data": None,
+        },
+    )
+
+
+def _values(items: Any) -> list[str]:
+    if not isinstance(items, list):
+        return []
+    return [str(i.get("value") if isinstance(i, dict) else i) for i in items]
+
+
+class PipedriveEmulator(BaseEmulator):
+    name = "pipedrive"
+    CREDENTIALS: ClassVar[dict[str, str]] = {"api_token": "demo-api-token"}
+
+    def authorized(self, request: Request) -> bool:
+        if "api_token" in request.query:
+            return False  # we never send the token in a URL: refuse it if we ever do
+        return request.headers.get("x-api-token") == self.credentials["api_token"]
+
+    def unauthorized(self) -> Reply:
+        return _error(401, "unauthorized access", "Please check developers.pipedrive.com")
+
+    def too_many(self, retry_after: float | None = None) -> Reply:
+        reply = _error(429, "Rate limit exceeded", "Too many requests")
+        if retry_after is not None:
+            reply.headers["Retry-After"] = str(int(retry_after))
+        return reply
+
+    def server_error(self) -> Reply:
+        return _error(500, "Internal server error")
+
+    def finish(self, reply: Reply) -> Reply:
+        if self.rate:
+            burst = int(self.rate * 2)  # a rolling 2-second window
+            reply.headers.setdefault("x-ratelimit-limit", str(burst))
+            reply.headers.setdefault(
+                "x-ratelimit-remaining", str(max(0, burst - self.burst_count()))
+            )
+            reply.headers.setdefault("x-ratelimit-reset", "2")
+        if self.daily:
+            reply.headers["x-daily-requests-left"] = str(max(0, self.daily - self.day_count()))
+        return reply
+
+    # -- routing ------------------------------------------------------------------------
+
+    def route(self, request: Request) -> Reply:
+        parts = request.path.strip("/").split("/")
+        if parts[:2] == ["api", "v2"]:
+            return self._v2(request, parts[2:])
+        v1_list = parts[:1] == ["v1"] and len(parts) == 2 and parts[1] in RESOURCES
+        if v1_list and request.method == "GET":
+            return self._v1_list(parts[1], request)
+        return _error(404, "Unknown method .")
+
+    def _v2(self, request: Request, parts: list[str]) -> Reply:
+        if not parts or parts[0] not in RESOURCES or len(parts) > 2:
+            return _error(404, "Unknown method .")
+        resource = parts[0]
+        if len(parts) == 2 and parts[1] == "search":
+            return (
+                self._search(resource, request)
+                if request.method == "GET"
+                else (_error(405, "Method not allowed"))
+            )
+        if len(parts) == 1:
+            if request.method == "GET":
+                return self._list(resource, request)
+            if request.method == "POST":
+                return self._create(resource, request.body)
+        else:
+            record_id = parts[1]
+            if request.method == "GET":
+                return self._one(resource, record_id)
+            if request.method == "PATCH":
+                return self._patch(resource, record_id, request.body)
+            if request.method == "DELETE":
+                return self._delete(resource, record_id)
+        return _error(405, "Method not allowed")
+
+    # -- records -------------------------------------------------------------------------
+
+    def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self.lock:
+            stored = {
+                **record,
+                "id": int(record.get("id") or self.new_id(resource)),
+                "add_time": now,
+                "update_time": now,
+            }
+            self.records[resource][str(stored["id"])] = stored
+            return stored
+
+    def _create(self, resource: str, body: Any) -> Reply:
+        required = RESOURCES[resource]
+        if not isinstance(body, dict) or not str(body.get(required) or "").strip():
+            return _error(400, f"Parameter '{required}' is required", "Check the request body")
+        stored = self.seed(resource, {k: v for k, v in body.items() if k != "id"})
+        self.count_create(resource)
+        return Reply(201, {"success": True, "data": stored, "additional_data": {}})
+
+    def _one(self, resource: str, record_id: str) -> Reply:
+        with self.lock:
+            record = self.records[resource].get(record_id)
+        if record is None:
+            return _error(404, f"{resource[:-1].capitalize()} not found")
+        return Reply(200, {"success": True, "data": record, "additional_data": {}})
+
+    def _patch(self, resource: str, record_id: str, body: Any) -> Reply:
+        with self.lock:
+            record = self.records[resource].get(record_id)
+            if record is None:
+                return _error(404, f"{resource[:-1].capitalize()} not found")
+            if not isinstance(body, dict):
+                return _error(400, "Invalid body")
+            record.update({k: v for k, v in body.items() if k != "id"})
+            record["update_time"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self.counters[f"update:{resource}"] += 1
+            return Reply(200, {"success": True, "data": dict(record), "additional_data": {}})
+
+    def _delete(self, resource: str, record_id: str) -> Reply:
+        with self.lock:
+            if self.records[resource].pop(record_id, None) is None:
+                return _error(404, f"{resource[:-1].capitalize()} not found")
+        return Reply(200, {"success": True, "data": {"id": int(record_id)}})
+
+    def _sorted(self, resource: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return sorted(self.records[resource].values(), key=lambda r: int(r["id"]))
+
+    def _list(self, resource: str, request: Request) -> Reply:
+        try:
+            limit = min(500, max(1, int(request.query.get("limit", 100))))
+            start = (
+                int(base64.b64decode(request.query["cursor"]).decode())
+                if (request.query.get("cursor"))
+                else 0
+            )
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "Invalid cursor or limit")
+        items = self._sorted(resource)
+        chunk = items[start : start + limit]
+        following = start + limit
+        cursor = (
+            base64.b64encode(str(following).encode()).decode() if following < len(items) else None
+        )
+        return Reply(
+            200, {"success": True, "data": chunk, "additional_data": {"next_cursor": cursor}}
+        )
+
+    def _v1_list(self, resource: str, request: Request) -> Reply:
+        try:
+            start = max(0, int(request.query.get("start", 0)))
+            limit = min(500, max(1, int(request.query.get("limit", 100))))
+        except ValueError:
+            return _error(400, "Invalid start or limit")
+        items = self._sorted(resource)
+        more = start + limit < len(items)
+        return Reply(
+            200,
+            {
+                "success": True,
+                "data": items[start : start + limit],
+                "additional_data": {
+                    "pagination": {
+                        "start": start,
+                        "limit": limit,
+                        "more_items_in_collection": more,
+                        "next_start": start + limit,
+                    }
+                },
+            },
+        )
+
+    def _search(self, resource: str, request: Request) -> Reply:
+        term = request.query.get("term", "")
+        exact = request.query.get("exact_match") == "true"
+        if len(term) < (1 if exact else 2):
+            return _error(400, "term must be at least 2 characters")
+        fields = [f for f in request.query.get("fields", "name").split(",") if f in SEARCH_FIELDS]
+        found = []
+        for record in self._sorted(resource):
+            for field in fields:
+                raw = record.get(SEARCH_FIELDS[field])
+                values = _values(raw) if isinstance(raw, list) else [str(raw or "")]
+                hit = any(
+                    (v.lower() == term.lower()) if exact else term.lower() in v.lower()
+                    for v in values
+                )
+                if hit:
+                    item = dict(record)
+                    if "emails" in item:
+                        item["emails"] = _values(item["emails"])  # strings in search results
+                    if "phones" in item:
+                        item["phones"] = _values(item["phones"])
+                    found.append({"result_score": 1.0, "item": item})
+                    break
+        return Reply(
+            200,
+            {"success": True, "data": {"items": found}, "additional_data": {"next_cursor": None}},
+        )

@@ -1,0 +1,1 @@
+"""One module per entity: pure to_external / to_internal, and the natural-key lookup."""

@@ -1,0 +1,62 @@
+"""ERP ``clientes`` ↔ Pipedrive persons (natural key: e-mail, via the persons search).
+
+The CPF/CNPJ goes to a custom field only when the store names one
+(``configuracoes.document_field``): the handler hands it over as ``_document``
+and the client places it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from providers.brazil import digits, text, text_or_none
+
+
+def _name(row: Mapping[str, Any]) -> str:
+    if row.get("tipo_pessoa") == "PJ" and row.get("razao_social"):
+        return text(row.get("razao_social"))
+    return text(row.get("nome"))
+
+
+def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {"name": _name(row)}
+    email = text(row.get("email")).strip()
+    if email:
+        record["emails"] = [{"value": email, "primary": True, "label": "work"}]
+    phones = [p for p in (digits(row.get("celular")), digits(row.get("telefone"))) if p]
+    if phones:
+        record["phones"] = [
+            {"value": p, "primary": i == 0, "label": "mobile" if i == 0 else "work"}
+            for i, p in enumerate(phones)
+        ]
+    document = digits(row.get("cpf")) or digits(row.get("cnpj"))
+    if document:
+        record["_document"] = document
+    return record
+
+
+def _values(items: Any) -> list[str]:
+    if not isinstance(items, list):
+        return []
+    return [str(i.get("value") if isinstance(i, Mapping) else i) for i in items if i]
+
+
+def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
+    emails, phones = _values(record.get("emails")), _values(record.get("phones"))
+    return {
+        "nome": text_or_none(record.get("name")),
+        "email": emails[0] if emails else None,
+        "celular": digits(phones[0]) or None if phones else None,
+        "telefone": digits(phones[1]) or None if len(phones) > 1 else None,
+    }
+
+
+def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    email = text(row.get("email")).strip()
+    return {"term": email, "fields": "email", "exact_match": "true"} if email else None
+
+
+def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
+    email = text(row.get("email")).strip().lower()
+    return bool(email) and email in [e.lower() for e in _values(record.get("emails"))]

@@ -1,0 +1,51 @@
+"""ERP ``vendas`` ↔ Pipedrive deals, titled "Venda <codigo>" (natural key: that title)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from providers.brazil import date_or_none, date_text, decimal_or_none, digits, text
+
+PREFIX = "Venda "
+
+
+def _title(row: Mapping[str, Any]) -> str:
+    return f"{PREFIX}{text(row.get('codigo')).strip()}"
+
+
+def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
+    total = decimal_or_none(row.get("valor_total"))
+    record: dict[str, Any] = {
+        "title": _title(row),
+        "value": float(total) if total is not None else 0.0,
+        "currency": "BRL",
+        "status": "won",  # an ERP sale is a closed deal
+    }
+    person = digits(row.get("cliente_external_id"))
+    if person:
+        record["person_id"] = int(person)
+    if row.get("data_venda"):
+        record["expected_close_date"] = date_text(row.get("data_venda"))
+    return record
+
+
+def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
+    title = text(record.get("title"))
+    person = record.get("person_id")
+    return {
+        "codigo": title[len(PREFIX) :] if title.startswith(PREFIX) else title or None,
+        "valor_total": decimal_or_none(record.get("value")),
+        "cliente_external_id": str(person) if person not in (None, "") else None,
+        "data_venda": date_or_none(record.get("expected_close_date")),
+    }
+
+
+def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    if not text(row.get("codigo")).strip():
+        return None
+    return {"term": _title(row), "fields": "title", "exact_match": "true"}
+
+
+def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
+    return bool(text(row.get("codigo")).strip()) and text(record.get("title")) == _title(row)

@@ -1,0 +1,198 @@
+"""Bling through the whole sync path against its emulator: OAuth rotation, re-authorisation."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from crm_cli import sample_erp
+from crm_cli.credentials import CredentialCipher
+from crm_cli.errors import RateLimited, ValidationFailed
+from crm_cli.integrations import Integracoes
+from crm_cli.service_crm import ServiceCrm
+from crm_cli.settings import load_settings
+from providers.bling.handlers import cliente, produto, venda
+from tests.conftest import SECRET, php_enqueue, queue_rows
+
+
+def stored_credentials(engine, loja=3) -> dict:
+    return (
+        Integracoes(engine, CredentialCipher(SECRET, "JWT_SECRET"))
+        .obter_configuracao(loja)
+        .credenciais
+    )
+
+
+def test_handlers_map_the_erp_columns():
+    contact = cliente.to_external(
+        {
+            "tipo_pessoa": "PF",
+            "nome": "Ana",
+            "cpf": "123.456.789-01",
+            "celular": "(11) 98765-4321",
+            "ativo": 1,
+        }
+    )
+    assert (contact["tipo"], contact["numeroDocumento"], contact["celular"]) == (
+        "F",
+        "12345678901",
+        "11987654321",
+    )
+    assert cliente.to_internal({**contact, "id": 1})["cpf"] == "12345678901"
+    assert cliente.lookup_params({"cnpj": "12.345.678/0001-95"}) == {
+        "numeroDocumento": "12345678000195"
+    }
+    item = produto.to_external({"nome": "P", "codigo_interno": "C1", "valor_venda": "9.90"})
+    assert (item["codigo"], item["preco"]) == ("C1", 9.9)
+    order = venda.to_external(
+        {"codigo": "1001", "cliente_external_id": "7", "data_venda": "2026-11-30"}
+    )
+    assert (order["numero"], order["contato"], order["data"]) == (1001, {"id": 7}, "2026-11-30")
+
+
+def test_clients_products_sales_sync_both_ways(cli, bling_shop, bling_emulator):
+    [cid] = sample_erp.add_clientes(bling_shop, 1)
+    [pid] = sample_erp.add_produtos(bling_shop, 1)
+    php_enqueue(bling_shop, [cid], loja=3)
+    php_enqueue(bling_shop, [pid], entidade="produto", loja=3)
+    cli("sync")
+    with bling_shop.begin() as conn:
+        contact_id = conn.execute(sa.text("SELECT external_id FROM clientes")).scalar()
+        conn.execute(
+            sa.text(
+                "INSERT INTO vendas (id, codigo, data_venda, valor_total, "
+                "cliente_external_id) VALUES (1, '1001', '2026-11-30', 50, :c)"
+            ),
+            {"c": contact_id},
+        )
+    php_enqueue(bling_shop, [1], entidade="venda", loja=3)
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert {r[1] for r in queue_rows(bling_shop)} == {"completed"}
+    assert bling_emulator.stats()["creates"] == {"contatos": 1, "produtos": 1, "pedidos/vendas": 1}
+    [order] = bling_emulator.records["pedidos/vendas"].values()
+    assert order["contato"] == {"id": int(contact_id)}
+    assert bling_emulator.counters["token:refresh_token"] == 1  # one token for the whole day
+
+    contact = bling_emulator.records["contatos"][contact_id]
+    contact["nome"] = "Nome no Bling"  # and back: CRM → ERP
+    php_enqueue(bling_shop, [cid], loja=3, direcao="crm_para_ecletech")
+    cli("sync")
+    with bling_shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT nome FROM clientes")).scalar() == "Nome no Bling"
+
+
+def test_import_pages_until_a_short_page(cli, bling_shop, bling_emulator):
+    for n in range(250):
+        bling_emulator.seed(
+            "contatos", {"nome": f"C{n}", "numeroDocumento": f"{n:011d}", "tipo": "F"}
+        )
+
+    result = cli("import", "--entity", "cliente", "--loja", "3")
+
+    assert "250 imported, 0 updated, 250 inserted" in result.stdout
+
+
+def test_refreshed_tokens_are_saved_encrypted_at_once(cli, bling_shop, bling_emulator):
+    ServiceCrm(bling_shop, load_settings()).client(3).listar("cliente")
+
+    saved = stored_credentials(bling_shop)
+    assert saved["refresh_token"] != bling_emulator.CREDENTIALS["refresh_token"]  # rotated
+    assert saved["refresh_token"] in bling_emulator.refresh_tokens
+    assert saved["expires_at"] > time.time() + 3600
+    with bling_shop.connect() as conn:
+        blob = conn.execute(sa.text("SELECT credenciais FROM crm_integracoes")).scalar()
+    assert saved["access_token"] not in blob
+
+
+def test_a_401_refreshes_once_and_retries(cli, bling_shop, bling_emulator):
+    Integracoes(bling_shop, CredentialCipher(SECRET, "JWT_SECRET")).atualizar_credenciais(
+        3, lambda c: {**c, "access_token": "revoked-by-bling", "expires_at": time.time() + 9999}
+    )
+
+    records = ServiceCrm(bling_shop, load_settings()).client(3).listar("cliente").records
+
+    assert records == []
+    assert bling_emulator.counters["token:refresh_token"] == 1
+    assert bling_emulator.stats()["by_status"]["401"] == 1
+
+
+REQUEST_ONCE = """
+from crm_cli.service_crm import ServiceCrm
+from crm_cli.settings import load_settings
+from crm_cli.db.engine import create_db_engine
+settings = load_settings()
+ServiceCrm(create_db_engine(settings.database_url), settings).client(3).listar("cliente")
+"""
+
+
+def test_two_processes_never_spend_the_same_refresh_token(cli, bling_shop, bling_emulator, db_url):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CRM_DATABASE_URL": db_url, "JWT_SECRET": SECRET}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", REQUEST_ONCE], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+
+    assert [p.returncode for p in procs] == [0, 0], errors
+    assert bling_emulator.counters["token:refresh_token"] == 1
+    assert bling_emulator.stats()["by_status"].get("400", 0) == 0  # no refused refresh
+
+
+def test_a_refused_refresh_token_asks_for_reauthorisation(cli, bling_shop, bling_emulator):
+    bling_emulator.revoke_refresh_tokens()
+    ids = sample_erp.add_clientes(bling_shop, 2)
+    php_enqueue(bling_shop, ids, loja=3)
+
+    result = cli("sync")
+
+    assert result.exit_code == 0
+    assert queue_rows(bling_shop, "status", "tentativas") == [("pending", 0)] * 2
+    check = cli("test-connection", "--loja", "3")
+    assert check.exit_code == 1
+    assert check.stdout.startswith("FAIL bling: re-authorization needed — loja 3")
+    stats = json.loads(cli("stats", "--json").stdout)
+    assert stats["reauthorization_needed"][0]["id_loja"] == 3
+
+    code = bling_emulator.issue_code()
+    authorised = cli("config", "bling-authorize", "--loja", "3", input=code + "\n")
+    assert authorised.exit_code == 0, authorised.stderr
+    assert "/oauth/authorize?response_type=code&client_id=demo-client-id" in authorised.stdout
+    assert code not in authorised.stdout
+    assert cli("test-connection", "--loja", "3").stdout.startswith("OK bling")
+    with bling_shop.begin() as conn:  # time travel past the items' wait
+        conn.execute(sa.text("UPDATE crm_sync_queue SET proximo_retry = NULL"))
+    cli("sync")
+    assert [r[1] for r in queue_rows(bling_shop)] == ["completed", "completed"]
+
+
+def test_a_used_authorisation_code_is_refused(cli, bling_shop, bling_emulator):
+    code = bling_emulator.issue_code()
+    assert cli("config", "bling-authorize", "--loja", "3", input=code).exit_code == 0
+
+    again = cli("config", "bling-authorize", "--loja", "3", input=code)
+
+    assert again.exit_code == 1
+    assert "Bling refused the authorization code (invalid_grant)" in again.stderr
+
+
+def test_errors_map_to_kinds(cli, bling_shop, bling_emulator):
+    client = ServiceCrm(bling_shop, load_settings()).client(3)
+
+    with pytest.raises(ValidationFailed, match="MISSING_REQUIRED_FIELD_ERROR"):
+        client.criar("cliente", {"nome": ""})
+    bling_emulator.add_fault("429")
+    with pytest.raises(RateLimited) as caught:
+        client.listar("cliente")
+    assert caught.value.retry_after == pytest.approx(1.0, abs=0.2)  # period: second

@@ -1,0 +1,155 @@
+"""Pipedrive through the whole sync path against its loopback emulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from crm_cli import sample_erp
+from crm_cli.errors import AuthError, RateLimited, RecordNotFound, ValidationFailed
+from crm_cli.service_crm import ServiceCrm
+from crm_cli.settings import load_settings
+from providers.pipedrive.handlers import atividade, cliente, produto, venda
+from tests.conftest import configure_store, php_enqueue, queue_rows
+
+
+def test_handlers_map_the_erp_columns():
+    person = cliente.to_external(
+        {
+            "tipo_pessoa": "PJ",
+            "nome": "Loja",
+            "razao_social": "Loja Ltda",
+            "email": "x@y.com",
+            "celular": "(11) 98765-4321",
+            "cnpj": "12.345.678/0001-95",
+        }
+    )
+    assert person == {
+        "name": "Loja Ltda",
+        "emails": [{"value": "x@y.com", "primary": True, "label": "work"}],
+        "phones": [{"value": "11987654321", "primary": True, "label": "mobile"}],
+        "_document": "12345678000195",
+    }
+    assert cliente.to_internal({**person, "emails": ["x@y.com"]})["email"] == "x@y.com"
+    assert produto.to_external({"nome": "P", "codigo_interno": "C1", "valor_venda": 9.5})[
+        "prices"
+    ] == [{"currency": "BRL", "price": 9.5, "cost": 0.0}]
+    deal = venda.to_external({"codigo": "77", "valor_total": 10, "cliente_external_id": "5"})
+    assert (deal["title"], deal["person_id"], deal["value"]) == ("Venda 77", 5, 10.0)
+    assert venda.to_internal(deal)["codigo"] == "77"
+    assert (
+        atividade.to_external({"titulo": "Ligar", "data_vencimento": "2026-12-01"})["due_date"]
+        == "2026-12-01"
+    )
+    assert atividade.lookup_params({"titulo": "x"}) is None
+
+
+def test_clients_products_sales_and_activities_sync_both_ways(cli, pd_shop, pd_emulator):
+    [cid] = sample_erp.add_clientes(pd_shop, 1)
+    [pid] = sample_erp.add_produtos(pd_shop, 1)
+    php_enqueue(pd_shop, [cid], loja=2)
+    php_enqueue(pd_shop, [pid], entidade="produto", loja=2)
+    cli("sync")
+    with pd_shop.begin() as conn:
+        person_id = conn.execute(sa.text("SELECT external_id FROM clientes")).scalar()
+        conn.execute(
+            sa.text(
+                "INSERT INTO vendas (id, codigo, valor_total, cliente_external_id) "
+                "VALUES (1, 'V-1', 99.9, :p)"
+            ),
+            {"p": person_id},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO atividades (id, titulo, tipo, cliente_external_id) "
+                "VALUES (1, 'Ligar', 'call', :p)"
+            ),
+            {"p": person_id},
+        )
+    php_enqueue(pd_shop, [1], entidade="venda", loja=2)
+    php_enqueue(pd_shop, [1], entidade="atividade", loja=2)
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert {r[1] for r in queue_rows(pd_shop)} == {"completed"}
+    assert pd_emulator.stats()["creates"] == {
+        "persons": 1,
+        "products": 1,
+        "deals": 1,
+        "activities": 1,
+    }
+    [deal] = pd_emulator.records["deals"].values()
+    assert (deal["title"], deal["person_id"], deal["value"]) == ("Venda V-1", int(person_id), 99.9)
+    [person] = pd_emulator.records["persons"].values()
+    assert person["emails"][0]["value"] == "c1@example.com"
+
+    person["name"] = "Renamed in Pipedrive"  # and back: CRM → ERP
+    php_enqueue(pd_shop, [cid], loja=2, direcao="crm_para_ecletech")
+    cli("sync")
+    with pd_shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT nome FROM clientes")).scalar() == "Renamed in Pipedrive"
+
+
+def test_import_walks_cursor_pages(cli, pd_shop, pd_emulator):
+    for n in range(250):
+        pd_emulator.seed("persons", {"name": f"P{n}", "emails": [{"value": f"p{n}@x.com"}]})
+
+    result = cli("import", "--entity", "cliente", "--loja", "2")
+
+    assert "250 imported, 0 updated, 250 inserted" in result.stdout
+    assert pd_emulator.stats()["requests"] == 3  # pages of 100
+
+
+def test_natural_key_goes_through_the_search_endpoint(pd_shop, pd_emulator, cli):
+    pd_emulator.seed("persons", {"name": "Outra", "emails": [{"value": "outra@x.com"}]})
+    mine = pd_emulator.seed("persons", {"name": "Eu", "emails": [{"value": "eu@x.com"}]})
+    client = ServiceCrm(pd_shop, load_settings()).client(2)
+
+    assert client.procurar("cliente", {"email": "EU@x.com"})["id"] == mine["id"]
+    assert client.procurar("cliente", {"email": "none@x.com"}) is None
+
+
+def test_token_goes_in_a_header_and_errors_map_to_kinds(cli, pd_shop, pd_emulator):
+    client = ServiceCrm(pd_shop, load_settings()).client(2)
+
+    with pytest.raises(ValidationFailed, match="Parameter 'name' is required"):
+        client.criar("cliente", {"name": ""})
+    with pytest.raises(RecordNotFound):
+        client.buscar("cliente", "404")
+    pd_emulator.add_fault("429", retry_after=3)
+    with pytest.raises(RateLimited) as caught:
+        client.listar("cliente")
+    assert 2 <= caught.value.retry_after <= 3
+    assert "api_token" not in json.dumps(pd_emulator.stats())
+    configure_store(
+        cli,
+        4,
+        "pipedrive",
+        {"api_token": "wrong-token"},
+        api_base_url=pd_emulator.url,
+        rate_limit_per_second=0,
+    )
+    with pytest.raises(AuthError):
+        ServiceCrm(pd_shop, load_settings()).client(4).listar("cliente")
+
+
+def test_spent_daily_budget_pauses_the_account_until_tomorrow(cli, pd_shop, pd_emulator):
+    pd_emulator.daily = 3
+    ids = sample_erp.add_clientes(pd_shop, 5)
+    php_enqueue(pd_shop, ids, loja=2)
+
+    result = cli("sync")
+
+    assert result.exit_code == 0
+    assert pd_emulator.stats()["creates"]["persons"] == 3
+    assert pd_emulator.stats()["rate_limited"] == 0  # the header said so before any 429
+    rows = queue_rows(pd_shop, "status", "tentativas")
+    assert rows.count(("completed", 1)) == 3
+    assert rows.count(("pending", 0)) == 2  # handed back, attempts intact
+    stats = json.loads(cli("stats", "--json").stdout)
+    [paused] = stats["paused_accounts"]
+    assert paused["account"].startswith("pipedrive:")
+    assert 0 < paused["seconds_left"] <= 86_400

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from crm_cli.errors import ConfigError, CredentialsError
+from crm_cli.masking import mask, mask_all, mask_secrets  # noqa: F401  (re-exported)
 
 # The PHP application's fallback when JWT_SECRET is unset. Public knowledge:
 # crm-cli never writes with it, and reads with it only when told to.
@@ -77,17 +78,6 @@ def _key(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("utf-8")).digest()
 
 
-def mask(value: Any) -> str:
-    """Show a credential as its first 4 characters and '…' (only '…' when short)."""
-    text = str(value)
-    # A short secret would be mostly revealed by its first four characters.
-    return f"{text[:4]}…" if len(text) >= 8 else "…"
-
-
-def mask_all(credentials: dict[str, Any]) -> dict[str, str]:
-    return {key: mask(value) for key, value in credentials.items()}
-
-
 @dataclass(frozen=True)
 class CredentialCipher:
     """Encrypts and decrypts stored credentials with the configured secret."""
@@ -133,22 +123,3 @@ class CredentialCipher:
             file=sys.stderr,
         )
         return FALLBACK_SECRET
-
-
-_SECRET_WORDS = ("token", "secret", "password", "senha", "api_key", "apikey", "authorization")
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy of a payload with every secret-looking field masked (for logs)."""
-    if isinstance(value, dict):
-        return {
-            key: mask(item)
-            if isinstance(key, str)
-            and any(w in key.lower() for w in _SECRET_WORDS)
-            and not isinstance(item, (dict, list))
-            else mask_secrets(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
-    return value

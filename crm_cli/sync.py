@@ -15,18 +15,20 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli import queue
-from crm_cli.credentials import CredentialCipher
-from crm_cli.integrations import Integracoes
-from crm_cli.processing import Outcome, Processor
 from crm_cli.queue import ERP_TO_CRM, QueueItem
 from crm_cli.retry import RetryPolicy
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
 from crm_cli.synclog import write_log
+
+if TYPE_CHECKING:
+    from crm_cli.credentials import CredentialCipher
+    from crm_cli.processing import Outcome, Processor
 
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
 
@@ -61,16 +63,30 @@ class SyncRun:
         on_item: Callable[[QueueItem, Outcome], None] | None = None,
         on_claim: Callable[[int], None] | None = None,
     ) -> None:
-        self.engine, self.settings = engine, settings
-        cipher = cipher or CredentialCipher.from_environment(
-            settings.credentials_key_env, settings.credentials_allow_fallback_key
-        )
-        self.processor = Processor(engine, settings, Integracoes(engine, cipher))
+        self.engine, self.settings, self.cipher = engine, settings, cipher
+        self._processor: Processor | None = None
         self.policy = RetryPolicy.from_settings(settings.sync)
         self.rng = rng or random.Random()
         self.owner = f"{uuid.uuid4()}"
         self.on_item = on_item or (lambda item, outcome: None)
         self.on_claim = on_claim or (lambda count: None)
+
+    @property
+    def processor(self) -> Processor:
+        """Providers, HTTP and the cipher load only when there is work: an empty
+        queue (what cron pays every minute) costs little more than the claim."""
+        if self._processor is None:
+            from crm_cli.credentials import CredentialCipher
+            from crm_cli.integrations import Integracoes
+            from crm_cli.processing import Processor
+
+            cipher = self.cipher or CredentialCipher.from_environment(
+                self.settings.credentials_key_env, self.settings.credentials_allow_fallback_key
+            )
+            self._processor = Processor(
+                self.engine, self.settings, Integracoes(self.engine, cipher)
+            )
+        return self._processor
 
     def run(
         self, limit: int | None = None, id_loja: int | None = None, entidade: str | None = None
@@ -115,7 +131,7 @@ class SyncRun:
         finally:
             if lock_conn is not None:
                 lock_conn.close()
-        result.requests = self.processor.requests_sent
+        result.requests = self._processor.requests_sent if self._processor else 0
         result.elapsed = time.monotonic() - started
         return result
 
@@ -128,6 +144,8 @@ class SyncRun:
         )
         with lock as held:
             if not held:
+                from crm_cli.processing import Outcome
+
                 return Outcome("released", "another run is working on this record")
             outcome = self.processor.process(item)
             for _ in range(RATE_LIMIT_RETRIES):
@@ -147,10 +165,7 @@ class SyncRun:
         if outcome.status == "retry" and self.policy.exhausted(item.tentativas):
             outcome.status = "failed"
             outcome.message = f"{outcome.message} (failed after {item.tentativas} attempts)"
-        with self.engine.begin() as conn:
-            new_id = outcome.apply(conn) if outcome.apply is not None else None
-            owned = self._set_state(conn, item, outcome, elapsed_ms, new_id)
-            self._log(conn, item, outcome, new_id, result)
+        _new_id, owned = self.commit(item, outcome, result, elapsed_ms)
         if not owned:
             result.lost_leases += 1
             print(
@@ -186,31 +201,58 @@ class SyncRun:
         delay = self.policy.delay(item.tentativas, self.rng)
         return queue.retry_later(conn, item, self.owner, outcome.message, delay)
 
-    def _log(
+    def commit(
         self,
-        conn: Connection,
         item: QueueItem,
         outcome: Outcome,
-        new_id: int | None,
         result: RunResult,
-    ) -> None:
-        """The log row, in a savepoint: if it cannot be written, the outcome still commits."""
+        elapsed_ms: int,
+        queued: bool = True,
+    ) -> tuple[int | None, bool]:
+        """Local writes, the item's state and its log row, in one transaction.
+
+        If the log row cannot be written, the transaction is done again without
+        it: the outcome is kept, and the run reports the log error.
+        """
         try:
-            with conn.begin_nested():
-                write_log(
-                    conn,
-                    id_loja=item.id_loja,
-                    entidade=item.entidade,
-                    id_registro=item.id_registro or new_id,
-                    direcao=item.direcao,
-                    status=outcome.log_status,
-                    mensagem=f"item #{item.id}: {outcome.message}",
-                    enviados=outcome.sent,
-                    recebidos=outcome.received,
-                )
-        except sa.exc.SQLAlchemyError as exc:
-            detail = str(getattr(exc, "orig", exc)).splitlines()[0]
-            result.log_errors.append(f"item #{item.id}: {detail}")
+            with self.engine.begin() as conn:
+                new_id, owned = self._write_outcome(conn, item, outcome, elapsed_ms, queued)
+                try:
+                    self._write_log(conn, item, outcome, new_id)
+                except sa.exc.SQLAlchemyError as exc:
+                    raise _LogFailed(str(getattr(exc, "orig", exc)).splitlines()[0]) from exc
+        except _LogFailed as failed:
+            result.log_errors.append(f"item #{item.id}: {failed}")
+            with self.engine.begin() as conn:
+                new_id, owned = self._write_outcome(conn, item, outcome, elapsed_ms, queued)
+        return new_id, owned
+
+    def _write_outcome(
+        self, conn: Connection, item: QueueItem, outcome: Outcome, elapsed_ms: int, queued: bool
+    ) -> tuple[int | None, bool]:
+        applies = outcome.apply is not None and (queued or outcome.status == "completed")
+        new_id = outcome.apply(conn) if applies else None
+        owned = self._set_state(conn, item, outcome, elapsed_ms, new_id) if queued else True
+        return new_id, owned
+
+    def _write_log(
+        self, conn: Connection, item: QueueItem, outcome: Outcome, new_id: int | None
+    ) -> None:
+        write_log(
+            conn,
+            id_loja=item.id_loja,
+            entidade=item.entidade,
+            id_registro=item.id_registro or new_id,
+            direcao=item.direcao,
+            status=outcome.log_status,
+            mensagem=f"item #{item.id}: {outcome.message}",
+            enviados=outcome.sent,
+            recebidos=outcome.received,
+        )
+
+
+class _LogFailed(Exception):
+    """The log row could not be written (the outcome is written again without it)."""
 
 
 def sync_one(
@@ -238,9 +280,7 @@ def sync_one(
     )
     outcome = run.processor.process(item)
     result = RunResult()
-    with engine.begin() as conn:
-        new_id = outcome.apply(conn) if outcome.status == "completed" and outcome.apply else None
-        run._log(conn, item, outcome, new_id, result)
+    new_id, _owned = run.commit(item, outcome, result, 0, queued=False)
     if new_id is not None and outcome.status == "completed":
         outcome.id_registro = new_id
     if result.log_errors:

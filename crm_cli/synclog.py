@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from crm_cli.credentials import mask_secrets
 from crm_cli.db.schema import crm_sync_log
+from crm_cli.masking import mask_secrets
 
 ERP_TO_CRM = "ecletech_para_crm"
 CRM_TO_ERP = "crm_para_ecletech"

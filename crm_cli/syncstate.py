@@ -27,14 +27,23 @@ def load(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> sa.
 
 
 def _upsert(conn: Connection, id_loja: int, entidade: str, id_registro: int, **values: Any) -> None:
-    # One run at a time works on a record (claims see to it), so update-then-insert is safe.
-    if conn.execute(
-        sa.update(S).where(_key(id_loja, entidade, id_registro)).values(**values)
-    ).rowcount:
-        return
-    conn.execute(
-        sa.insert(S).values(id_loja=id_loja, entidade=entidade, id_registro=id_registro, **values)
-    )
+    """One statement: INSERT … ON DUPLICATE KEY UPDATE (MySQL) / ON CONFLICT (SQLite)."""
+    row = dict(id_loja=id_loja, entidade=entidade, id_registro=id_registro, **values)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
+        statement = (
+            insert(S)
+            .values(**row)
+            .on_conflict_do_update(
+                index_elements=[S.c.id_loja, S.c.entidade, S.c.id_registro], set_=values
+            )
+        )
+    else:
+        from sqlalchemy.dialects.mysql import insert
+
+        statement = insert(S).values(**row).on_duplicate_key_update(**values)
+    conn.execute(statement)
 
 
 def mark_create_started(engine: Engine, id_loja: int, entidade: str, id_registro: int) -> None:

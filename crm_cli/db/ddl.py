@@ -71,10 +71,16 @@ def index_name(table: str, name: str, dialect: str) -> str:
     return f"{table}_{name}" if dialect == "sqlite" else name
 
 
-class DbNowMs(ColumnElement):
+# Runtime SQL constructs. They are GenericFunctions so that statements using them
+# keep SQLAlchemy's compiled-statement cache (a bare ColumnElement subclass would
+# be compiled again on every execution).
+
+
+class DbNowMs(sa.sql.functions.GenericFunction):
     """The database server's clock in Unix milliseconds: one clock for every host."""
 
     inherit_cache = True
+    name = "crm_db_now_ms"
     type = sa.BigInteger()
 
 
@@ -102,10 +108,11 @@ def _greatest_sqlite(element: Greatest, compiler: sa.sql.compiler.SQLCompiler, *
     return f"MAX({compiler.process(element.clauses, **kw)})"
 
 
-class DbDayNumber(ColumnElement):
+class DbDayNumber(sa.sql.functions.GenericFunction):
     """Days since the Unix epoch on the database server's clock (UTC)."""
 
     inherit_cache = True
+    name = "crm_db_day_number"
     type = sa.BigInteger()
 
 
@@ -120,10 +127,11 @@ def _day_mysql(element: DbDayNumber, compiler: object, **kw: object) -> str:
     return "(UNIX_TIMESTAMP(NOW(3)) DIV 86400)"
 
 
-class DbNow(ColumnElement):
+class DbNow(sa.sql.functions.GenericFunction):
     """The database server's current UTC time, as a DATETIME (one clock for every host)."""
 
     inherit_cache = True
+    name = "crm_db_now"
     type = sa.DateTime()
 
 
@@ -138,24 +146,29 @@ def _now_mysql(element: DbNow, compiler: object, **kw: object) -> str:
     return "UTC_TIMESTAMP()"
 
 
-class DbNowPlus(ColumnElement):
-    """The database server's UTC time plus a number of seconds."""
+class DbNowPlus(sa.sql.functions.GenericFunction):
+    """The database server's UTC time plus a number of seconds (a bound parameter)."""
 
     inherit_cache = True
+    name = "crm_db_now_plus"
     type = sa.DateTime()
 
-    def __init__(self, seconds: int) -> None:
-        self.seconds = sa.literal(int(seconds), sa.Integer)
+    def __init__(self, seconds: int, **kw: object) -> None:
+        super().__init__(sa.literal(int(seconds), sa.Integer), **kw)
+
+
+def _seconds(element: DbNowPlus, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
+    return compiler.process(element.clauses.clauses[0], **kw)
 
 
 @compiles(DbNowPlus)
 def _now_plus_sqlite(
     element: DbNowPlus, compiler: sa.sql.compiler.SQLCompiler, **kw: object
 ) -> str:
-    return f"datetime('now', '+' || {compiler.process(element.seconds, **kw)} || ' seconds')"
+    return f"datetime('now', '+' || {_seconds(element, compiler, **kw)} || ' seconds')"
 
 
 @compiles(DbNowPlus, "mysql")
 @compiles(DbNowPlus, "mariadb")
 def _now_plus_mysql(element: DbNowPlus, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
-    return f"DATE_ADD(UTC_TIMESTAMP(), INTERVAL {compiler.process(element.seconds, **kw)} SECOND)"
+    return f"DATE_ADD(UTC_TIMESTAMP(), INTERVAL {_seconds(element, compiler, **kw)} SECOND)"

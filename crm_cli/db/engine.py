@@ -66,6 +66,10 @@ def _sqlite_engine(url: URL) -> Engine:
         # overlapping cron runs wait for each other, not fail.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # In WAL mode NORMAL never corrupts the database; a power cut may lose
+        # the last commits, which the sync engine tolerates (it looks records
+        # up by natural key before creating them again).
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")

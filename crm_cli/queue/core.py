@@ -332,17 +332,35 @@ def _claim(
 
 
 def _coalesce(conn: Connection, owner: str, items: list[QueueItem]) -> list[QueueItem]:
-    """Keep one item per change; the others (claimed or pending) are completed into it."""
+    """Keep one item per change; the others (claimed or pending) are completed into it.
+
+    One SELECT finds the pending duplicates of the whole batch (through
+    idx_entidade), then one UPDATE per kept item that has any: a batch without
+    duplicates costs a single query.
+    """
     kept: dict[tuple, QueueItem] = {}
+    duplicates: dict[int, list[int]] = {}
     for item in items:
         first = kept.setdefault(item.key, item)
         if first is not item:
-            _complete_as_duplicate(conn, Q.c.id == item.id, first.id, owner)
-    for item in kept.values():
-        same = _same_change(
-            item.id_loja, item.entidade, item.id_registro, item.external_id, item.direcao
+            duplicates.setdefault(first.id, []).append(item.id)
+    records = [i.id_registro for i in kept.values() if i.id_registro is not None]
+    externals = [i.external_id for i in kept.values() if i.id_registro is None and i.external_id]
+    if records or externals:
+        candidates = conn.execute(
+            sa.select(*_ITEM_COLUMNS).where(
+                Q.c.status == "pending",
+                Q.c.deletado_em.is_(None),
+                Q.c.entidade.in_({i.entidade for i in kept.values()}),
+                sa.or_(Q.c.id_registro.in_(records), Q.c.external_id.in_(externals)),
+            )
         )
-        _complete_as_duplicate(conn, sa.and_(same, Q.c.id != item.id), item.id, owner)
+        for row in candidates:
+            twin = kept.get(_item(row).key)
+            if twin is not None and twin.id != row.id:
+                duplicates.setdefault(twin.id, []).append(row.id)
+    for into, ids in duplicates.items():
+        _complete_as_duplicate(conn, Q.c.id.in_(ids), into, owner)
     return list(kept.values())
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_queue as Q
 from crm_cli.errors import NotFoundError, UsageError
-from crm_cli.queue.core import ERP_TO_CRM
+from crm_cli.queue.core import ERP_TO_CRM, of_store, pending_by_record
 
 STATUSES = ("pending", "processing", "completed", "failed")
 
@@ -30,9 +30,9 @@ def enqueue_ids(
         .where(
             Q.c.entidade == entidade,
             Q.c.id_registro == record,
-            Q.c.id_loja == id_loja,
+            of_store(id_loja),
             Q.c.direcao == ERP_TO_CRM,
-            Q.c.status == "pending",
+            pending_by_record(),
             Q.c.deletado_em.is_(None),
         )
     )

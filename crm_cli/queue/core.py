@@ -114,6 +114,22 @@ def named_lock(conn: Connection, name: str, timeout: int = LOCK_TIMEOUT) -> Iter
             conn.commit()
 
 
+def pending_by_record() -> sa.ColumnElement[bool]:
+    """``status = 'pending'`` that no index can serve, for lookups by record.
+
+    Looking up one record's pending items must go through idx_entidade
+    (entidade, id_registro); a plain ``status = 'pending'`` lets the planner
+    pick idx_claim instead and scan every pending item, once per record — a
+    full-sync of 100 000 rows then takes minutes instead of seconds.
+    """
+    return sa.func.coalesce(Q.c.status, "") == "pending"
+
+
+def of_store(id_loja: int) -> sa.ColumnElement[bool]:
+    """``id_loja = N`` that no index can serve (idx_loja), for lookups by record."""
+    return Q.c.id_loja + 0 == id_loja
+
+
 def _same_change(
     id_loja: int, entidade: str, id_registro: int | None, external_id: str | None, direcao: str
 ) -> sa.ColumnElement[bool]:
@@ -125,9 +141,9 @@ def _same_change(
     return sa.and_(
         Q.c.entidade == entidade,
         record,
-        Q.c.id_loja == id_loja,
+        of_store(id_loja),
         Q.c.direcao == direcao,
-        Q.c.status == "pending",
+        pending_by_record(),
         Q.c.deletado_em.is_(None),
     )
 
@@ -349,7 +365,7 @@ def _coalesce(conn: Connection, owner: str, items: list[QueueItem]) -> list[Queu
     if records or externals:
         candidates = conn.execute(
             sa.select(*_ITEM_COLUMNS).where(
-                Q.c.status == "pending",
+                pending_by_record(),
                 Q.c.deletado_em.is_(None),
                 Q.c.entidade.in_({i.entidade for i in kept.values()}),
                 sa.or_(Q.c.id_registro.in_(records), Q.c.external_id.in_(externals)),

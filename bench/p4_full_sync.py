@@ -1,0 +1,73 @@
+"""P4: full-sync of 100 000 host rows into an empty queue, and into a half-full one."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from common import SECRET, arguments, report, scratch_database, shop
+
+from crm_cli import sample_erp
+from crm_cli.credentials import CredentialCipher
+from crm_cli.fullsync import full_sync
+from crm_cli.integrations import Integracoes
+from crm_cli.settings import Settings
+from providers.gestao_click.emulator import GestaoClickEmulator
+
+
+def add_rows(engine: sa.Engine, count: int) -> None:
+    for start in range(0, count, 20_000):
+        rows = [
+            {"tipo_pessoa": "PF", "nome": f"C{n}", "cpf": f"{n:011d}"}
+            for n in range(start, min(count, start + 20_000))
+        ]
+        with engine.begin() as conn:
+            conn.execute(sa.insert(sample_erp.clientes), rows)
+
+
+def timed_full_sync(engine: sa.Engine, url: str) -> float:
+    started = time.perf_counter()
+    full_sync(
+        engine,
+        Settings(source="bench", database_url=url),
+        Integracoes(engine, CredentialCipher(SECRET, "x")),
+        "cliente",
+    )
+    return time.perf_counter() - started
+
+
+def main() -> list[dict]:
+    args = arguments(__doc__)
+    count = 20_000 if args.quick else 100_000
+    rows = []
+    with scratch_database(args.backend) as url, GestaoClickEmulator() as emulator:
+        engine = shop(url, emulator)
+        add_rows(engine, count)
+        empty = timed_full_sync(engine, url)
+        with engine.begin() as conn:  # half the queue done, half still pending
+            conn.execute(
+                sa.text(
+                    "UPDATE crm_sync_queue SET status = 'completed' WHERE MOD(id, 2) = 0"
+                    if engine.dialect.name != "sqlite"
+                    else "UPDATE crm_sync_queue SET status = 'completed' WHERE id % 2 = 0"
+                )
+            )
+        half = timed_full_sync(engine, url)
+        engine.dispose()
+    for label, seconds in (("empty", empty), ("half-full", half)):
+        rows.append(
+            {
+                "id": "P4",
+                "what": f"full-sync of {count:,} rows, {label} queue",
+                "backend": args.backend,
+                "result": f"{seconds:.2f} s",
+                "target": "< 10 s",
+                "ok": seconds < 10,
+            }
+        )
+    report(rows, args.json)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -222,11 +222,10 @@ def test_database_errors_are_one_line_exit_1_or_2(bare_cli, url, cause):
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_database_names_the_fix(bare_cli):
-    from tests.conftest import MARIADB_PROBLEM, MYSQL_SERVER_URL
+@pytest.mark.parametrize("backend", MARIADB_ONLY)
+def test_unknown_database_names_the_fix(bare_cli, backend):
+    from tests.conftest import MYSQL_SERVER_URL
 
-    if MARIADB_PROBLEM:
-        pytest.fail(f"needs MariaDB: {MARIADB_PROBLEM}")
     url = sa.engine.make_url(MYSQL_SERVER_URL).set(database="crm_no_such_db")
     result = bare_cli("migrate", env={"CRM_DATABASE_URL": url.render_as_string(False)})
 

@@ -34,10 +34,6 @@ class EntityTable:
         self.pk = columns[mapping.primary_key]
         self.external_id = columns[mapping.external_id]
 
-    @property
-    def column_names(self) -> set[str]:
-        return set(self.table.c.keys())
-
     def load(self, conn: Connection, record_id: Any) -> dict[str, Any] | None:
         row = conn.execute(sa.select(self.table).where(self.pk == record_id)).first()
         return dict(row._mapping) if row is not None else None

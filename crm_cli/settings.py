@@ -87,10 +87,6 @@ class Settings:
     cleanup: CleanupSettings = field(default_factory=CleanupSettings)
     entities: dict[str, EntityMapping] = field(default_factory=lambda: dict(DEFAULT_ENTITIES))
 
-    @property
-    def is_embedded_default(self) -> bool:
-        return self.database_url == f"sqlite:///{default_database_path()}"
-
     def entity(self, name: str) -> EntityMapping:
         try:
             return self.entities[name]

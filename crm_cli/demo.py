@@ -44,6 +44,7 @@ def run_demo(
     products: int = 15,
     keep: bool = False,
     on_run: Callable[[RunResult], None] | None = None,
+    on_item: Callable[[Any, Any], None] | None = None,
 ) -> DemoResult:
     from providers.gestao_click.emulator import GestaoClickEmulator
 
@@ -73,7 +74,7 @@ def run_demo(
         say(f"4. {queued} items queued (crm-cli full-sync); cron-style sync runs:")
         runs = []
         while pending_count(engine) and len(runs) < MAX_RUNS:
-            runs.append(SyncRun(engine, settings, cipher).run())
+            runs.append(SyncRun(engine, settings, cipher, on_item=on_item).run())
             if on_run:
                 on_run(runs[-1])
         return DemoResult(runs, collect(engine), emulator.stats(), str(workdir / "demo.sqlite3"))

@@ -300,7 +300,22 @@ def demo(
     """
     from crm_cli.demo import run_demo
 
-    result = run_demo(out, keep=keep, on_run=lambda r: out("   " + r.summary_line(_now())))
+    bar = _Bar("sync")
+    done: list[int] = []
+
+    def item_done(item: Any, outcome: Any) -> None:
+        done.append(1)
+        bar.update(len(done))
+
+    try:
+        result = run_demo(
+            out,
+            keep=keep,
+            on_run=lambda r: out("   " + r.summary_line(_now())),
+            on_item=item_done,
+        )
+    finally:
+        bar.stop()
     e = result.emulator
     out(
         f"5. The CRM now holds {e['records'].get('clientes', 0)} clients and "

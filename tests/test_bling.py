@@ -196,3 +196,33 @@ def test_errors_map_to_kinds(cli, bling_shop, bling_emulator):
     with pytest.raises(RateLimited) as caught:
         client.listar("cliente")
     assert caught.value.retry_after == pytest.approx(1.0, abs=0.2)  # period: second
+
+
+def test_products_and_orders_come_back_to_the_erp(cli, bling_shop, bling_emulator):
+    [pid] = sample_erp.add_produtos(bling_shop, 1)
+    with bling_shop.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO vendas (id, codigo, data_venda, valor_total, "
+                "cliente_external_id) VALUES (1, '77', '2026-11-30', 10, '5')"
+            )
+        )
+    php_enqueue(bling_shop, [pid], entidade="produto", loja=3)
+    php_enqueue(bling_shop, [1], entidade="venda", loja=3)
+    cli("sync")
+    [product] = bling_emulator.records["produtos"].values()
+    [order] = bling_emulator.records["pedidos/vendas"].values()
+    product["nome"], product["preco"] = "Renamed", 42.5
+    order["total"] = 123.45
+
+    php_enqueue(bling_shop, [pid], entidade="produto", loja=3, direcao="crm_para_ecletech")
+    php_enqueue(bling_shop, [1], entidade="venda", loja=3, direcao="crm_para_ecletech")
+    cli("sync")
+
+    with bling_shop.connect() as conn:
+        assert tuple(conn.execute(sa.text("SELECT nome, valor_venda FROM produtos")).one()) == (
+            "Renamed",
+            pytest.approx(42.5),
+        )
+        assert float(conn.execute(sa.text("SELECT valor_total FROM vendas")).scalar()) == 123.45
+    assert {r[1] for r in queue_rows(bling_shop)} == {"completed"}

@@ -153,3 +153,28 @@ def test_spent_daily_budget_pauses_the_account_until_tomorrow(cli, pd_shop, pd_e
     [paused] = stats["paused_accounts"]
     assert paused["account"].startswith("pipedrive:")
     assert 0 < paused["seconds_left"] <= 86_400
+
+
+def test_products_and_deals_come_back_to_the_erp(cli, pd_shop, pd_emulator):
+    [pid] = sample_erp.add_produtos(pd_shop, 1)
+    with pd_shop.begin() as conn:
+        conn.execute(sa.text("INSERT INTO vendas (id, codigo, valor_total) VALUES (1, 'V-9', 10)"))
+    php_enqueue(pd_shop, [pid], entidade="produto", loja=2)
+    php_enqueue(pd_shop, [1], entidade="venda", loja=2)
+    cli("sync")
+    [product] = pd_emulator.records["products"].values()
+    [deal] = pd_emulator.records["deals"].values()
+    product["name"], product["prices"] = "Renamed", [{"currency": "BRL", "price": 42.5}]
+    deal["value"] = 123.45
+
+    php_enqueue(pd_shop, [pid], entidade="produto", loja=2, direcao="crm_para_ecletech")
+    php_enqueue(pd_shop, [1], entidade="venda", loja=2, direcao="crm_para_ecletech")
+    cli("sync")
+
+    with pd_shop.connect() as conn:
+        assert tuple(conn.execute(sa.text("SELECT nome, valor_venda FROM produtos")).one()) == (
+            "Renamed",
+            pytest.approx(42.5),
+        )
+        assert float(conn.execute(sa.text("SELECT valor_total FROM vendas")).scalar()) == 123.45
+    assert {r[1] for r in queue_rows(pd_shop)} == {"completed"}

@@ -107,25 +107,31 @@ class SyncRun:
         result.claimed = len(items)
         self.on_claim(len(items))
         lock_conn = self.engine.connect() if self.engine.dialect.name != "sqlite" else None
+        paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
         try:
             for index, item in enumerate(items):
                 remaining = budget - (time.monotonic() - started)
                 if remaining <= 0:
                     result.released += queue.release(self.engine, items[index:], self.owner)
                     break
+                if item.id_loja in paused:  # not this item's fault: back, attempt intact
+                    result.released += queue.release(
+                        self.engine, [item], self.owner, paused[item.id_loja]
+                    )
+                    continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
                 outcome = self._process_locked(lock_conn, item)
                 elapsed_ms = round((time.monotonic() - item_started) * 1000)
                 if outcome.status == "released" and outcome.retry_after is not None:
+                    # The account is paused longer than this run can wait: its
+                    # store's items go back; other stores' items carry on.
+                    paused[item.id_loja] = max(1, round(outcome.retry_after))
                     result.released += queue.release(
-                        self.engine,
-                        items[index:],
-                        self.owner,
-                        delay_seconds=max(1, round(outcome.retry_after)),
+                        self.engine, [item], self.owner, paused[item.id_loja]
                     )
                     self.on_item(item, outcome)
-                    break
+                    continue
                 self._finish(item, outcome, result, elapsed_ms)
                 self.on_item(item, outcome)
         finally:

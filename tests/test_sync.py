@@ -564,3 +564,27 @@ def test_unknown_create_outcome_without_natural_key_fails_instead_of_duplicating
     assert status == "failed"
     assert "may have created this record in the CRM" in erro
     assert gc_emulator.stats()["creates"] == {"clientes": 1}
+
+
+def test_a_paused_account_does_not_hold_up_other_stores(cli, shop, gc_emulator, pd_emulator):
+    from tests.conftest import configure_store
+
+    configure_store(
+        cli,
+        2,
+        "pipedrive",
+        pd_emulator.credentials,
+        api_base_url=pd_emulator.url,
+        rate_limit_per_second=0,
+    )
+    ids = erp_tables.add_clientes(shop, 4)
+    php_enqueue(shop, ids[:2], loja=1, prioridade=9)  # GestãoClick first: it will be paused
+    php_enqueue(shop, ids[2:], loja=2)
+    gc_emulator.add_fault("429", retry_after=600)
+
+    result = cli("sync")
+
+    assert LINE.match(result.stdout.strip()).groups() == ("2", "0")
+    rows = queue_rows(shop, "id_loja", "status", "tentativas")
+    assert rows == [(1, "pending", 0), (1, "pending", 0), (2, "completed", 1), (2, "completed", 1)]
+    assert pd_emulator.stats()["creates"] == {"persons": 2}

@@ -93,3 +93,24 @@ def test_internal_errors_show_a_traceback_only_with_verbose(tmp_path):
     assert "Traceback" not in quiet.stderr
     assert quiet.stderr.count("\n") == 1
     assert "Traceback" in loud.stderr
+
+
+def test_emulator_on_a_busy_port_says_so(bare_cli):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = bare_cli("emulator", "gestao_click", "--port", str(port))
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"crm-cli: error: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "choose another with --port\n"
+    )
+
+
+def test_emulator_flags_are_the_providers_own(bare_cli):
+    result = bare_cli("emulator", "bling", "--port", "0", "--api-token", "x")
+
+    assert result.exit_code == 2
+    assert "unknown option --api-token (this emulator's own: --client-id" in result.stderr

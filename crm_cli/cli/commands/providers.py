@@ -9,7 +9,7 @@ import typer
 from crm_cli.cli.app import app
 from crm_cli.cli.render import out
 from crm_cli.cli.state import integracoes_of, state_of
-from crm_cli.errors import UsageError
+from crm_cli.errors import CrmError, UsageError
 
 
 @app.command("test-connection")
@@ -85,7 +85,12 @@ def emulator(
         **options,
     )
     accepted = " ".join(f"{k}={v}" for k, v in server.credentials.items())
-    server_thread = server.start()
+    try:
+        server_thread = server.start()
+    except OSError as exc:
+        raise CrmError(
+            f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); choose another with --port"
+        ) from None
     out(f"{info.title} emulator on {server_thread.url} (Ctrl-C stops it)")
     out(f"accepted credentials: {accepted}")
     out(f"stats: {server_thread.url}/_emulator/stats")

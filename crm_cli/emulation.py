@@ -149,6 +149,25 @@ class BaseEmulator:
         """Store a record as if created through the API (no request counted)."""
         raise NotImplementedError
 
+    def crud(
+        self, request: Request, resource: str, record_id: str | None, update: str = "PUT"
+    ) -> Reply | None:
+        """REST dispatch to the subclass's _list/_create/_one/_update/_delete;
+        None when the method fits neither the collection nor the record."""
+        if record_id is None:
+            calls = {
+                "GET": lambda: self._list(resource, request),
+                "POST": lambda: self._create(resource, request.body),
+            }
+        else:
+            calls = {
+                "GET": lambda: self._one(resource, record_id),
+                update: lambda: self._update(resource, record_id, request.body),
+                "DELETE": lambda: self._delete(resource, record_id),
+            }
+        call = calls.get(request.method)
+        return call() if call else None
+
     # -- the request path ------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:

@@ -130,19 +130,9 @@ class BlingEmulator(BaseEmulator):
         resource, record_id = self._split(path)
         if resource is None:
             return _error(404, "RESOURCE_NOT_FOUND", "Recurso não encontrado")
-        if record_id is None:
-            if request.method == "GET":
-                return self._list(resource, request)
-            if request.method == "POST":
-                return self._create(resource, request.body)
-        else:
-            if request.method == "GET":
-                return self._one(resource, record_id)
-            if request.method == "PUT":
-                return self._update(resource, record_id, request.body)
-            if request.method == "DELETE":
-                return self._delete(resource, record_id)
-        return _error(405, "VALIDATION_ERROR", "Método não permitido")
+        return self.crud(request, resource, record_id) or _error(
+            405, "VALIDATION_ERROR", "Método não permitido"
+        )
 
     @staticmethod
     def _split(path: str) -> tuple[str | None, str | None]:

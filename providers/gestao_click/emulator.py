@@ -95,19 +95,9 @@ class GestaoClickEmulator(BaseEmulator):
             return self._page(request, LOOKUPS[resource])
         if resource not in REQUIRED or len(parts) > 2:
             return _error(404, "Not Found", "Rota não encontrada")
-        if record_id is None:
-            if request.method == "GET":
-                return self._list(resource, request)
-            if request.method == "POST":
-                return self._create(resource, request.body)
-        else:
-            if request.method == "GET":
-                return self._one(resource, record_id)
-            if request.method == "PUT":
-                return self._update(resource, record_id, request.body)
-            if request.method == "DELETE":
-                return self._delete(resource, record_id)
-        return _error(405, "Method Not Allowed", "Método não permitido")
+        return self.crud(request, resource, record_id) or _error(
+            405, "Method Not Allowed", "Método não permitido"
+        )
 
     # -- resources --------------------------------------------------------------------
 

@@ -92,20 +92,10 @@ class PipedriveEmulator(BaseEmulator):
                 if request.method == "GET"
                 else (_error(405, "Method not allowed"))
             )
-        if len(parts) == 1:
-            if request.method == "GET":
-                return self._list(resource, request)
-            if request.method == "POST":
-                return self._create(resource, request.body)
-        else:
-            record_id = parts[1]
-            if request.method == "GET":
-                return self._one(resource, record_id)
-            if request.method == "PATCH":
-                return self._patch(resource, record_id, request.body)
-            if request.method == "DELETE":
-                return self._delete(resource, record_id)
-        return _error(405, "Method not allowed")
+        record_id = parts[1] if len(parts) == 2 else None
+        return self.crud(request, resource, record_id, update="PATCH") or _error(
+            405, "Method not allowed"
+        )
 
     # -- records -------------------------------------------------------------------------
 
@@ -136,7 +126,7 @@ class PipedriveEmulator(BaseEmulator):
             return _error(404, f"{resource[:-1].capitalize()} not found")
         return Reply(200, {"success": True, "data": record, "additional_data": {}})
 
-    def _patch(self, resource: str, record_id: str, body: Any) -> Reply:
+    def _update(self, resource: str, record_id: str, body: Any) -> Reply:
         with self.lock:
             record = self.records[resource].get(record_id)
             if record is None:

@@ -34,3 +34,31 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     out("\t".join(columns))
     for row in rows:
         out("\t".join("" if v is None else str(v) for v in row))
+
+
+class ProgressBar:
+    """A rich progress bar on a terminal; nothing at all under cron or in a pipe."""
+
+    def __init__(self, label: str) -> None:
+        self.bar: Any = None
+        self.done = 0
+        if stdout_is_tty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.task = self.bar.add_task(label, total=None)
+            self.bar.start()
+
+    def update(self, done: int, total: int | None = None) -> None:
+        self.done = done
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def advance(self, *_: Any) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -10,34 +10,13 @@ from typing import Any
 import typer
 
 from crm_cli.cli.app import app
-from crm_cli.cli.render import out, stdout_is_tty, table
+from crm_cli.cli.render import ProgressBar, out, table
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
 from crm_cli.errors import UsageError
 
 
 def _now() -> str:
     return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-
-
-class _Bar:
-    """A rich progress bar on a terminal; nothing under cron."""
-
-    def __init__(self, label: str) -> None:
-        self.bar: Any = None
-        if stdout_is_tty():
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.task = self.bar.add_task(label, total=None)
-            self.bar.start()
-
-    def update(self, done: int, total: int | None = None) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=done, total=total)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @app.command("full-sync")
@@ -57,7 +36,7 @@ def full_sync(
     from crm_cli.fullsync import full_sync as queue_all
     from crm_cli.queue.admin import pending_count
 
-    bar = _Bar(f"full-sync {entity}")
+    bar = ProgressBar(f"full-sync {entity}")
     try:
         results = queue_all(
             state_of(ctx).engine,
@@ -112,7 +91,7 @@ def import_(
             raise UsageError(f"--since must be a date YYYY-MM-DD (got '{since}')") from None
     settings = settings_of(ctx)
     settings.entity(entity)
-    bar = _Bar(f"import {entity}")
+    bar = ProgressBar(f"import {entity}")
     try:
         result = run_import(
             state_of(ctx).engine,
@@ -300,19 +279,13 @@ def demo(
     """
     from crm_cli.demo import run_demo
 
-    bar = _Bar("sync")
-    done: list[int] = []
-
-    def item_done(item: Any, outcome: Any) -> None:
-        done.append(1)
-        bar.update(len(done))
-
+    bar = ProgressBar("sync")
     try:
         result = run_demo(
             out,
             keep=keep,
             on_run=lambda r: out("   " + r.summary_line(_now())),
-            on_item=item_done,
+            on_item=bar.advance,
         )
     finally:
         bar.stop()

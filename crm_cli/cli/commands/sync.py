@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from crm_cli.cli.app import app, explain, show_traceback
-from crm_cli.cli.render import out, stdout_is_tty
+from crm_cli.cli.render import ProgressBar, out
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
 from crm_cli.errors import EXIT_FAILURE, NotFoundError, UsageError
 
@@ -150,18 +150,17 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
     settings = settings_of(ctx)
     if entity is not None:
         settings.entity(entity)
-    progress = _Progress() if stdout_is_tty() else None
+    bar = ProgressBar("sync")
     run = SyncRun(
         state_of(ctx).engine,
         settings,
-        on_claim=progress.start if progress else None,
-        on_item=progress.advance if progress else None,
+        on_claim=lambda total: bar.update(0, total),
+        on_item=bar.advance,
     )
     try:
         result = run.run(limit=limit, id_loja=loja, entidade=entity)
     finally:
-        if progress:
-            progress.stop()
+        bar.stop()
     out(result.summary_line(_now()))
     if result.log_errors:
         print(
@@ -170,25 +169,6 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
             file=sys.stderr,
         )
         raise typer.Exit(EXIT_FAILURE)
-
-
-class _Progress:
-    def __init__(self) -> None:
-        from rich.progress import Progress
-
-        self.bar = Progress(transient=True)
-        self.task: Any = None
-
-    def start(self, total: int) -> None:
-        self.bar.start()
-        self.task = self.bar.add_task("sync", total=total)
-
-    def advance(self, item: Any, outcome: Any) -> None:
-        if self.task is not None:
-            self.bar.advance(self.task)
-
-    def stop(self) -> None:
-        self.bar.stop()
 
 
 def _dry_run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | None) -> None:

@@ -41,7 +41,7 @@ class BaseClient:
         self.base_url = str(settings.get("api_base_url") or info.default_base_url).rstrip("/")
         read_timeout = float(settings.get("timeout_seconds") or http.READ_TIMEOUT)
         self.timeout = (min(http.CONNECT_TIMEOUT, read_timeout), read_timeout)
-        self.session = http.new_session()
+        self.session = http.new_session(self.base_url)
         self.max_wait: float | None = None  # how long a request may wait for its slot
         self.store: tuple[Any, int] | None = None  # (Integracoes, id_loja), set by open_client
         self.requests_sent = 0

@@ -33,9 +33,16 @@ class EntityTable:
                 )
         self.pk = columns[mapping.primary_key]
         self.external_id = columns[mapping.external_id]
+        # Built once: a sync reads and writes back one row per item.
+        self._load = sa.select(self.table).where(self.pk == sa.bindparam("p_id"))
+        self._set_external_id = (
+            sa.update(self.table)
+            .where(self.pk == sa.bindparam("p_id"))
+            .values({mapping.external_id: sa.bindparam("p_external_id")})
+        )
 
     def load(self, conn: Connection, record_id: Any) -> dict[str, Any] | None:
-        row = conn.execute(sa.select(self.table).where(self.pk == record_id)).first()
+        row = conn.execute(self._load, {"p_id": record_id}).first()
         return dict(row._mapping) if row is not None else None
 
     def find_by_external_id(self, conn: Connection, external_id: str) -> dict[str, Any] | None:
@@ -49,11 +56,7 @@ class EntityTable:
         return column is not None and row.get(column) is not None
 
     def set_external_id(self, conn: Connection, record_id: Any, external_id: str) -> None:
-        conn.execute(
-            sa.update(self.table)
-            .where(self.pk == record_id)
-            .values({self.mapping.external_id: external_id})
-        )
+        conn.execute(self._set_external_id, {"p_id": record_id, "p_external_id": external_id})
 
     def writable(self, values: dict[str, Any]) -> dict[str, Any]:
         """The values that name a column of this table (never its key)."""

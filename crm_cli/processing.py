@@ -139,27 +139,32 @@ class Processor:
         table = self.table(item.entidade)
         client = self.client(item.id_loja)
         handler = client.entity(item.entidade).load_handler()
-        with self.engine.connect() as conn:
+        # One transaction reads the record and, for a plain first create, commits
+        # the create marker before the request goes out.
+        with self.engine.begin() as conn:
             row = table.load(conn, item.id_registro)
             state = syncstate.load(conn, item.id_loja, item.entidade, item.id_registro)
-        if row is None:
-            raise CannotSucceed(
-                f"record {item.id_registro} does not exist in table {table.mapping.table}"
-            )
-        if table.is_deleted(row):
-            return Outcome(
-                "completed", "the local record is deleted; nothing sent", apply=_no_local_write
-            )
-        payload = handler.to_external(row)
-        external_id = row.get(table.mapping.external_id) or None
-        digest = syncstate.payload_hash(payload, external_id)
-        if external_id and state is not None and state.payload_hash == digest:
-            return Outcome(
-                "completed",
-                "unchanged since the last sync; nothing sent",
-                external_id=str(external_id),
-                apply=_no_local_write,
-            )
+            if row is None:
+                raise CannotSucceed(
+                    f"record {item.id_registro} does not exist in table {table.mapping.table}"
+                )
+            if table.is_deleted(row):
+                return Outcome(
+                    "completed", "the local record is deleted; nothing sent", apply=_no_local_write
+                )
+            payload = handler.to_external(row)
+            external_id = row.get(table.mapping.external_id) or None
+            digest = syncstate.payload_hash(payload, external_id)
+            if external_id and state is not None and state.payload_hash == digest:
+                return Outcome(
+                    "completed",
+                    "unchanged since the last sync; nothing sent",
+                    external_id=str(external_id),
+                    apply=_no_local_write,
+                )
+            marked = not external_id and not _maybe_created(item, state)
+            if marked:
+                syncstate.mark_create_started(conn, item.id_loja, item.entidade, item.id_registro)
         if external_id:
             try:
                 received = client.atualizar(item.entidade, str(external_id), payload)
@@ -170,7 +175,7 @@ class Processor:
                 ) from None
             message = f"updated in the CRM ({item.entidade} {external_id})"
             return self._sent(item, table, str(external_id), digest, payload, received, message)
-        return self._create(item, table, client, handler, row, state, payload)
+        return self._create(item, table, client, handler, row, state, payload, marked)
 
     def _create(
         self,
@@ -181,9 +186,9 @@ class Processor:
         row: dict,
         state: sa.Row | None,
         payload: dict,
+        marked: bool,
     ) -> Outcome:
-        maybe_created = item.tentativas > 1 or (state is not None and state.create_started_at)
-        if maybe_created:
+        if not marked:
             # A previous attempt may have created it before dying: look it up
             # by its natural key and adopt it rather than create a second one.
             if handler.lookup_params(row) is None:
@@ -203,7 +208,8 @@ class Processor:
                         "(found by its natural key) instead of creating it again"
                     )
                     return self._sent(item, table, external_id, digest, payload, found, message)
-        syncstate.mark_create_started(self.engine, item.id_loja, item.entidade, item.id_registro)
+            with self.engine.begin() as conn:
+                syncstate.mark_create_started(conn, item.id_loja, item.entidade, item.id_registro)
         try:
             received = client.criar(item.entidade, payload)
         except CrmError as exc:
@@ -316,6 +322,11 @@ class Processor:
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
         return Outcome("completed", message, received=record, external_id=external_id, apply=update)
+
+
+def _maybe_created(item: QueueItem, state: sa.Row | None) -> bool:
+    """True when an earlier attempt, or another item for the record, may have created it."""
+    return item.tentativas > 1 or bool(state is not None and state.create_started_at)
 
 
 def _nothing_created(exc: CrmError) -> bool:

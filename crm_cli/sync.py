@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -106,7 +105,7 @@ class SyncRun:
         )
         result.claimed = len(items)
         self.on_claim(len(items))
-        lock_conn = self.engine.connect() if self.engine.dialect.name != "sqlite" else None
+        lock = queue.RecordLock(self.engine)
         paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
         try:
             for index, item in enumerate(items):
@@ -121,7 +120,7 @@ class SyncRun:
                     continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
-                outcome = self._process_locked(lock_conn, item)
+                outcome = self._process_locked(lock, item)
                 elapsed_ms = round((time.monotonic() - item_started) * 1000)
                 if outcome.status == "released" and outcome.retry_after is not None:
                     # The account is paused longer than this run can wait: its
@@ -135,32 +134,26 @@ class SyncRun:
                 self._finish(item, outcome, result, elapsed_ms)
                 self.on_item(item, outcome)
         finally:
-            if lock_conn is not None:
-                lock_conn.close()
+            lock.close()
         result.requests = self._processor.requests_sent if self._processor else 0
         result.elapsed = time.monotonic() - started
         return result
 
-    def _process_locked(self, lock_conn: Connection | None, item: QueueItem) -> Outcome:
-        """Process with the record's lock held (MySQL), so no other run works on it."""
-        lock = (
-            queue.named_lock(lock_conn, f"record:{item.key}", timeout=0)
-            if lock_conn is not None
-            else nullcontext(True)
-        )
-        with lock as held:
-            if not held:
-                from crm_cli.processing import Outcome
+    def _process_locked(self, lock: queue.RecordLock, item: QueueItem) -> Outcome:
+        """Process with the record's lock held until its outcome is committed (the
+        next item's lock releases it), so no other run works on the record meanwhile."""
+        if not lock.take(item.key):
+            from crm_cli.processing import Outcome
 
-                return Outcome("released", "another run is working on this record")
+            return Outcome("released", "another run is working on this record")
+        outcome = self.processor.process(item)
+        for _ in range(RATE_LIMIT_RETRIES):
+            if outcome.status != "released" or outcome.retry_after is None:
+                break
+            # The limiter waits for the account's pause when it fits the
+            # run's budget (max_wait); otherwise it refuses again at once.
             outcome = self.processor.process(item)
-            for _ in range(RATE_LIMIT_RETRIES):
-                if outcome.status != "released" or outcome.retry_after is None:
-                    break
-                # The limiter waits for the account's pause when it fits the
-                # run's budget (max_wait); otherwise it refuses again at once.
-                outcome = self.processor.process(item)
-            return outcome
+        return outcome
 
     def _finish(
         self, item: QueueItem, outcome: Outcome, result: RunResult, elapsed_ms: int

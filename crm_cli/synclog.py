@@ -18,6 +18,7 @@ from crm_cli.masking import mask_secrets
 ERP_TO_CRM = "ecletech_para_crm"
 CRM_TO_ERP = "crm_para_ecletech"
 MAX_MESSAGE = 2000
+_INSERT = sa.insert(crm_sync_log)  # built once: one row per item a sync processes
 
 
 def jsonable(payload: Any) -> Any:
@@ -39,7 +40,7 @@ def write_log(
     enviados: Any = None,
     recebidos: Any = None,
 ) -> None:
-    statement = sa.insert(crm_sync_log).values(
+    row = dict(
         id_loja=id_loja,
         entidade=entidade,
         id_registro=id_registro or 0,
@@ -50,10 +51,10 @@ def write_log(
         dados_recebidos=jsonable(recebidos),
     )
     if isinstance(target, Connection):
-        target.execute(statement)
+        target.execute(_INSERT, row)
     else:
         with target.begin() as conn:
-            conn.execute(statement)
+            conn.execute(_INSERT, row)
 
 
 def delete_older_than(engine: Engine, older_than: Any, chunk: int, dry_run: bool = False) -> int:

@@ -1,16 +1,39 @@
-"""``crm_sync_state``: per record, the last payload the CRM accepted and the create marker."""
+"""``crm_sync_state``: per record, the last payload the CRM accepted and the create marker.
+
+Its statements run once or twice for every item a sync processes, so they are
+built once, with bound parameters: building a statement costs several times
+more CPU than executing a prebuilt one.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_state as S
+
+_KEY = sa.and_(
+    S.c.id_loja == sa.bindparam("k_loja"),
+    S.c.entidade == sa.bindparam("k_entidade"),
+    S.c.id_registro == sa.bindparam("k_registro"),
+)
+_LOAD = sa.select(S).where(_KEY)
+_CLEAR_CREATE = sa.update(S).where(_KEY).values(create_started_at=None)
+
+# What each kind of upsert sets, on insert and on update alike.
+_CREATE_STARTED = {"create_started_at": DbNow()}
+_SUCCESS = {
+    "external_id": sa.bindparam("v_external_id"),
+    "payload_hash": sa.bindparam("v_payload_hash"),
+    "synced_at": DbNow(),
+    "create_started_at": None,
+}
 
 
 def payload_hash(payload: Any, external_id: str | None) -> str:
@@ -18,44 +41,46 @@ def payload_hash(payload: Any, external_id: str | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _key(id_loja: int, entidade: str, id_registro: int) -> sa.ColumnElement[bool]:
-    return sa.and_(S.c.id_loja == id_loja, S.c.entidade == entidade, S.c.id_registro == id_registro)
+def _key(id_loja: int, entidade: str, id_registro: int) -> dict[str, Any]:
+    return {"k_loja": id_loja, "k_entidade": entidade, "k_registro": id_registro}
 
 
 def load(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> sa.Row | None:
-    return conn.execute(sa.select(S).where(_key(id_loja, entidade, id_registro))).first()
+    return conn.execute(_LOAD, _key(id_loja, entidade, id_registro)).first()
 
 
-def _upsert(conn: Connection, id_loja: int, entidade: str, id_registro: int, **values: Any) -> None:
+@functools.cache
+def _upsert(dialect: str, kind: str) -> sa.Executable:
     """One statement: INSERT … ON DUPLICATE KEY UPDATE (MySQL) / ON CONFLICT (SQLite)."""
-    row = dict(id_loja=id_loja, entidade=entidade, id_registro=id_registro, **values)
-    if conn.dialect.name == "sqlite":
+    values = _CREATE_STARTED if kind == "create_started" else _SUCCESS
+    row = {
+        "id_loja": sa.bindparam("k_loja"),
+        "entidade": sa.bindparam("k_entidade"),
+        "id_registro": sa.bindparam("k_registro"),
+        **values,
+    }
+    if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
 
-        statement = (
+        return (
             insert(S)
             .values(**row)
             .on_conflict_do_update(
                 index_elements=[S.c.id_loja, S.c.entidade, S.c.id_registro], set_=values
             )
         )
-    else:
-        from sqlalchemy.dialects.mysql import insert
+    from sqlalchemy.dialects.mysql import insert
 
-        statement = insert(S).values(**row).on_duplicate_key_update(**values)
-    conn.execute(statement)
+    return insert(S).values(**row).on_duplicate_key_update(**values)
 
 
-def mark_create_started(engine: Engine, id_loja: int, entidade: str, id_registro: int) -> None:
+def mark_create_started(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> None:
     """Committed before a create is sent: if the run dies, the next one knows to look first."""
-    with engine.begin() as conn:
-        _upsert(conn, id_loja, entidade, id_registro, create_started_at=DbNow())
+    conn.execute(_upsert(conn.dialect.name, "create_started"), _key(id_loja, entidade, id_registro))
 
 
 def clear_create(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> None:
-    conn.execute(
-        sa.update(S).where(_key(id_loja, entidade, id_registro)).values(create_started_at=None)
-    )
+    conn.execute(_CLEAR_CREATE, _key(id_loja, entidade, id_registro))
 
 
 def record_success(
@@ -66,13 +91,11 @@ def record_success(
     external_id: str,
     payload_hash_: str | None,
 ) -> None:
-    _upsert(
-        conn,
-        id_loja,
-        entidade,
-        id_registro,
-        external_id=external_id,
-        payload_hash=payload_hash_,
-        synced_at=DbNow(),
-        create_started_at=None,
+    conn.execute(
+        _upsert(conn.dialect.name, "success"),
+        {
+            **_key(id_loja, entidade, id_registro),
+            "v_external_id": external_id,
+            "v_payload_hash": payload_hash_,
+        },
     )

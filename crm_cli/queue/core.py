@@ -97,13 +97,17 @@ def supports_skip_locked(conn: Connection) -> bool:
     return version >= ((10, 6) if getattr(conn.dialect, "is_mariadb", False) else (8, 0, 1))
 
 
+def _lock_name(name: str) -> str:
+    return "crm_cli:" + hashlib.sha1(name.encode()).hexdigest()
+
+
 @contextmanager
 def named_lock(conn: Connection, name: str, timeout: int = LOCK_TIMEOUT) -> Iterator[bool]:
     """MySQL's GET_LOCK for the block (True when held); a no-op elsewhere."""
     if not _is_mysql(conn):
         yield True
         return
-    lock = "crm_cli:" + hashlib.sha1(name.encode()).hexdigest()
+    lock = _lock_name(name)
     got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": lock, "t": timeout}).scalar()
     conn.commit()  # the lock belongs to the session, not to this (auto-begun) transaction
     try:
@@ -112,6 +116,53 @@ def named_lock(conn: Connection, name: str, timeout: int = LOCK_TIMEOUT) -> Iter
         if got == 1:
             conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
             conn.commit()
+
+
+class RecordLock:
+    """The lock on the record a run is working on (MySQL; SQLite runs take turns).
+
+    Two items for the same record (a change queued while an earlier one is in
+    flight) must never be processed at once, or both could create it in the
+    CRM. A run holds one record's lock from before it reads the record until
+    after its outcome is committed; taking the next record's lock releases the
+    previous one in the same round trip, on a session of its own in autocommit
+    mode (a named lock belongs to the session, not to a transaction).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._conn = (
+            engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if _is_mysql(engine)
+            else None
+        )
+        self._held: str | None = None
+
+    def take(self, key: tuple) -> bool:
+        """Hold ``key``'s record instead of the previous one; False if another run has it."""
+        if self._conn is None:
+            return True
+        name = _lock_name(f"record:{key}")
+        if name == self._held:
+            return True
+        if self._held is None:
+            got = self._conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar()
+        else:
+            got = self._conn.execute(
+                sa.text("SELECT RELEASE_LOCK(:held), GET_LOCK(:n, 0)"),
+                {"held": self._held, "n": name},
+            ).one()[1]
+        self._held = name if got == 1 else None
+        return got == 1
+
+    def close(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            if self._held is not None:
+                self._conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": self._held})
+        finally:
+            self._held = None
+            self._conn.close()
 
 
 def pending_by_record() -> sa.ColumnElement[bool]:
@@ -406,6 +457,34 @@ def _mine(item: QueueItem, owner: str) -> sa.ColumnElement[bool]:
     return sa.and_(Q.c.id == item.id, Q.c.lease_owner == owner, Q.c.status == "processing")
 
 
+_COMPLETE = (  # built once: it runs for nearly every item
+    sa.update(Q)
+    .where(
+        Q.c.id == sa.bindparam("p_id"),
+        Q.c.lease_owner == sa.bindparam("p_owner"),
+        Q.c.status == "processing",
+    )
+    .values(
+        status="completed",
+        processado=1,
+        processado_em=DbNow(),
+        completed_at=DbNow(),
+        tempo_processamento_ms=sa.bindparam("p_elapsed_ms"),
+        erro=None,
+        erro_mensagem=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        proximo_retry=None,
+        external_id=sa.func.coalesce(
+            sa.bindparam("p_external_id", type_=sa.String), Q.c.external_id
+        ),
+        id_registro=sa.func.coalesce(
+            sa.bindparam("p_id_registro", type_=sa.Integer), Q.c.id_registro
+        ),
+    )
+)
+
+
 def complete(
     conn: Connection,
     item: QueueItem,
@@ -414,24 +493,18 @@ def complete(
     external_id: str | None = None,
     id_registro: int | None = None,
 ) -> bool:
-    """Mark done; False when the lease was lost (another run owns the item now)."""
-    values = dict(
-        status="completed",
-        processado=1,
-        processado_em=DbNow(),
-        completed_at=DbNow(),
-        tempo_processamento_ms=max(0, elapsed_ms),
-        erro=None,
-        erro_mensagem=None,
-        lease_owner=None,
-        lease_expires_at=None,
-        proximo_retry=None,
-    )
-    if external_id is not None:
-        values["external_id"] = external_id
-    if id_registro is not None:
-        values["id_registro"] = id_registro
-    return conn.execute(sa.update(Q).where(_mine(item, owner)).values(**values)).rowcount == 1
+    """Mark done; False when the lease was lost (another run owns the item now).
+
+    ``external_id`` and ``id_registro`` are recorded when given, kept otherwise.
+    """
+    params = {
+        "p_id": item.id,
+        "p_owner": owner,
+        "p_elapsed_ms": max(0, elapsed_ms),
+        "p_external_id": external_id,
+        "p_id_registro": id_registro,
+    }
+    return conn.execute(_COMPLETE, params).rowcount == 1
 
 
 def retry_later(

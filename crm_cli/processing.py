@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli import syncstate
@@ -142,8 +141,9 @@ class Processor:
         # One transaction reads the record and, for a plain first create, commits
         # the create marker before the request goes out.
         with self.engine.begin() as conn:
-            row = table.load(conn, item.id_registro)
-            state = syncstate.load(conn, item.id_loja, item.entidade, item.id_registro)
+            row, state = syncstate.load_with_record(
+                conn, table, item.id_loja, item.entidade, item.id_registro
+            )
             if row is None:
                 raise CannotSucceed(
                     f"record {item.id_registro} does not exist in table {table.mapping.table}"
@@ -184,7 +184,7 @@ class Processor:
         client: BaseClient,
         handler: Any,
         row: dict,
-        state: sa.Row | None,
+        state: syncstate.SyncState | None,
         payload: dict,
         marked: bool,
     ) -> Outcome:
@@ -324,7 +324,7 @@ class Processor:
         return Outcome("completed", message, received=record, external_id=external_id, apply=update)
 
 
-def _maybe_created(item: QueueItem, state: sa.Row | None) -> bool:
+def _maybe_created(item: QueueItem, state: syncstate.SyncState | None) -> bool:
     """True when an earlier attempt, or another item for the record, may have created it."""
     return item.tentativas > 1 or bool(state is not None and state.create_started_at)
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from crm_cli.processing import Outcome, Processor
 
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
+BUSY_RECORD_DELAY = 5  # seconds before an item whose record another run holds is due again
 
 
 @dataclass
@@ -105,9 +106,10 @@ class SyncRun:
         )
         result.claimed = len(items)
         self.on_claim(len(items))
-        lock = queue.RecordLock(self.engine)
+        locks = queue.RecordLocks(self.engine)
         paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
         try:
+            items = self._lock_records(locks, items, result)
             for index, item in enumerate(items):
                 remaining = budget - (time.monotonic() - started)
                 if remaining <= 0:
@@ -120,7 +122,7 @@ class SyncRun:
                     continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
-                outcome = self._process_locked(lock, item)
+                outcome = self._process(item)
                 elapsed_ms = round((time.monotonic() - item_started) * 1000)
                 if outcome.status == "released" and outcome.retry_after is not None:
                     # The account is paused longer than this run can wait: its
@@ -134,18 +136,26 @@ class SyncRun:
                 self._finish(item, outcome, result, elapsed_ms)
                 self.on_item(item, outcome)
         finally:
-            lock.close()
+            locks.close()
         result.requests = self._processor.requests_sent if self._processor else 0
         result.elapsed = time.monotonic() - started
         return result
 
-    def _process_locked(self, lock: queue.RecordLock, item: QueueItem) -> Outcome:
-        """Process with the record's lock held until its outcome is committed (the
-        next item's lock releases it), so no other run works on the record meanwhile."""
-        if not lock.take(item.key):
-            from crm_cli.processing import Outcome
+    def _lock_records(
+        self, locks: queue.RecordLocks, items: list[QueueItem], result: RunResult
+    ) -> list[QueueItem]:
+        """The items whose record this run now holds; the others go back to the queue."""
+        busy = locks.take(items)
+        if not busy:
+            return items
+        from crm_cli.processing import Outcome
 
-            return Outcome("released", "another run is working on this record")
+        result.released += queue.release(self.engine, busy, self.owner, BUSY_RECORD_DELAY)
+        for item in busy:
+            self.on_item(item, Outcome("released", "another run is working on this record"))
+        return [item for item in items if item not in busy]
+
+    def _process(self, item: QueueItem) -> Outcome:
         outcome = self.processor.process(item)
         for _ in range(RATE_LIMIT_RETRIES):
             if outcome.status != "released" or outcome.retry_after is None:

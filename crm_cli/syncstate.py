@@ -10,13 +10,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_state as S
+
+if TYPE_CHECKING:
+    from crm_cli.entities import EntityTable
 
 _KEY = sa.and_(
     S.c.id_loja == sa.bindparam("k_loja"),
@@ -45,8 +50,47 @@ def _key(id_loja: int, entidade: str, id_registro: int) -> dict[str, Any]:
     return {"k_loja": id_loja, "k_entidade": entidade, "k_registro": id_registro}
 
 
-def load(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> sa.Row | None:
-    return conn.execute(_LOAD, _key(id_loja, entidade, id_registro)).first()
+@dataclass(frozen=True)
+class SyncState:
+    payload_hash: str | None
+    create_started_at: datetime | None
+
+
+def load(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> SyncState | None:
+    row = conn.execute(_LOAD, _key(id_loja, entidade, id_registro)).first()
+    return SyncState(row.payload_hash, row.create_started_at) if row is not None else None
+
+
+def load_with_record(
+    conn: Connection, table: EntityTable, id_loja: int, entidade: str, id_registro: int
+) -> tuple[dict[str, Any] | None, SyncState | None]:
+    """The ERP record and its sync state in one query: a sync reads both for every item."""
+    row = conn.execute(_with_record(table), _key(id_loja, entidade, id_registro)).first()
+    if row is None:
+        return None, None
+    width = len(table.table.c)
+    record = dict(zip(table.table.c.keys(), row[:width], strict=True))
+    found, digest, create_started_at = row[width:]
+    return record, (SyncState(digest, create_started_at) if found is not None else None)
+
+
+@functools.cache
+def _with_record(table: EntityTable) -> sa.Select:
+    on = sa.and_(
+        S.c.id_loja == sa.bindparam("k_loja"),
+        S.c.entidade == sa.bindparam("k_entidade"),
+        S.c.id_registro == table.pk,
+    )
+    return (
+        sa.select(
+            table.table,
+            S.c.id_loja.label("sync_state_found"),  # labelled: the ERP table may have id_loja
+            S.c.payload_hash.label("sync_state_payload_hash"),
+            S.c.create_started_at.label("sync_state_create_started_at"),
+        )
+        .select_from(table.table.outerjoin(S, on))
+        .where(table.pk == sa.bindparam("k_registro"))
+    )
 
 
 @functools.cache

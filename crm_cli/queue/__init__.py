@@ -10,7 +10,7 @@ from crm_cli.queue.core import (  # noqa: F401  (the package's interface)
     ERP_TO_CRM,
     Enqueued,
     QueueItem,
-    RecordLock,
+    RecordLocks,
     claim,
     claim_select,
     complete,

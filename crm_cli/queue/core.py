@@ -118,51 +118,51 @@ def named_lock(conn: Connection, name: str, timeout: int = LOCK_TIMEOUT) -> Iter
             conn.commit()
 
 
-class RecordLock:
-    """The lock on the record a run is working on (MySQL; SQLite runs take turns).
+class RecordLocks:
+    """The locks on the records of a run's claimed items (MySQL; SQLite claims skip
+    records another run is processing instead).
 
     Two items for the same record (a change queued while an earlier one is in
     flight) must never be processed at once, or both could create it in the
-    CRM. A run holds one record's lock from before it reads the record until
-    after its outcome is committed; taking the next record's lock releases the
-    previous one in the same round trip, on a session of its own in autocommit
-    mode (a named lock belongs to the session, not to a transaction).
+    CRM. Right after its claim a run locks every claimed record in one
+    statement and holds the locks until it exits: an item whose record another
+    run holds goes back to the queue. The locks live on a session of their own
+    in autocommit mode (a named lock belongs to the session, not to a
+    transaction).
     """
 
     def __init__(self, engine: Engine) -> None:
-        self._conn = (
-            engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            if _is_mysql(engine)
-            else None
-        )
-        self._held: str | None = None
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._held: list[str] = []
 
-    def take(self, key: tuple) -> bool:
-        """Hold ``key``'s record instead of the previous one; False if another run has it."""
+    def take(self, items: list[QueueItem]) -> list[QueueItem]:
+        """Lock the items' records; the items whose record another run holds."""
+        if not items or not _is_mysql(self._engine):
+            return []
         if self._conn is None:
-            return True
-        name = _lock_name(f"record:{key}")
-        if name == self._held:
-            return True
-        if self._held is None:
-            got = self._conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar()
-        else:
-            got = self._conn.execute(
-                sa.text("SELECT RELEASE_LOCK(:held), GET_LOCK(:n, 0)"),
-                {"held": self._held, "n": name},
-            ).one()[1]
-        self._held = name if got == 1 else None
-        return got == 1
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        names = [_lock_name(f"record:{item.key}") for item in items]
+        calls = ", ".join(f"GET_LOCK(:n{i}, 0)" for i in range(len(names)))
+        got = self._conn.execute(
+            sa.text(f"SELECT {calls}"), {f"n{i}": name for i, name in enumerate(names)}
+        ).one()
+        self._held += [name for name, ok in zip(names, got, strict=True) if ok == 1]
+        return [item for item, ok in zip(items, got, strict=True) if ok != 1]
 
     def close(self) -> None:
         if self._conn is None:
             return
         try:
-            if self._held is not None:
-                self._conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": self._held})
+            if self._held:
+                calls = ", ".join(f"RELEASE_LOCK(:n{i})" for i in range(len(self._held)))
+                self._conn.execute(
+                    sa.text(f"SELECT {calls}"), {f"n{i}": n for i, n in enumerate(self._held)}
+                )
         finally:
-            self._held = None
+            self._held = []
             self._conn.close()
+            self._conn = None
 
 
 def pending_by_record() -> sa.ColumnElement[bool]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 
@@ -16,7 +18,14 @@ def mask_all(credentials: dict[str, Any]) -> dict[str, str]:
     return {key: mask(value) for key, value in credentials.items()}
 
 
-_SECRET_WORDS = ("token", "secret", "password", "senha", "api_key", "apikey", "authorization")
+_SECRET_WORDS = re.compile(
+    "token|secret|password|senha|api_key|apikey|authorization", re.IGNORECASE
+)
+
+
+@functools.lru_cache(maxsize=1024)  # payloads of one kind repeat the same few keys
+def _secret_looking(key: str) -> bool:
+    return _SECRET_WORDS.search(key) is not None
 
 
 def mask_secrets(value: Any) -> Any:
@@ -24,9 +33,7 @@ def mask_secrets(value: Any) -> Any:
     if isinstance(value, dict):
         return {
             key: mask(item)
-            if isinstance(key, str)
-            and any(w in key.lower() for w in _SECRET_WORDS)
-            and not isinstance(item, (dict, list))
+            if isinstance(key, str) and _secret_looking(key) and not isinstance(item, (dict, list))
             else mask_secrets(item)
             for key, item in value.items()
         }

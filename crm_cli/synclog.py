@@ -6,7 +6,6 @@ raises: the original dropped log errors silently (its defect 7).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,13 +18,6 @@ ERP_TO_CRM = "ecletech_para_crm"
 CRM_TO_ERP = "crm_para_ecletech"
 MAX_MESSAGE = 2000
 _INSERT = sa.insert(crm_sync_log)  # built once: one row per item a sync processes
-
-
-def jsonable(payload: Any) -> Any:
-    """Decimals, dates and other values as JSON text would hold them."""
-    if payload is None:
-        return None
-    return json.loads(json.dumps(mask_secrets(payload), ensure_ascii=False, default=str))
 
 
 def write_log(
@@ -47,8 +39,9 @@ def write_log(
         direcao=direcao,
         status=status,
         mensagem=mensagem[:MAX_MESSAGE],
-        dados_enviados=jsonable(enviados),
-        dados_recebidos=jsonable(recebidos),
+        # Decimals and dates are written as text by the engine's JSON serializer.
+        dados_enviados=mask_secrets(enviados),
+        dados_recebidos=mask_secrets(recebidos),
     )
     if isinstance(target, Connection):
         target.execute(_INSERT, row)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from crm_cli.errors import ConfigError, DatabaseError
+
+SERVER_STATUS_IN_TRANS = 1  # MySQL protocol: the status flag "a transaction is open"
 
 
 def parse_url(url: str) -> URL:
@@ -36,6 +40,8 @@ def create_db_engine(url: str) -> Engine:
         engine = sa.create_engine(
             parsed,
             pool_recycle=3600,
+            pool_reset_on_return=None,  # _rollback_if_open does it, only when needed
+            json_serializer=json_text,
             # READ COMMITTED: claims with SKIP LOCKED see rows committed by
             # other runs at once, and no gap locks block the PHP app's INSERTs.
             isolation_level="READ COMMITTED",
@@ -47,10 +53,16 @@ def create_db_engine(url: str) -> Engine:
             },
         )
         _ping_when_idle(engine)
+        sa.event.listen(engine.pool, "reset", _rollback_if_open)
         return engine
     raise ConfigError(
         f"database backend '{backend}' is not supported (use mysql+pymysql:// or sqlite:///)"
     )
+
+
+def json_text(value: Any) -> str:
+    """How JSON columns are written: what JSON has no type for (Decimal, dates) as text."""
+    return json.dumps(value, default=str)
 
 
 IDLE_BEFORE_PING = 5.0  # seconds a pooled connection may rest before it is checked
@@ -82,10 +94,29 @@ def _ping_when_idle(engine: Engine) -> None:
             raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
+def _rollback_if_open(dbapi_conn, _record, reset_state) -> None:  # type: ignore[no-untyped-def]
+    """Roll back a connection handed back to the pool only if a transaction is open.
+
+    The pool's default ROLLBACK on return costs a round trip after every
+    ``engine.begin()`` block, although its COMMIT already ended the
+    transaction. The server's last OK packet tells whether one is open; a
+    transaction SQLAlchemy itself began is rolled back by the Connection before
+    it gets here (transaction_was_reset), so the flag only has to cover what
+    follows a COMMIT. (A result set does not refresh the flag: a transaction
+    begun on the raw driver connection, behind SQLAlchemy, would be missed;
+    the code never does that.)
+    """
+    if reset_state.transaction_was_reset:
+        return
+    status = getattr(dbapi_conn, "server_status", None)
+    if status is None or status & SERVER_STATUS_IN_TRANS:
+        dbapi_conn.rollback()
+
+
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

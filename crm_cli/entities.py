@@ -17,7 +17,11 @@ class EntityTable:
     def __init__(self, engine: Engine, mapping: EntityMapping) -> None:
         self.mapping = mapping
         try:
-            self.table = sa.Table(mapping.table, sa.MetaData(), autoload_with=engine)
+            # resolve_fks=False: an ERP table's foreign keys would otherwise
+            # have every table they point at reflected too, on every run.
+            self.table = sa.Table(
+                mapping.table, sa.MetaData(), autoload_with=engine, resolve_fks=False
+            )
         except sa.exc.NoSuchTableError:
             raise ConfigError(
                 f"table '{mapping.table}' of entity '{mapping.name}' does not exist "

@@ -114,3 +114,18 @@ def test_emulator_flags_are_the_providers_own(bare_cli):
 
     assert result.exit_code == 2
     assert "unknown option --api-token (this emulator's own: --client-id" in result.stderr
+
+
+def test_a_reader_that_goes_away_gets_no_error_text(tmp_path):
+    """`crm-cli ... | head`: stdout closes early; no 'internal error', no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crm_cli", "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    proc.stdout.close()  # before the process writes anything: its first write fails
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert err == ""
+    assert proc.returncode == 1

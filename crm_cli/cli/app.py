@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Any
@@ -37,6 +38,10 @@ def report(exc: BaseException) -> int:
     """
     if isinstance(exc, typer.Exit):
         return exc.exit_code
+    if isinstance(exc, BrokenPipeError) or _stdout_closed(exc):
+        # The reader went away (`crm-cli ... | head`): nobody is left to tell.
+        _silence_stdout()
+        return EXIT_FAILURE
     if isinstance(exc, typer.Abort):
         _say("aborted")
         return EXIT_FAILURE
@@ -52,6 +57,21 @@ def report(exc: BaseException) -> int:
     message, code = explain(exc)
     _say(message if message.startswith("internal error") else f"error: {message}")
     return code
+
+
+def _stdout_closed(exc: BaseException) -> bool:
+    """Click's own reaction to a closed stdout: SystemExit(1) after an EPIPE."""
+    context = exc.__context__
+    return isinstance(exc, SystemExit) and isinstance(context, OSError) and context.errno == 32
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def show_traceback(exc: BaseException) -> None:

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_cli import sample_erp as erp_tables
-from tests.conftest import php_enqueue, queue_rows, run_cli_process
+from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows, run_cli_process
 
 LINE = re.compile(
     r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] Processados: (\d+) \| Erros: (\d+) \| "
@@ -588,3 +588,36 @@ def test_a_paused_account_does_not_hold_up_other_stores(cli, shop, gc_emulator, 
     rows = queue_rows(shop, "id_loja", "status", "tentativas")
     assert rows == [(1, "pending", 0), (1, "pending", 0), (2, "completed", 1), (2, "completed", 1)]
     assert pd_emulator.stats()["creates"] == {"persons": 2}
+
+
+@pytest.mark.parametrize("backend", MARIADB_ONLY)
+def test_a_record_another_run_holds_goes_back_untouched(cli, shop, gc_emulator):
+    from crm_cli.queue import ERP_TO_CRM, QueueItem, RecordLocks
+
+    ids = erp_tables.add_clientes(shop, 2)
+    php_enqueue(shop, ids)
+    other_run = RecordLocks(shop)  # another run, working on the first record
+    held = QueueItem(1, 1, "cliente", ids[0], ERP_TO_CRM, 0, 1, None)
+    assert other_run.take([held]) == []
+    try:
+        result = cli("sync")
+    finally:
+        other_run.close()
+
+    assert result.exit_code == 0, result.stderr
+    assert LINE.match(result.stdout.strip()).groups() == ("1", "0")
+    # the held record's item is back, attempt intact, due again in a few seconds
+    assert queue_rows(shop, "id_registro", "status", "tentativas") == [
+        (ids[0], "pending", 0),
+        (ids[1], "completed", 1),
+    ]
+    assert gc_emulator.stats()["creates"] == {"clientes": 1}
+    with shop.connect() as conn:
+        waits = conn.execute(
+            sa.text(
+                "SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), proximo_retry) "
+                "FROM crm_sync_queue WHERE id_registro = :i"
+            ),
+            {"i": ids[0]},
+        ).scalar_one()
+    assert 1 <= waits <= 5

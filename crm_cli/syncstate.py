@@ -28,7 +28,6 @@ _KEY = sa.and_(
     S.c.entidade == sa.bindparam("k_entidade"),
     S.c.id_registro == sa.bindparam("k_registro"),
 )
-_LOAD = sa.select(S).where(_KEY)
 _CLEAR_CREATE = sa.update(S).where(_KEY).values(create_started_at=None)
 
 # What each kind of upsert sets, on insert and on update alike.
@@ -54,11 +53,6 @@ def _key(id_loja: int, entidade: str, id_registro: int) -> dict[str, Any]:
 class SyncState:
     payload_hash: str | None
     create_started_at: datetime | None
-
-
-def load(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> SyncState | None:
-    row = conn.execute(_LOAD, _key(id_loja, entidade, id_registro)).first()
-    return SyncState(row.payload_hash, row.create_started_at) if row is not None else None
 
 
 def load_with_record(

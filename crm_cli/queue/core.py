@@ -143,10 +143,7 @@ class RecordLocks:
         if self._conn is None:
             self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         names = [_lock_name(f"record:{item.key}") for item in items]
-        calls = ", ".join(f"GET_LOCK(:n{i}, 0)" for i in range(len(names)))
-        got = self._conn.execute(
-            sa.text(f"SELECT {calls}"), {f"n{i}": name for i, name in enumerate(names)}
-        ).one()
+        got = self._conn.execute(*_each_lock("GET_LOCK(:{}, 0)", names)).one()
         self._held += [name for name, ok in zip(names, got, strict=True) if ok == 1]
         return [item for item, ok in zip(items, got, strict=True) if ok != 1]
 
@@ -155,14 +152,17 @@ class RecordLocks:
             return
         try:
             if self._held:
-                calls = ", ".join(f"RELEASE_LOCK(:n{i})" for i in range(len(self._held)))
-                self._conn.execute(
-                    sa.text(f"SELECT {calls}"), {f"n{i}": n for i, n in enumerate(self._held)}
-                )
+                self._conn.execute(*_each_lock("RELEASE_LOCK(:{})", self._held))
         finally:
             self._held = []
             self._conn.close()
             self._conn = None
+
+
+def _each_lock(call: str, names: list[str]) -> tuple[sa.TextClause, dict[str, str]]:
+    """One SELECT applying ``call`` (with ``{}`` for the parameter) to every lock name."""
+    params = {f"n{i}": name for i, name in enumerate(names)}
+    return sa.text("SELECT " + ", ".join(call.format(key) for key in params)), params
 
 
 def pending_by_record() -> sa.ColumnElement[bool]:

@@ -3,11 +3,20 @@
 Used by cron runs (``crm_cli.sync``) and by "sync now" for one record. It
 returns an ``Outcome``; the caller commits it (local writes, queue state and
 the log row) in one transaction, right after the CRM answered.
+
+ERP→CRM items are read a few at a time (``READ_AHEAD``): one transaction reads
+their records and sync states and commits, before any request goes out, the
+create markers of the records that are new to the CRM and have a natural key.
+A marker says "a create may have been sent": should the run die, the next
+attempt looks the record up by that key before creating it. A marker written
+for a create that was never sent costs only that lookup, so markers are
+written ahead only where a lookup is possible; a record without a natural key
+is marked on its own, right before its create.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +59,10 @@ PERMANENT = (
 )
 
 REAUTHORIZATION_WAIT = 600  # seconds before items of a store awaiting re-authorisation come back
+# ERP→CRM items read in one transaction. Their data is as old as the time it
+# takes to send them all (a few seconds under a 3 requests/s limit); a change
+# made meanwhile is queued again and goes in a later run.
+READ_AHEAD = 10
 Apply = Callable[[Connection], "int | None"]  # local writes; may return a new record id
 
 
@@ -78,11 +91,38 @@ def _no_local_write(conn: Connection) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where an ERP→CRM item goes: its table, its store's client, its entity's handler."""
+
+    table: EntityTable
+    client: BaseClient
+    handler: Any
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """An ERP→CRM item read ahead: what to send, and whether its create marker is committed."""
+
+    target: _Target
+    row: dict
+    state: syncstate.SyncState | None
+    payload: dict
+    digest: str
+    external_id: str | None
+    marked: bool
+
+
+_Prepared = _Ready | Outcome | CrmError  # an item's preparation: ready, already decided, or failed
+
+
 class Processor:
     def __init__(self, engine: Engine, settings: Settings, integracoes: Integracoes) -> None:
         self.engine, self.settings, self.integracoes = engine, settings, integracoes
         self._clients: dict[int, BaseClient] = {}
         self._tables: dict[str, EntityTable] = {}
+        self._upcoming: list[QueueItem] = []  # the run's items, in the order it takes them
+        self._prepared: dict[int, _Prepared] = {}  # by item id: read ahead, not yet sent
         self.max_wait: float | None = None  # the run's remaining time budget, per request
 
     @property
@@ -132,95 +172,135 @@ class Processor:
 
     # -- ERP → CRM ---------------------------------------------------------------------
 
+    def expect(self, items: list[QueueItem]) -> None:
+        """The run's items, in the order it will take them: ERP→CRM ones are read ahead."""
+        self._upcoming = list(items)
+
+    def forget(self, items: Iterable[QueueItem]) -> None:
+        """Items going back to the queue unsent: clear the create markers written for them."""
+        keys = [_record(item) for item in items if _marked(self._prepared.pop(item.id, None))]
+        if keys:
+            with self.engine.begin() as conn:
+                syncstate.clear_creates(conn, keys)
+
     def _to_crm(self, item: QueueItem) -> Outcome:
+        prepared = self._prepared.pop(item.id, None)
+        if prepared is None:
+            self._read_ahead(item)
+            prepared = self._prepared.pop(item.id)
+        if isinstance(prepared, CrmError):
+            raise prepared
+        if isinstance(prepared, Outcome):
+            return prepared
+        if prepared.external_id:
+            return self._update(item, prepared)
+        return self._create(item, prepared)
+
+    def _read_ahead(self, item: QueueItem) -> None:
+        """Prepare ``item`` and the ERP→CRM items that follow it, reading in one transaction."""
+        batch = self._following(item)
+        # Clients and tables first, outside the transaction: opening a client
+        # may write (a token refresh), and SQLite has one writer at a time.
+        targets: dict[int, _Target] = {}
+        for each in batch:
+            try:
+                targets[each.id] = self._target(each)
+            except CrmError as exc:
+                self._prepared[each.id] = exc
+        groups: dict[tuple[int, str], list[QueueItem]] = {}
+        for each in batch:
+            if each.id in targets:
+                groups.setdefault((each.id_loja, each.entidade), []).append(each)
+        with self.engine.begin() as conn:
+            for (id_loja, entidade), group in groups.items():
+                table = targets[group[0].id].table
+                ids = [each.id_registro for each in group]
+                found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
+                for each in group:
+                    row, state = found.get(each.id_registro, (None, None))
+                    self._prepared[each.id] = _prepare(each, targets[each.id], row, state)
+            marked = [_record(each) for each in batch if _marked(self._prepared[each.id])]
+            syncstate.mark_creates_started(conn, marked)
+
+    def _following(self, item: QueueItem) -> list[QueueItem]:
+        """``item``, then the ERP→CRM items right after it in the run not yet prepared.
+
+        It stops at a CRM→ERP item: that one may write a record read here.
+        """
+        ids = [each.id for each in self._upcoming]
+        if item.id not in ids:
+            return [item]
+        batch = [item]
+        for each in self._upcoming[ids.index(item.id) + 1 :]:
+            if each.direcao != ERP_TO_CRM or len(batch) == READ_AHEAD:
+                break
+            if each.id not in self._prepared:
+                batch.append(each)
+        return batch
+
+    def _target(self, item: QueueItem) -> _Target:
         if item.id_registro is None:
             raise CannotSucceed("an ERP→CRM item needs id_registro (the local record's id)")
         table = self.table(item.entidade)
         client = self.client(item.id_loja)
-        handler = client.entity(item.entidade).load_handler()
-        # One transaction reads the record and, for a plain first create, commits
-        # the create marker before the request goes out.
-        with self.engine.begin() as conn:
-            row, state = syncstate.load_with_record(
-                conn, table, item.id_loja, item.entidade, item.id_registro
-            )
-            if row is None:
-                raise CannotSucceed(
-                    f"record {item.id_registro} does not exist in table {table.mapping.table}"
-                )
-            if table.is_deleted(row):
-                return Outcome(
-                    "completed", "the local record is deleted; nothing sent", apply=_no_local_write
-                )
-            payload = handler.to_external(row)
-            external_id = row.get(table.mapping.external_id) or None
-            digest = syncstate.payload_hash(payload, external_id)
-            if external_id and state is not None and state.payload_hash == digest:
-                return Outcome(
-                    "completed",
-                    "unchanged since the last sync; nothing sent",
-                    external_id=str(external_id),
-                    apply=_no_local_write,
-                )
-            marked = not external_id and not _maybe_created(item, state)
-            if marked:
-                syncstate.mark_create_started(conn, item.id_loja, item.entidade, item.id_registro)
-        if external_id:
-            try:
-                received = client.atualizar(item.entidade, str(external_id), payload)
-            except RecordNotFound:
-                raise CannotSucceed(
-                    f"the CRM has no {item.entidade} {external_id} any more (deleted there?); "
-                    f"clear {table.mapping.table}.{table.mapping.external_id} to create it again"
-                ) from None
-            message = f"updated in the CRM ({item.entidade} {external_id})"
-            return self._sent(item, table, str(external_id), digest, payload, received, message)
-        return self._create(item, table, client, handler, row, state, payload, marked)
+        return _Target(table, client, client.entity(item.entidade).load_handler())
 
-    def _create(
-        self,
-        item: QueueItem,
-        table: EntityTable,
-        client: BaseClient,
-        handler: Any,
-        row: dict,
-        state: syncstate.SyncState | None,
-        payload: dict,
-        marked: bool,
-    ) -> Outcome:
-        if not marked:
-            # A previous attempt may have created it before dying: look it up
-            # by its natural key and adopt it rather than create a second one.
-            if handler.lookup_params(row) is None:
-                if state is not None and state.create_started_at:
-                    raise CannotSucceed(
-                        "a previous attempt may have created this record in the CRM (its answer "
-                        "never arrived) and it has no natural key to look it up by: check the "
-                        "CRM, then 'crm-cli queue retry'"
-                    )
-            else:
-                found = client.procurar(item.entidade, row)
-                if found is not None:
-                    external_id = client.external_id(found)
-                    digest = syncstate.payload_hash(payload, external_id)
-                    message = (
-                        f"adopted the CRM's existing {item.entidade} {external_id} "
-                        "(found by its natural key) instead of creating it again"
-                    )
-                    return self._sent(item, table, external_id, digest, payload, found, message)
-            with self.engine.begin() as conn:
-                syncstate.mark_create_started(conn, item.id_loja, item.entidade, item.id_registro)
+    def _update(self, item: QueueItem, ready: _Ready) -> Outcome:
+        table, external_id = ready.target.table, str(ready.external_id)
         try:
-            received = client.criar(item.entidade, payload)
+            received = ready.target.client.atualizar(item.entidade, external_id, ready.payload)
+        except RecordNotFound:
+            raise CannotSucceed(
+                f"the CRM has no {item.entidade} {external_id} any more (deleted there?); "
+                f"clear {table.mapping.table}.{table.mapping.external_id} to create it again"
+            ) from None
+        message = f"updated in the CRM ({item.entidade} {external_id})"
+        return self._sent(item, table, external_id, ready.digest, ready.payload, received, message)
+
+    def _create(self, item: QueueItem, ready: _Ready) -> Outcome:
+        table, client = ready.target.table, ready.target.client
+        if not ready.marked:
+            if _maybe_created(item, ready.state):
+                found = self._look_up(item, ready)
+                if found is not None:
+                    return found
+            with self.engine.begin() as conn:
+                syncstate.mark_creates_started(conn, [_record(item)])
+        try:
+            received = client.criar(item.entidade, ready.payload)
         except CrmError as exc:
             if _nothing_created(exc):
                 with self.engine.begin() as conn:
-                    syncstate.clear_create(conn, item.id_loja, item.entidade, item.id_registro)
+                    syncstate.clear_creates(conn, [_record(item)])
             raise
         external_id = client.external_id(received)
-        digest = syncstate.payload_hash(payload, external_id)
+        digest = syncstate.payload_hash(ready.payload, external_id)
         message = f"created in the CRM ({item.entidade} {external_id})"
-        return self._sent(item, table, external_id, digest, payload, received, message)
+        return self._sent(item, table, external_id, digest, ready.payload, received, message)
+
+    def _look_up(self, item: QueueItem, ready: _Ready) -> Outcome | None:
+        """A previous attempt may have created the record before dying: find it by its
+        natural key and adopt it rather than create a second one."""
+        client, handler = ready.target.client, ready.target.handler
+        if handler.lookup_params(ready.row) is None:
+            if ready.state is not None and ready.state.create_started_at:
+                raise CannotSucceed(
+                    "a previous attempt may have created this record in the CRM (its answer "
+                    "never arrived) and it has no natural key to look it up by: check the "
+                    "CRM, then 'crm-cli queue retry'"
+                )
+            return None
+        found = client.procurar(item.entidade, ready.row)
+        if found is None:
+            return None
+        external_id = client.external_id(found)
+        digest = syncstate.payload_hash(ready.payload, external_id)
+        message = (
+            f"adopted the CRM's existing {item.entidade} {external_id} "
+            "(found by its natural key) instead of creating it again"
+        )
+        table = ready.target.table
+        return self._sent(item, table, external_id, digest, ready.payload, found, message)
 
     def _sent(
         self,
@@ -322,6 +402,48 @@ class Processor:
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
         return Outcome("completed", message, received=record, external_id=external_id, apply=update)
+
+
+def _prepare(
+    item: QueueItem, target: _Target, row: dict | None, state: syncstate.SyncState | None
+) -> _Prepared:
+    """What to do with an ERP→CRM item, from its record and its sync state (no I/O)."""
+    table, handler = target.table, target.handler
+    if row is None:
+        return CannotSucceed(
+            f"record {item.id_registro} does not exist in table {table.mapping.table}"
+        )
+    if table.is_deleted(row):
+        return Outcome(
+            "completed", "the local record is deleted; nothing sent", apply=_no_local_write
+        )
+    try:
+        payload = handler.to_external(row)
+    except CrmError as exc:
+        return exc
+    external_id = row.get(table.mapping.external_id) or None
+    digest = syncstate.payload_hash(payload, external_id)
+    if external_id and state is not None and state.payload_hash == digest:
+        return Outcome(
+            "completed",
+            "unchanged since the last sync; nothing sent",
+            external_id=str(external_id),
+            apply=_no_local_write,
+        )
+    marked = (
+        not external_id
+        and not _maybe_created(item, state)
+        and handler.lookup_params(row) is not None
+    )
+    return _Ready(target, row, state, payload, digest, external_id, marked)
+
+
+def _marked(prepared: _Prepared | None) -> bool:
+    return isinstance(prepared, _Ready) and prepared.marked
+
+
+def _record(item: QueueItem) -> syncstate.RecordKey:
+    return (item.id_loja, item.entidade, item.id_registro)
 
 
 def _maybe_created(item: QueueItem, state: syncstate.SyncState | None) -> bool:

@@ -110,15 +110,15 @@ class SyncRun:
         paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
         try:
             items = self._lock_records(locks, items, result)
+            if items:
+                self.processor.expect(items)
             for index, item in enumerate(items):
                 remaining = budget - (time.monotonic() - started)
                 if remaining <= 0:
-                    result.released += queue.release(self.engine, items[index:], self.owner)
+                    result.released += self._release(items[index:])
                     break
                 if item.id_loja in paused:  # not this item's fault: back, attempt intact
-                    result.released += queue.release(
-                        self.engine, [item], self.owner, paused[item.id_loja]
-                    )
+                    result.released += self._release([item], paused[item.id_loja])
                     continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
@@ -128,9 +128,7 @@ class SyncRun:
                     # The account is paused longer than this run can wait: its
                     # store's items go back; other stores' items carry on.
                     paused[item.id_loja] = max(1, round(outcome.retry_after))
-                    result.released += queue.release(
-                        self.engine, [item], self.owner, paused[item.id_loja]
-                    )
+                    result.released += self._release([item], paused[item.id_loja])
                     self.on_item(item, outcome)
                     continue
                 self._finish(item, outcome, result, elapsed_ms)
@@ -150,10 +148,17 @@ class SyncRun:
             return items
         from crm_cli.processing import Outcome
 
-        result.released += queue.release(self.engine, busy, self.owner, BUSY_RECORD_DELAY)
+        result.released += self._release(busy, BUSY_RECORD_DELAY)
         for item in busy:
             self.on_item(item, Outcome("released", "another run is working on this record"))
         return [item for item in items if item not in busy]
+
+    def _release(self, items: list[QueueItem], delay: int | None = None) -> int:
+        """Hand items back unprocessed, attempt intact (and the create markers written
+        ahead for them cleared: nothing was sent)."""
+        if self._processor is not None:
+            self._processor.forget(items)
+        return queue.release(self.engine, items, self.owner, delay)
 
     def _process(self, item: QueueItem) -> Outcome:
         outcome = self.processor.process(item)
@@ -169,7 +174,7 @@ class SyncRun:
         self, item: QueueItem, outcome: Outcome, result: RunResult, elapsed_ms: int
     ) -> None:
         if outcome.status == "released":  # record busy elsewhere, store awaiting re-authorisation
-            result.released += queue.release(self.engine, [item], self.owner, outcome.release_delay)
+            result.released += self._release([item], outcome.release_delay)
             return
         if outcome.status == "retry" and self.policy.exhausted(item.tentativas):
             outcome.status = "failed"

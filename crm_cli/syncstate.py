@@ -1,8 +1,9 @@
 """``crm_sync_state``: per record, the last payload the CRM accepted and the create marker.
 
-Its statements run once or twice for every item a sync processes, so they are
-built once, with bound parameters: building a statement costs several times
-more CPU than executing a prebuilt one.
+A sync reads the states of several items at once, with their records, and
+writes one state per item it sends: those statements are built once, with
+bound parameters (building a statement costs several times more CPU than
+executing a prebuilt one).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ _KEY = sa.and_(
 _CLEAR_CREATE = sa.update(S).where(_KEY).values(create_started_at=None)
 
 # What each kind of upsert sets, on insert and on update alike.
-_CREATE_STARTED = {"create_started_at": DbNow()}
 _SUCCESS = {
     "external_id": sa.bindparam("v_external_id"),
     "payload_hash": sa.bindparam("v_payload_hash"),
@@ -49,27 +49,32 @@ def _key(id_loja: int, entidade: str, id_registro: int) -> dict[str, Any]:
     return {"k_loja": id_loja, "k_entidade": entidade, "k_registro": id_registro}
 
 
+RecordKey = tuple[int, str, int]  # (id_loja, entidade, id_registro)
+
+
 @dataclass(frozen=True)
 class SyncState:
     payload_hash: str | None
     create_started_at: datetime | None
 
 
-def load_with_record(
-    conn: Connection, table: EntityTable, id_loja: int, entidade: str, id_registro: int
-) -> tuple[dict[str, Any] | None, SyncState | None]:
-    """The ERP record and its sync state in one query: a sync reads both for every item."""
-    row = conn.execute(_with_record(table), _key(id_loja, entidade, id_registro)).first()
-    if row is None:
-        return None, None
-    width = len(table.table.c)
-    record = dict(zip(table.table.c.keys(), row[:width], strict=True))
-    found, digest, create_started_at = row[width:]
-    return record, (SyncState(digest, create_started_at) if found is not None else None)
+def load_with_records(
+    conn: Connection, table: EntityTable, id_loja: int, entidade: str, ids: list[int]
+) -> dict[int, tuple[dict[str, Any], SyncState | None]]:
+    """ERP records and their sync state, by record id, in one query (missing ids are absent)."""
+    params = {"k_loja": id_loja, "k_entidade": entidade, "k_registros": ids}
+    width, names = len(table.table.c), table.table.c.keys()
+    found: dict[int, tuple[dict[str, Any], SyncState | None]] = {}
+    for row in conn.execute(_with_records(table), params):
+        record = dict(zip(names, row[:width], strict=True))
+        present, digest, create_started_at = row[width:]
+        state = SyncState(digest, create_started_at) if present is not None else None
+        found[record[table.mapping.primary_key]] = (record, state)
+    return found
 
 
 @functools.cache
-def _with_record(table: EntityTable) -> sa.Select:
+def _with_records(table: EntityTable) -> sa.Select:
     on = sa.and_(
         S.c.id_loja == sa.bindparam("k_loja"),
         S.c.entidade == sa.bindparam("k_entidade"),
@@ -83,42 +88,53 @@ def _with_record(table: EntityTable) -> sa.Select:
             S.c.create_started_at.label("sync_state_create_started_at"),
         )
         .select_from(table.table.outerjoin(S, on))
-        .where(table.pk == sa.bindparam("k_registro"))
+        .where(table.pk.in_(sa.bindparam("k_registros", expanding=True)))
     )
 
 
-@functools.cache
-def _upsert(dialect: str, kind: str) -> sa.Executable:
+def _upsert(dialect: str, rows: dict | list[dict], values: dict) -> sa.Executable:
     """One statement: INSERT … ON DUPLICATE KEY UPDATE (MySQL) / ON CONFLICT (SQLite)."""
-    values = _CREATE_STARTED if kind == "create_started" else _SUCCESS
-    row = {
-        "id_loja": sa.bindparam("k_loja"),
-        "entidade": sa.bindparam("k_entidade"),
-        "id_registro": sa.bindparam("k_registro"),
-        **values,
-    }
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
 
         return (
             insert(S)
-            .values(**row)
+            .values(rows)
             .on_conflict_do_update(
                 index_elements=[S.c.id_loja, S.c.entidade, S.c.id_registro], set_=values
             )
         )
     from sqlalchemy.dialects.mysql import insert
 
-    return insert(S).values(**row).on_duplicate_key_update(**values)
+    return insert(S).values(rows).on_duplicate_key_update(**values)
 
 
-def mark_create_started(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> None:
-    """Committed before a create is sent: if the run dies, the next one knows to look first."""
-    conn.execute(_upsert(conn.dialect.name, "create_started"), _key(id_loja, entidade, id_registro))
+@functools.cache
+def _record_success(dialect: str) -> sa.Executable:
+    key = {
+        "id_loja": sa.bindparam("k_loja"),
+        "entidade": sa.bindparam("k_entidade"),
+        "id_registro": sa.bindparam("k_registro"),
+    }
+    return _upsert(dialect, {**key, **_SUCCESS}, _SUCCESS)
 
 
-def clear_create(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> None:
-    conn.execute(_CLEAR_CREATE, _key(id_loja, entidade, id_registro))
+def mark_creates_started(conn: Connection, keys: list[RecordKey]) -> None:
+    """Committed before the creates are sent: if the run dies, the next one looks first."""
+    if not keys:
+        return
+    started = {"create_started_at": DbNow()}
+    rows = [
+        {"id_loja": loja, "entidade": entidade, "id_registro": registro, **started}
+        for loja, entidade, registro in keys
+    ]
+    conn.execute(_upsert(conn.dialect.name, rows, started))
+
+
+def clear_creates(conn: Connection, keys: list[RecordKey]) -> None:
+    """Creates known not to have happened (refused, or never sent): nothing to look up."""
+    if keys:
+        conn.execute(_CLEAR_CREATE, [_key(*key) for key in keys])
 
 
 def record_success(
@@ -130,7 +146,7 @@ def record_success(
     payload_hash_: str | None,
 ) -> None:
     conn.execute(
-        _upsert(conn.dialect.name, "success"),
+        _record_success(conn.dialect.name),
         {
             **_key(id_loja, entidade, id_registro),
             "v_external_id": external_id,

@@ -35,6 +35,18 @@ def drain(cli, runs: int = 20, *args: str) -> list[str]:
     return lines
 
 
+def add_linked_cliente(shop, record_id: int, external_id: str, modificado_em=None) -> None:
+    """A local client, 'Nome local', already linked to the CRM's record ``external_id``."""
+    with shop.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO clientes (id, tipo_pessoa, nome, external_id, modificado_em) "
+                "VALUES (:i, 'PF', 'Nome local', :x, :m)"
+            ),
+            {"i": record_id, "x": external_id, "m": modificado_em},
+        )
+
+
 def test_a_run_creates_writes_back_and_logs(cli, shop, gc_emulator):
     ids = erp_tables.add_clientes(shop, 3)
     php_enqueue(shop, ids)
@@ -246,14 +258,7 @@ def test_a_record_changed_from_the_crm_is_sent_as_changed(cli, shop, gc_emulator
     config.write_text("entities:\n  cliente:\n    conflict: crm_vence\n")
     record = gc_emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": "Nome no CRM"})
     [first] = erp_tables.add_clientes(shop, 1)
-    with shop.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO clientes (id, tipo_pessoa, nome, external_id) "
-                "VALUES (50, 'PF', 'Nome local', :x)"
-            ),
-            {"x": record["id"]},
-        )
+    add_linked_cliente(shop, 50, record["id"])
     php_enqueue(shop, [first], prioridade=9)  # ERP→CRM, read with what follows it
     php_enqueue(shop, [50], prioridade=8, direcao="crm_para_ecletech")  # takes the CRM's name
     php_enqueue(shop, [50], prioridade=7)  # then sends the record back as it now is
@@ -319,14 +324,7 @@ def test_conflict_strategies(
         "clientes", {"tipo_pessoa": "PF", "nome": "Nome no CRM", "email": "crm@example.com"}
     )
     record["modificado_em"] = "2020-01-01 00:00:00"
-    with shop.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO clientes (id, tipo_pessoa, nome, email, external_id, modificado_em) "
-                "VALUES (5, 'PF', 'Nome local', NULL, :x, '2026-01-01 00:00:00')"
-            ),
-            {"x": record["id"]},
-        )
+    add_linked_cliente(shop, 5, record["id"], modificado_em="2026-01-01 00:00:00")
     php_enqueue(shop, [5], direcao="crm_para_ecletech")
 
     assert cli("--config", str(config), "sync").exit_code == 0
@@ -342,14 +340,7 @@ def test_mais_recente_takes_the_crm_copy_when_it_is_newer(cli, shop, gc_emulator
     config.write_text("entities:\n  cliente:\n    conflict: mais_recente\n")
     record = gc_emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": "Nome no CRM"})
     record["modificado_em"] = "2030-01-01 00:00:00"
-    with shop.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO clientes (id, tipo_pessoa, nome, external_id, modificado_em) "
-                "VALUES (5, 'PF', 'Nome local', :x, '2026-01-01 00:00:00')"
-            ),
-            {"x": record["id"]},
-        )
+    add_linked_cliente(shop, 5, record["id"], modificado_em="2026-01-01 00:00:00")
     php_enqueue(shop, [5], direcao="crm_para_ecletech")
 
     cli("--config", str(config), "sync")

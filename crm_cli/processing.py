@@ -255,7 +255,9 @@ class Processor:
                 f"clear {table.mapping.table}.{table.mapping.external_id} to create it again"
             ) from None
         message = f"updated in the CRM ({item.entidade} {external_id})"
-        return self._sent(item, table, external_id, ready.digest, ready.payload, received, message)
+        return self._sent(
+            item, table, external_id, ready.digest, ready.payload, received, message, link=False
+        )
 
     def _create(self, item: QueueItem, ready: _Ready) -> Outcome:
         table, client = ready.target.table, ready.target.client
@@ -311,9 +313,14 @@ class Processor:
         payload: Any,
         received: Any,
         message: str,
+        link: bool = True,
     ) -> Outcome:
+        """A completed send; ``link``: write the CRM's id into the record (a record that
+        already carries it is left alone, one statement fewer per update)."""
+
         def write_back(conn: Connection) -> None:
-            table.set_external_id(conn, item.id_registro, external_id)
+            if link:
+                table.set_external_id(conn, item.id_registro, external_id)
             syncstate.record_success(
                 conn, item.id_loja, item.entidade, item.id_registro, external_id, digest
             )

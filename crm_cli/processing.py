@@ -123,7 +123,20 @@ class Processor:
         self._tables: dict[str, EntityTable] = {}
         self._upcoming: list[QueueItem] = []  # the run's items, in the order it takes them
         self._prepared: dict[int, _Prepared] = {}  # by item id: read ahead, not yet sent
-        self.max_wait: float | None = None  # the run's remaining time budget, per request
+        self._max_wait: float | None = None
+
+    @property
+    def max_wait(self) -> float | None:
+        """How long a request may wait for its slot: the run's remaining time budget."""
+        return self._max_wait
+
+    @max_wait.setter
+    def max_wait(self, seconds: float | None) -> None:
+        # Every open client at once: items read ahead hold their client from
+        # then, and must wait no longer than what is left of the run now.
+        self._max_wait = seconds
+        for client in self._clients.values():
+            client.max_wait = seconds
 
     @property
     def requests_sent(self) -> int:
@@ -143,10 +156,10 @@ class Processor:
                     f"store {id_loja} must be authorised again ({reason}): "
                     f"run 'crm-cli config bling-authorize --loja {id_loja}'"
                 )
-            self._clients[id_loja] = open_client(store, self.engine, self.integracoes)
-        client = self._clients[id_loja]
-        client.max_wait = self.max_wait
-        return client
+            client = open_client(store, self.engine, self.integracoes)
+            client.max_wait = self._max_wait
+            self._clients[id_loja] = client
+        return self._clients[id_loja]
 
     def table(self, entidade: str) -> EntityTable:
         if entidade not in self._tables:

@@ -252,6 +252,33 @@ def test_time_budget_hands_the_rest_back(cli, shop, gc_emulator, tmp_path):
     assert markers == 0  # records handed back unsent: no "create may have been sent" left
 
 
+def test_no_request_waits_for_its_slot_past_the_time_budget(cli, shop, gc_emulator, tmp_path):
+    """Paced at 1 request/s with a 2 s budget: the third slot would open after the budget
+    ends, so the third item goes back instead of waiting for it (items are read ahead,
+    and each must still wait only for what is left of the run)."""
+    from tests.conftest import configure_store
+
+    configure_store(
+        cli,
+        1,
+        "gestao_click",
+        gc_emulator.credentials,
+        api_base_url=gc_emulator.url,
+        rate_limit_per_second=1,
+    )
+    config = tmp_path / "c.yaml"
+    config.write_text("sync:\n  time_budget_seconds: 2\n  lease_seconds: 30\n")
+    ids = erp_tables.add_clientes(shop, 5)
+    php_enqueue(shop, ids)
+
+    result = cli("--config", str(config), "sync")
+
+    assert LINE.match(result.stdout.strip()).groups() == ("2", "0")
+    rows = queue_rows(shop, "status", "tentativas")
+    assert rows == [("completed", 1)] * 2 + [("pending", 0)] * 3
+    assert gc_emulator.stats()["creates"] == {"clientes": 2}
+
+
 def test_a_record_changed_from_the_crm_is_sent_as_changed(cli, shop, gc_emulator, tmp_path):
     """Items read ahead never include one whose record an earlier CRM→ERP item rewrites."""
     config = tmp_path / "c.yaml"

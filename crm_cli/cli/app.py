@@ -173,6 +173,9 @@ def main() -> None:
     """Console-script entry point (``crm-cli``)."""
     from typer.main import get_command
 
+    from crm_cli.cli.state import CliState
+
+    CliState.own_process = True
     get_command(app).main(prog_name=PROG)
 
 

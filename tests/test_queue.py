@@ -66,6 +66,31 @@ def test_a_run_that_lost_its_lease_cannot_overwrite_the_result(shop):
     assert queue_rows(shop, "status", "tentativas", "erro") == [("completed", 2, None)]
 
 
+@pytest.mark.parametrize("backend", MARIADB_ONLY)
+def test_recovering_expired_leases_waits_for_no_item_another_run_is_finishing(shop, db_url):
+    """A run starting while another finishes an item must not lock that item: the two
+    would wait on each other (a deadlock kills one) or, here, time out."""
+    php_enqueue(shop, [1, 2])
+    [finishing, dead] = queue.claim(shop, owner="run-a", limit=2, lease_seconds=60)
+    with shop.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE crm_sync_queue SET lease_expires_at = '2000-01-01' WHERE id = :i"),
+            {"i": dead.id},
+        )
+    impatient = sa.create_engine(
+        db_url, connect_args={"init_command": "SET SESSION innodb_lock_wait_timeout = 1"}
+    )
+    with shop.connect() as other_run:
+        assert queue.complete(other_run, finishing, "run-a", 5)  # not committed yet
+
+        recovered = queue.recover_expired(impatient, max_attempts=3)
+
+        other_run.commit()
+    impatient.dispose()
+    assert recovered == (1, 0)
+    assert queue_rows(shop, "status") == [("completed",), ("pending",)]
+
+
 def test_expired_leases_out_of_attempts_become_failed(shop):
     php_enqueue(shop, [1])
     for _ in range(3):  # three runs died holding it

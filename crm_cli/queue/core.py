@@ -284,9 +284,28 @@ def due_items(
 
 
 def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
-    """Items whose run died (lease expired): pending again, or failed when out of attempts."""
-    expired = sa.and_(Q.c.status == "processing", Q.c.lease_expires_at < DbNow())
+    """Items whose run died (lease expired): pending again, or failed when out of attempts.
+
+    A plain read finds them, then they change by primary key. An UPDATE that
+    searched for them through idx_claim would lock the index entries of the
+    items other runs are finishing right now, and deadlock with those runs
+    (finishing an item locks its row first, then its index entries).
+    """
     with engine.begin() as conn:
+        ids = list(
+            conn.execute(
+                sa.select(Q.c.id).where(Q.c.status == "processing", Q.c.lease_expires_at < DbNow())
+            ).scalars()
+        )
+        if not ids:
+            return 0, 0
+        # Checked again (a late run may finish one meanwhile), in a form no
+        # index on status can serve: the rows are reached by primary key.
+        expired = sa.and_(
+            Q.c.id.in_(ids),
+            sa.func.coalesce(Q.c.status, "") == "processing",
+            Q.c.lease_expires_at < DbNow(),
+        )
         failed = conn.execute(
             sa.update(Q)
             .where(expired, Q.c.tentativas >= max_attempts)

@@ -124,9 +124,9 @@ def mark_creates_started(conn: Connection, keys: list[RecordKey]) -> None:
     if not keys:
         return
     started = {"create_started_at": DbNow()}
-    rows = [
+    rows = [  # in key order: runs marking at once then lock their rows in one order
         {"id_loja": loja, "entidade": entidade, "id_registro": registro, **started}
-        for loja, entidade, registro in keys
+        for loja, entidade, registro in sorted(keys)
     ]
     conn.execute(_upsert(conn.dialect.name, rows, started))
 

@@ -618,17 +618,9 @@ def test_unknown_create_outcome_without_natural_key_fails_instead_of_duplicating
     assert gc_emulator.stats()["creates"] == {"clientes": 4}
 
 
-def test_a_paused_account_does_not_hold_up_other_stores(cli, shop, gc_emulator, pd_emulator):
-    from tests.conftest import configure_store
-
-    configure_store(
-        cli,
-        2,
-        "pipedrive",
-        pd_emulator.credentials,
-        api_base_url=pd_emulator.url,
-        rate_limit_per_second=0,
-    )
+def test_a_paused_account_does_not_hold_up_other_stores(
+    cli, shop, gc_emulator, pd_shop, pd_emulator
+):
     ids = erp_tables.add_clientes(shop, 4)
     php_enqueue(shop, ids[:2], loja=1, prioridade=9)  # GestãoClick first: it will be paused
     php_enqueue(shop, ids[2:], loja=2)

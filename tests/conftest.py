@@ -214,6 +214,22 @@ def php_enqueue(
         )
 
 
+def sync_back_renamed_product_and_sale(cli, engine, loja: int, product_id: int) -> None:
+    """Bring product ``product_id`` and sale 1 back from the CRM, where a test renamed
+    the product (price 42.5) and set the sale's total to 123.45; check the ERP has them."""
+    php_enqueue(engine, [product_id], entidade="produto", loja=loja, direcao="crm_para_ecletech")
+    php_enqueue(engine, [1], entidade="venda", loja=loja, direcao="crm_para_ecletech")
+    cli("sync")
+
+    with engine.connect() as conn:
+        assert tuple(conn.execute(sa.text("SELECT nome, valor_venda FROM produtos")).one()) == (
+            "Renamed",
+            pytest.approx(42.5),
+        )
+        assert float(conn.execute(sa.text("SELECT valor_total FROM vendas")).scalar()) == 123.45
+    assert {r[1] for r in queue_rows(engine)} == {"completed"}
+
+
 def run_cli_process(args, db_url, config=None, env=None):
     """crm-cli as cron starts it: a separate process."""
     import subprocess

@@ -15,7 +15,7 @@ from crm_cli.integrations import Integracoes
 from crm_cli.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from providers.bling.handlers import cliente, produto, venda
-from tests.conftest import SECRET, php_enqueue, queue_rows
+from tests.conftest import SECRET, php_enqueue, queue_rows, sync_back_renamed_product_and_sale
 
 
 def stored_credentials(engine, loja=3) -> dict:
@@ -215,14 +215,4 @@ def test_products_and_orders_come_back_to_the_erp(cli, bling_shop, bling_emulato
     product["nome"], product["preco"] = "Renamed", 42.5
     order["total"] = 123.45
 
-    php_enqueue(bling_shop, [pid], entidade="produto", loja=3, direcao="crm_para_ecletech")
-    php_enqueue(bling_shop, [1], entidade="venda", loja=3, direcao="crm_para_ecletech")
-    cli("sync")
-
-    with bling_shop.connect() as conn:
-        assert tuple(conn.execute(sa.text("SELECT nome, valor_venda FROM produtos")).one()) == (
-            "Renamed",
-            pytest.approx(42.5),
-        )
-        assert float(conn.execute(sa.text("SELECT valor_total FROM vendas")).scalar()) == 123.45
-    assert {r[1] for r in queue_rows(bling_shop)} == {"completed"}
+    sync_back_renamed_product_and_sale(cli, bling_shop, 3, pid)

@@ -12,7 +12,12 @@ from crm_cli.errors import AuthError, RateLimited, RecordNotFound, ValidationFai
 from crm_cli.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from providers.pipedrive.handlers import atividade, cliente, produto, venda
-from tests.conftest import configure_store, php_enqueue, queue_rows
+from tests.conftest import (
+    configure_store,
+    php_enqueue,
+    queue_rows,
+    sync_back_renamed_product_and_sale,
+)
 
 
 def test_handlers_map_the_erp_columns():
@@ -167,14 +172,4 @@ def test_products_and_deals_come_back_to_the_erp(cli, pd_shop, pd_emulator):
     product["name"], product["prices"] = "Renamed", [{"currency": "BRL", "price": 42.5}]
     deal["value"] = 123.45
 
-    php_enqueue(pd_shop, [pid], entidade="produto", loja=2, direcao="crm_para_ecletech")
-    php_enqueue(pd_shop, [1], entidade="venda", loja=2, direcao="crm_para_ecletech")
-    cli("sync")
-
-    with pd_shop.connect() as conn:
-        assert tuple(conn.execute(sa.text("SELECT nome, valor_venda FROM produtos")).one()) == (
-            "Renamed",
-            pytest.approx(42.5),
-        )
-        assert float(conn.execute(sa.text("SELECT valor_total FROM vendas")).scalar()) == 123.45
-    assert {r[1] for r in queue_rows(pd_shop)} == {"completed"}
+    sync_back_renamed_product_and_sale(cli, pd_shop, 2, pid)

@@ -2,7 +2,8 @@
 
 Used by cron runs (``crm_cli.sync``) and by "sync now" for one record. It
 returns an ``Outcome``; the caller commits it (local writes, queue state and
-the log row) in one transaction, right after the CRM answered.
+the log row), with those of a few other items, before it reads again, and at
+once when ``Outcome.commit_at_once`` says a crash must not lose it.
 
 ERP→CRM items are read a few at a time (``READ_AHEAD``): one transaction reads
 their records and sync states and commits, before any request goes out, the
@@ -77,6 +78,9 @@ class Outcome:
     retry_after: float | None = None  # released by a rate limit: the provider's wait
     release_delay: int = 5  # released for another reason: seconds before it is due again
     apply: Apply | None = field(default=None, repr=False)
+    # A create that no later attempt could find again (no natural key): lost
+    # with a crash, it would leave its item to an operator.
+    commit_at_once: bool = False
 
     @property
     def log_status(self) -> str:
@@ -110,6 +114,7 @@ class _Ready:
     payload: dict
     digest: str
     external_id: str | None
+    natural_key: bool  # the CRM can be searched for the record (a lost create is found again)
     marked: bool
 
 
@@ -124,6 +129,7 @@ class Processor:
         self._upcoming: list[QueueItem] = []  # the run's items, in the order it takes them
         self._prepared: dict[int, _Prepared] = {}  # by item id: read ahead, not yet sent
         self._max_wait: float | None = None
+        self.on_idle: Callable[[], None] | None = None  # run while a request waits for its slot
 
     @property
     def max_wait(self) -> float | None:
@@ -158,8 +164,13 @@ class Processor:
                 )
             client = open_client(store, self.engine, self.integracoes)
             client.max_wait = self._max_wait
+            client.limiter.before_wait = self._idle
             self._clients[id_loja] = client
         return self._clients[id_loja]
+
+    def _idle(self) -> None:
+        if self.on_idle is not None:
+            self.on_idle()
 
     def table(self, entidade: str) -> EntityTable:
         if entidade not in self._tables:
@@ -182,6 +193,10 @@ class Processor:
             return Outcome("failed", exc.message)
         except (CrmError, CredentialsError) as exc:
             return Outcome("retry", exc.message)
+
+    def reads_database(self, item: QueueItem) -> bool:
+        """False when ``item`` was read ahead: processing it reads nothing more."""
+        return item.direcao != ERP_TO_CRM or item.id not in self._prepared
 
     # -- ERP → CRM ---------------------------------------------------------------------
 
@@ -291,7 +306,9 @@ class Processor:
         external_id = client.external_id(received)
         digest = syncstate.payload_hash(ready.payload, external_id)
         message = f"created in the CRM ({item.entidade} {external_id})"
-        return self._sent(item, table, external_id, digest, ready.payload, received, message)
+        outcome = self._sent(item, table, external_id, digest, ready.payload, received, message)
+        outcome.commit_at_once = not ready.natural_key
+        return outcome
 
     def _look_up(self, item: QueueItem, ready: _Ready) -> Outcome | None:
         """A previous attempt may have created the record before dying: find it by its
@@ -450,12 +467,9 @@ def _prepare(
             external_id=str(external_id),
             apply=_no_local_write,
         )
-    marked = (
-        not external_id
-        and not _maybe_created(item, state)
-        and handler.lookup_params(row) is not None
-    )
-    return _Ready(target, row, state, payload, digest, external_id, marked)
+    natural_key = handler.lookup_params(row) is not None
+    marked = not external_id and not _maybe_created(item, state) and natural_key
+    return _Ready(target, row, state, payload, digest, external_id, natural_key, marked)
 
 
 def _marked(prepared: _Prepared | None) -> bool:

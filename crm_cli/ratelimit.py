@@ -30,6 +30,7 @@ FIRST_PAUSE_MS = 1_000  # a 429 without Retry-After pauses 1 s, then 2, 4 … 60
 MAX_PAUSE_MS = 60_000
 LATE_TOLERANCE = 0.025  # seconds past its slot a request may still be sent
 MAX_LATE_RETRIES = 3
+WAIT_WORTH_USING = 0.05  # seconds: a shorter wait is slept through, not given to before_wait
 
 
 def quota_key(provider: str, account_credential: str) -> str:
@@ -63,6 +64,9 @@ class SharedRateLimiter:
         # Without limits (tests, benchmarks) the row is consulted only once this
         # process has seen a 429: a pause must hold even then.
         self._consult = bool(limits.per_second or limits.daily)
+        # Called before a wait for a slot, outside any transaction: the caller's
+        # chance to do its own database work in time it would spend asleep.
+        self.before_wait: Callable[[], None] | None = None
 
     def acquire(self, max_wait: float | None = None) -> float:
         """Take a slot and sleep until it; return the seconds waited.
@@ -76,6 +80,10 @@ class SharedRateLimiter:
         waited = 0.0
         for _ in range(MAX_LATE_RETRIES):
             wait, due = self._reserve(max_wait)
+            if wait >= WAIT_WORTH_USING and self.before_wait is not None:
+                used = time.monotonic()
+                self.before_wait()
+                wait = max(0.0, wait - (time.monotonic() - used))
             if wait:
                 self.sleep(wait)
                 waited += wait

@@ -4,10 +4,20 @@ Safe when runs overlap (leases; per-record locks on MySQL), when a run dies
 (expired leases are claimed again, creates are looked up before being
 repeated), and under provider limits (the shared rate limiter; a 429 hands the
 remaining items back without costing them an attempt).
+
+Finished items are committed a few at a time (``OUTCOMES_PER_COMMIT``, and
+never later than ``OUTCOME_MAX_AGE`` after the first of them), always before
+the run reads the database again, and while a request waits for its
+rate-limit slot (so a paced run commits each item in time it has to spare).
+An outcome is only ever lost with the run that held it, and then only where
+doing the item again is safe: an update is sent again, a create with a natural
+key is found by it and adopted. A create that could not be found again (no
+natural key) is committed at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
 import time
@@ -31,6 +41,10 @@ if TYPE_CHECKING:
 
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
 BUSY_RECORD_DELAY = 5  # seconds before an item whose record another run holds is due again
+# One commit for several finished items: a durable commit costs as much as a
+# request to a CRM without limits (see bench/p1_sync_overhead.py).
+OUTCOMES_PER_COMMIT = 10
+OUTCOME_MAX_AGE = 1.0  # seconds the first finished item may wait for its commit
 
 
 @dataclass
@@ -53,6 +67,16 @@ class RunResult:
         )
 
 
+@dataclass
+class Finished:
+    """A processed item waiting for its commit."""
+
+    item: QueueItem
+    outcome: Outcome
+    elapsed_ms: int = 0
+    at: float = field(default_factory=time.monotonic)
+
+
 class SyncRun:
     def __init__(
         self,
@@ -70,6 +94,7 @@ class SyncRun:
         self.owner = f"{uuid.uuid4()}"
         self.on_item = on_item or (lambda item, outcome: None)
         self.on_claim = on_claim or (lambda count: None)
+        self._finished: list[Finished] = []
 
     @property
     def processor(self) -> Processor:
@@ -112,6 +137,8 @@ class SyncRun:
             items = self._lock_records(locks, items, result)
             if items:
                 self.processor.expect(items)
+                # a request waiting for its rate-limit slot commits what is finished
+                self.processor.on_idle = lambda: self._commit_finished(result)
             for index, item in enumerate(items):
                 remaining = budget - (time.monotonic() - started)
                 if remaining <= 0:
@@ -122,7 +149,7 @@ class SyncRun:
                     continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
-                outcome = self._process(item)
+                outcome = self._process(item, result)
                 elapsed_ms = round((time.monotonic() - item_started) * 1000)
                 if outcome.status == "released" and outcome.retry_after is not None:
                     # The account is paused longer than this run can wait: its
@@ -132,7 +159,13 @@ class SyncRun:
                     self.on_item(item, outcome)
                     continue
                 self._finish(item, outcome, result, elapsed_ms)
-                self.on_item(item, outcome)
+            self._commit_finished(result)
+        except BaseException:
+            # What was sent is recorded if the database still answers; if it
+            # does not, the next run redoes those items safely (see above).
+            with contextlib.suppress(Exception):
+                self._commit_finished(result)
+            raise
         finally:
             locks.close()
         result.requests = self._processor.requests_sent if self._processor else 0
@@ -160,26 +193,49 @@ class SyncRun:
             self._processor.forget(items)
         return queue.release(self.engine, items, self.owner, delay)
 
-    def _process(self, item: QueueItem) -> Outcome:
-        outcome = self.processor.process(item)
+    def _process(self, item: QueueItem, result: RunResult) -> Outcome:
+        outcome = self._process_once(item, result)
         for _ in range(RATE_LIMIT_RETRIES):
             if outcome.status != "released" or outcome.retry_after is None:
                 break
             # The limiter waits for the account's pause when it fits the
             # run's budget (max_wait); otherwise it refuses again at once.
-            outcome = self.processor.process(item)
+            outcome = self._process_once(item, result)
         return outcome
+
+    def _process_once(self, item: QueueItem, result: RunResult) -> Outcome:
+        if self._finished and self.processor.reads_database(item):
+            self._commit_finished(result)  # what it reads includes what this run wrote
+        return self.processor.process(item)
 
     def _finish(
         self, item: QueueItem, outcome: Outcome, result: RunResult, elapsed_ms: int
     ) -> None:
         if outcome.status == "released":  # record busy elsewhere, store awaiting re-authorisation
             result.released += self._release([item], outcome.release_delay)
+            self.on_item(item, outcome)
             return
         if outcome.status == "retry" and self.policy.exhausted(item.tentativas):
             outcome.status = "failed"
             outcome.message = f"{outcome.message} (failed after {item.tentativas} attempts)"
-        _new_id, owned = self.commit(item, outcome, result, elapsed_ms)
+        self._finished.append(Finished(item, outcome, elapsed_ms))
+        if (
+            outcome.commit_at_once
+            or len(self._finished) >= OUTCOMES_PER_COMMIT
+            or time.monotonic() - self._finished[0].at >= OUTCOME_MAX_AGE
+        ):
+            self._commit_finished(result)
+
+    def _commit_finished(self, result: RunResult) -> None:
+        finished, self._finished = self._finished, []
+        if not finished:
+            return
+        written = self.commit(finished, result)
+        for each, (_new_id, owned) in zip(finished, written, strict=True):
+            self._count(each.item, each.outcome, owned, result)
+            self.on_item(each.item, each.outcome)
+
+    def _count(self, item: QueueItem, outcome: Outcome, owned: bool, result: RunResult) -> None:
         if not owned:
             result.lost_leases += 1
             print(
@@ -216,57 +272,66 @@ class SyncRun:
         return queue.retry_later(conn, item, self.owner, outcome.message, delay)
 
     def commit(
-        self,
-        item: QueueItem,
-        outcome: Outcome,
-        result: RunResult,
-        elapsed_ms: int,
-        queued: bool = True,
-    ) -> tuple[int | None, bool]:
-        """Local writes, the item's state and its log row, in one transaction.
+        self, finished: list[Finished], result: RunResult, queued: bool = True
+    ) -> list[tuple[int | None, bool]]:
+        """Local writes, item states and log rows of ``finished``, in one transaction;
+        for each item, the id of a record it inserted and whether it still held its lease.
 
-        If the log row cannot be written, the transaction is done again without
-        it: the outcome is kept, and the run reports the log error.
+        If a log row cannot be written, the transaction is done again without
+        it: the outcomes are kept, and the run reports the log error.
         """
-        try:
-            with self.engine.begin() as conn:
-                new_id, owned = self._write_outcome(conn, item, outcome, elapsed_ms, queued)
-                try:
-                    self._write_log(conn, item, outcome, new_id)
-                except sa.exc.SQLAlchemyError as exc:
-                    raise _LogFailed(str(getattr(exc, "orig", exc)).splitlines()[0]) from exc
-        except _LogFailed as failed:
-            result.log_errors.append(f"item #{item.id}: {failed}")
-            with self.engine.begin() as conn:
-                new_id, owned = self._write_outcome(conn, item, outcome, elapsed_ms, queued)
-        return new_id, owned
+        unlogged: set[int] = set()
+        while True:
+            try:
+                with self.engine.begin() as conn:
+                    written = []
+                    for index, each in enumerate(finished):
+                        new_id, owned = self._write_outcome(conn, each, queued)
+                        if index not in unlogged:
+                            self._write_log(conn, each, new_id, index)
+                        written.append((new_id, owned))
+                    return written
+            except _LogFailed as failed:
+                unlogged.add(failed.index)
+                result.log_errors.append(f"item #{finished[failed.index].item.id}: {failed}")
 
     def _write_outcome(
-        self, conn: Connection, item: QueueItem, outcome: Outcome, elapsed_ms: int, queued: bool
+        self, conn: Connection, finished: Finished, queued: bool
     ) -> tuple[int | None, bool]:
+        item, outcome = finished.item, finished.outcome
         applies = outcome.apply is not None and (queued or outcome.status == "completed")
         new_id = outcome.apply(conn) if applies else None
-        owned = self._set_state(conn, item, outcome, elapsed_ms, new_id) if queued else True
-        return new_id, owned
+        if not queued:
+            return new_id, True
+        return new_id, self._set_state(conn, item, outcome, finished.elapsed_ms, new_id)
 
     def _write_log(
-        self, conn: Connection, item: QueueItem, outcome: Outcome, new_id: int | None
+        self, conn: Connection, finished: Finished, new_id: int | None, index: int
     ) -> None:
-        write_log(
-            conn,
-            id_loja=item.id_loja,
-            entidade=item.entidade,
-            id_registro=item.id_registro or new_id,
-            direcao=item.direcao,
-            status=outcome.log_status,
-            mensagem=f"item #{item.id}: {outcome.message}",
-            enviados=outcome.sent,
-            recebidos=outcome.received,
-        )
+        item, outcome = finished.item, finished.outcome
+        try:
+            write_log(
+                conn,
+                id_loja=item.id_loja,
+                entidade=item.entidade,
+                id_registro=item.id_registro or new_id,
+                direcao=item.direcao,
+                status=outcome.log_status,
+                mensagem=f"item #{item.id}: {outcome.message}",
+                enviados=outcome.sent,
+                recebidos=outcome.received,
+            )
+        except sa.exc.SQLAlchemyError as exc:
+            message = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise _LogFailed(message, index) from exc
 
 
 class _LogFailed(Exception):
-    """The log row could not be written (the outcome is written again without it)."""
+    """A log row could not be written (the outcomes are written again without it)."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index  # of the item in the transaction
 
 
 def sync_one(
@@ -294,7 +359,7 @@ def sync_one(
     )
     outcome = run.processor.process(item)
     result = RunResult()
-    new_id, _owned = run.commit(item, outcome, result, 0, queued=False)
+    [(new_id, _owned)] = run.commit([Finished(item, outcome)], result, queued=False)
     if new_id is not None and outcome.status == "completed":
         outcome.id_registro = new_id
     if result.log_errors:

@@ -23,6 +23,9 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if not self.open:  # closing the listener does not wake a blocked accept()
+                client.close()
+                return
             try:
                 upstream = socket.create_connection(self.target)
             except OSError:

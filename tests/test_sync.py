@@ -279,6 +279,39 @@ def test_no_request_waits_for_its_slot_past_the_time_budget(cli, shop, gc_emulat
     assert gc_emulator.stats()["creates"] == {"clientes": 2}
 
 
+def test_a_paced_run_commits_each_item_while_the_next_waits_for_its_slot(
+    cli, shop, gc_emulator
+):
+    """Outcomes are committed several at a time, but a wait for a rate-limit slot is
+    used to commit what is finished: at each create, every earlier item is recorded."""
+    from tests.conftest import configure_store
+
+    configure_store(
+        cli,
+        1,
+        "gestao_click",
+        gc_emulator.credentials,
+        api_base_url=gc_emulator.url,
+        rate_limit_per_second=2,
+    )
+    ids = erp_tables.add_clientes(shop, 3)
+    php_enqueue(shop, ids)
+    completed_at_each_create: list[int] = []
+    original = gc_emulator._create
+
+    def create(resource, body):
+        completed = [r for r in queue_rows(shop) if r[1] == "completed"]
+        completed_at_each_create.append(len(completed))
+        return original(resource, body)
+
+    gc_emulator._create = create
+
+    result = cli("sync")
+
+    assert LINE.match(result.stdout.strip()).groups() == ("3", "0")
+    assert completed_at_each_create == [0, 1, 2]
+
+
 def test_a_record_changed_from_the_crm_is_sent_as_changed(cli, shop, gc_emulator, tmp_path):
     """Items read ahead never include one whose record an earlier CRM→ERP item rewrites."""
     config = tmp_path / "c.yaml"
@@ -417,6 +450,27 @@ def test_a_failed_log_write_keeps_the_outcome_and_is_reported(cli, shop, gc_emul
     assert queue_rows(shop)[0][1] == "completed"
     with shop.connect() as conn:
         assert conn.execute(sa.text("SELECT external_id FROM clientes")).scalar() is not None
+
+
+def test_a_log_row_refused_in_a_commit_of_several_costs_only_that_row(cli, shop, gc_emulator):
+    ids = erp_tables.add_clientes(shop, 3)
+    php_enqueue(shop, ids)
+    refuse = f"NEW.id_registro = {ids[1]}"
+    with shop.begin() as conn:
+        if shop.dialect.name == "sqlite":
+            body = f"WHEN {refuse} BEGIN SELECT RAISE(ABORT, 'log refused'); END"
+        else:
+            body = f"FOR EACH ROW IF {refuse} THEN SIGNAL SQLSTATE '45000'; END IF"
+        conn.execute(sa.text(f"CREATE TRIGGER refuse_log BEFORE INSERT ON crm_sync_log {body}"))
+
+    result = cli("sync")
+
+    assert result.exit_code == 1
+    assert "ERRO: the sync log could not be written for 1 item(s)" in result.stderr
+    assert [r[1] for r in queue_rows(shop)] == ["completed"] * 3
+    with shop.connect() as conn:
+        logged = conn.execute(sa.text("SELECT id_registro FROM crm_sync_log ORDER BY id"))
+        assert logged.scalars().all() == [ids[0], ids[2]]
 
 
 def test_unreachable_database_is_a_fatal_error_line(bare_cli):
@@ -586,7 +640,8 @@ def test_a_run_killed_mid_batch_leaves_no_duplicate(shop, gc_emulator, db_url, t
         adopted = conn.execute(
             sa.text("SELECT COUNT(*) FROM crm_sync_log WHERE mensagem LIKE '%adopted%'")
         ).scalar()
-    assert adopted == 1  # the record created just before the kill, found by its CPF
+    # the four created before the kill, their outcomes not yet committed, found by their CPF
+    assert adopted == 4
 
 
 def test_unknown_create_outcome_without_natural_key_fails_instead_of_duplicating(

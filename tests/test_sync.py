@@ -279,9 +279,7 @@ def test_no_request_waits_for_its_slot_past_the_time_budget(cli, shop, gc_emulat
     assert gc_emulator.stats()["creates"] == {"clientes": 2}
 
 
-def test_a_paced_run_commits_each_item_while_the_next_waits_for_its_slot(
-    cli, shop, gc_emulator
-):
+def test_a_paced_run_commits_each_item_while_the_next_waits_for_its_slot(cli, shop, gc_emulator):
     """Outcomes are committed several at a time, but a wait for a rate-limit slot is
     used to commit what is finished: at each create, every earlier item is recorded."""
     from tests.conftest import configure_store

@@ -227,10 +227,11 @@ class SyncRun:
             self._commit_finished(result)
 
     def _commit_finished(self, result: RunResult) -> None:
-        finished, self._finished = self._finished, []
+        finished = self._finished
         if not finished:
             return
-        written = self.commit(finished, result)
+        written = self.commit(finished, result)  # if it fails, they stay for another try
+        self._finished = []
         for each, (_new_id, owned) in zip(finished, written, strict=True):
             self._count(each.item, each.outcome, owned, result)
             self.on_item(each.item, each.outcome)

@@ -290,7 +290,7 @@ def test_a_paced_run_commits_each_item_while_the_next_waits_for_its_slot(cli, sh
         "gestao_click",
         gc_emulator.credentials,
         api_base_url=gc_emulator.url,
-        rate_limit_per_second=2,
+        rate_limit_per_second=1,
     )
     ids = erp_tables.add_clientes(shop, 3)
     php_enqueue(shop, ids)

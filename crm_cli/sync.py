@@ -33,7 +33,7 @@ from crm_cli import queue
 from crm_cli.queue import ERP_TO_CRM, QueueItem
 from crm_cli.retry import RetryPolicy
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
-from crm_cli.synclog import write_log
+from crm_cli.synclog import log_row, write_logs
 
 if TYPE_CHECKING:
     from crm_cli.credentials import CredentialCipher
@@ -282,17 +282,24 @@ class SyncRun:
         it: the outcomes are kept, and the run reports the log error.
         """
         unlogged: set[int] = set()
+        one_by_one = False  # the log rows in one statement, until one of them fails
         while True:
             try:
                 with self.engine.begin() as conn:
-                    written = []
-                    for index, each in enumerate(finished):
-                        new_id, owned = self._write_outcome(conn, each, queued)
-                        if index not in unlogged:
-                            self._write_log(conn, each, new_id, index)
-                        written.append((new_id, owned))
+                    written = [self._write_outcome(conn, each, queued) for each in finished]
+                    logs = {
+                        index: self._log_row(each, new_id)
+                        for index, (each, (new_id, _owned)) in enumerate(
+                            zip(finished, written, strict=True)
+                        )
+                        if index not in unlogged
+                    }
+                    _write_logs(conn, logs, one_by_one)
                     return written
             except _LogFailed as failed:
+                if failed.index is None:
+                    one_by_one = True  # which row? one at a time tells
+                    continue
                 unlogged.add(failed.index)
                 result.log_errors.append(f"item #{finished[failed.index].item.id}: {failed}")
 
@@ -306,33 +313,38 @@ class SyncRun:
             return new_id, True
         return new_id, self._set_state(conn, item, outcome, finished.elapsed_ms, new_id)
 
-    def _write_log(
-        self, conn: Connection, finished: Finished, new_id: int | None, index: int
-    ) -> None:
+    @staticmethod
+    def _log_row(finished: Finished, new_id: int | None) -> dict:
         item, outcome = finished.item, finished.outcome
+        return log_row(
+            id_loja=item.id_loja,
+            entidade=item.entidade,
+            id_registro=item.id_registro or new_id,
+            direcao=item.direcao,
+            status=outcome.log_status,
+            mensagem=f"item #{item.id}: {outcome.message}",
+            enviados=outcome.sent,
+            recebidos=outcome.received,
+        )
+
+
+def _write_logs(conn: Connection, logs: dict[int, dict], one_by_one: bool) -> None:
+    """Log rows by item index: one statement, or one each to find the row that fails."""
+    batches = [[index] for index in logs] if one_by_one else [list(logs)]
+    for batch in batches:
         try:
-            write_log(
-                conn,
-                id_loja=item.id_loja,
-                entidade=item.entidade,
-                id_registro=item.id_registro or new_id,
-                direcao=item.direcao,
-                status=outcome.log_status,
-                mensagem=f"item #{item.id}: {outcome.message}",
-                enviados=outcome.sent,
-                recebidos=outcome.received,
-            )
+            write_logs(conn, [logs[index] for index in batch])
         except sa.exc.SQLAlchemyError as exc:
             message = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise _LogFailed(message, index) from exc
+            raise _LogFailed(message, batch[0] if len(batch) == 1 else None) from exc
 
 
 class _LogFailed(Exception):
     """A log row could not be written (the outcomes are written again without it)."""
 
-    def __init__(self, message: str, index: int) -> None:
+    def __init__(self, message: str, index: int | None) -> None:
         super().__init__(message)
-        self.index = index  # of the item in the transaction
+        self.index = index  # of the item in the transaction; None: one of several
 
 
 def sync_one(

@@ -20,8 +20,23 @@ MAX_MESSAGE = 2000
 _INSERT = sa.insert(crm_sync_log)  # built once: one row per item a sync processes
 
 
-def write_log(
-    target: Engine | Connection,
+def write_log(target: Engine | Connection, **fields: Any) -> None:
+    """Write one log row (``fields`` as ``log_row`` takes them)."""
+    row = log_row(**fields)
+    if isinstance(target, Connection):
+        target.execute(_INSERT, row)
+    else:
+        with target.begin() as conn:
+            conn.execute(_INSERT, row)
+
+
+def write_logs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write rows made by ``log_row``, in one statement where the driver can."""
+    if rows:
+        conn.execute(_INSERT, rows)
+
+
+def log_row(
     *,
     id_loja: int,
     entidade: str,
@@ -31,8 +46,9 @@ def write_log(
     mensagem: str,
     enviados: Any = None,
     recebidos: Any = None,
-) -> None:
-    row = dict(
+) -> dict[str, Any]:
+    """A ``crm_sync_log`` row, message cut to its column and payloads masked."""
+    return dict(
         id_loja=id_loja,
         entidade=entidade,
         id_registro=id_registro or 0,
@@ -43,11 +59,6 @@ def write_log(
         dados_enviados=mask_secrets(enviados),
         dados_recebidos=mask_secrets(recebidos),
     )
-    if isinstance(target, Connection):
-        target.execute(_INSERT, row)
-    else:
-        with target.begin() as conn:
-            conn.execute(_INSERT, row)
 
 
 def delete_older_than(engine: Engine, older_than: Any, chunk: int, dry_run: bool = False) -> int:

@@ -252,10 +252,8 @@ def test_time_budget_hands_the_rest_back(cli, shop, gc_emulator, tmp_path):
     assert markers == 0  # records handed back unsent: no "create may have been sent" left
 
 
-def test_no_request_waits_for_its_slot_past_the_time_budget(cli, shop, gc_emulator, tmp_path):
-    """Paced at 1 request/s with a 2 s budget: the third slot would open after the budget
-    ends, so the third item goes back instead of waiting for it (items are read ahead,
-    and each must still wait only for what is left of the run)."""
+def pace_store_1(cli, gc_emulator, per_second: float) -> None:
+    """Store 1 on the GestãoClick emulator, paced at ``per_second`` requests/s."""
     from tests.conftest import configure_store
 
     configure_store(
@@ -264,8 +262,15 @@ def test_no_request_waits_for_its_slot_past_the_time_budget(cli, shop, gc_emulat
         "gestao_click",
         gc_emulator.credentials,
         api_base_url=gc_emulator.url,
-        rate_limit_per_second=1,
+        rate_limit_per_second=per_second,
     )
+
+
+def test_no_request_waits_for_its_slot_past_the_time_budget(cli, shop, gc_emulator, tmp_path):
+    """Paced at 1 request/s with a 2 s budget: the third slot would open after the budget
+    ends, so the third item goes back instead of waiting for it (items are read ahead,
+    and each must still wait only for what is left of the run)."""
+    pace_store_1(cli, gc_emulator, per_second=1)
     config = tmp_path / "c.yaml"
     config.write_text("sync:\n  time_budget_seconds: 2\n  lease_seconds: 30\n")
     ids = erp_tables.add_clientes(shop, 5)
@@ -282,16 +287,7 @@ def test_no_request_waits_for_its_slot_past_the_time_budget(cli, shop, gc_emulat
 def test_a_paced_run_commits_each_item_while_the_next_waits_for_its_slot(cli, shop, gc_emulator):
     """Outcomes are committed several at a time, but a wait for a rate-limit slot is
     used to commit what is finished: at each create, every earlier item is recorded."""
-    from tests.conftest import configure_store
-
-    configure_store(
-        cli,
-        1,
-        "gestao_click",
-        gc_emulator.credentials,
-        api_base_url=gc_emulator.url,
-        rate_limit_per_second=1,
-    )
+    pace_store_1(cli, gc_emulator, per_second=1)
     ids = erp_tables.add_clientes(shop, 3)
     php_enqueue(shop, ids)
     completed_at_each_create: list[int] = []

@@ -313,8 +313,8 @@ class Processor:
     def _look_up(self, item: QueueItem, ready: _Ready) -> Outcome | None:
         """A previous attempt may have created the record before dying: find it by its
         natural key and adopt it rather than create a second one."""
-        client, handler = ready.target.client, ready.target.handler
-        if handler.lookup_params(ready.row) is None:
+        client = ready.target.client
+        if not ready.natural_key:
             if ready.state is not None and ready.state.create_started_at:
                 raise CannotSucceed(
                     "a previous attempt may have created this record in the CRM (its answer "

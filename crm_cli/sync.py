@@ -286,14 +286,12 @@ class SyncRun:
         while True:
             try:
                 with self.engine.begin() as conn:
-                    written = [self._write_outcome(conn, each, queued) for each in finished]
-                    logs = {
-                        index: self._log_row(each, new_id)
-                        for index, (each, (new_id, _owned)) in enumerate(
-                            zip(finished, written, strict=True)
-                        )
-                        if index not in unlogged
-                    }
+                    written, logs = [], {}
+                    for index, each in enumerate(finished):
+                        new_id, owned = self._write_outcome(conn, each, queued)
+                        written.append((new_id, owned))
+                        if index not in unlogged:
+                            logs[index] = self._log_row(each, new_id)
                     _write_logs(conn, logs, one_by_one)
                     return written
             except _LogFailed as failed:

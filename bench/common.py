@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT))
 # PYTHONDONTWRITEBYTECODE is set (this workplace sets it) every crm-cli start
 # would compile the project's modules from source again: 50-80 ms here, more
 # than the imports P5 compares against spend on it.
-for package in ("crm_cli", "providers"):
+for package in ("crm_cli", "providers", "migrations"):
     compileall.compile_dir(ROOT / package, quiet=1)
 
-from crm_cli import sample_erp  # noqa: E402
 from crm_cli.credentials import CredentialCipher  # noqa: E402
 from crm_cli.db.engine import create_db_engine  # noqa: E402
 from crm_cli.db.migrator import migrate  # noqa: E402
+from crm_cli.demo import sample_erp  # noqa: E402
 from crm_cli.integrations import Integracoes  # noqa: E402
 from crm_cli.settings import Settings  # noqa: E402
 

@@ -14,7 +14,7 @@ from common import arguments, median, report, scratch_database
 
 from crm_cli.db.engine import create_db_engine
 from crm_cli.db.migrator import migrate
-from crm_cli.queue import claim, claim_select, release
+from crm_cli.engine.queue import claim, claim_select, release
 from crm_cli.settings import Settings
 
 

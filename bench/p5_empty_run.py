@@ -9,8 +9,7 @@ import sys
 import time
 
 from common import SECRET, arguments, median, report, scratch_database, shop
-
-from providers.gestao_click.emulator import GestaoClickEmulator
+from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 
 def wall(command: list[str], env: dict) -> float:

@@ -8,9 +8,9 @@ import time
 import sqlalchemy as sa
 from common import arguments, report, scratch_database
 
-from crm_cli.cleanup import cleanup
 from crm_cli.db.engine import create_db_engine
 from crm_cli.db.migrator import migrate
+from crm_cli.services.cleanup import cleanup
 from crm_cli.settings import Settings
 
 

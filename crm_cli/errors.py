@@ -9,7 +9,6 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1  # runtime failure: database unreachable, provider down, bad stored data
 EXIT_USAGE = 2  # bad command line or configuration
-EXIT_NOT_IMPLEMENTED = 3  # a subcommand whose issue has not landed yet
 
 
 class CrmError(Exception):
@@ -47,10 +46,6 @@ class NotFoundError(CrmError):
 
 class CredentialsError(CrmError):
     """Stored credentials cannot be decrypted, or cannot be written safely."""
-
-
-class NotImplementedYet(CrmError):
-    exit_code = EXIT_NOT_IMPLEMENTED
 
 
 # -- provider errors: what a CRM's answer (or silence) means --------------------

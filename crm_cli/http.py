@@ -135,18 +135,6 @@ def raise_for_status(response: requests.Response, detail: str = "") -> None:
     raise ValidationFailed(what)
 
 
-def json_of(response: requests.Response) -> Any:
-    """The body as JSON, or UnexpectedAnswer (an HTML error page, a truncated body)."""
-    try:
-        return response.json()
-    except ValueError:
-        req = response.request
-        raise UnexpectedAnswer(
-            f"{where(req.method or '?', req.url or '')}: HTTP {response.status_code} "
-            "answer is not JSON"
-        ) from None
-
-
 def until_next_utc_day() -> float:
     """Seconds until 00:00 UTC, when daily request budgets reset."""
     now = time()

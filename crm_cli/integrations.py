@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from crm_cli.credentials import CredentialCipher
 from crm_cli.db.schema import crm_integracoes as T
 from crm_cli.errors import NotFoundError, UsageError
-from providers.registry import get_provider
+from crm_cli.providers.registry import get_provider
 
 REAUTHORIZATION = "reauthorization_needed"  # configuracoes key: why the store must re-authorise
 _SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")

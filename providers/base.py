@@ -3,7 +3,7 @@
 A provider is a folder ``providers/<name>/`` with:
   - ``config.py``: ``PROVIDER = ProviderInfo(...)`` (base URL, limits, credentials,
     the endpoint map of each entity, entities it cannot serve and why);
-  - a client (a ``providers.client.BaseClient`` subclass) named by ``client``;
+  - a client (a ``crm_cli.providers.client.BaseClient`` subclass) named by ``client``;
   - ``handlers/<entity>.py``: pure ``to_external(row)`` and ``to_internal(record)``,
     plus the natural-key lookup (``lookup_params(row)``, ``matches(record, row)``).
 Adding an entity is a handler plus its ``EntitySpec``; nothing outside the folder.

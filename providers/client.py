@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from crm_cli.providers.base import EntitySpec, ProviderInfo
 
 from crm_cli import http
+from crm_cli.engine.ratelimit import SharedRateLimiter
 from crm_cli.errors import EntityNotSupported, RateLimited, UnexpectedAnswer
-from crm_cli.ratelimit import SharedRateLimiter
-from providers.base import EntitySpec, ProviderInfo
 
 
 @dataclass(frozen=True)

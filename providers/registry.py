@@ -8,15 +8,16 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
-import providers
+import crm_cli.providers
+from crm_cli.providers.base import ProviderInfo
+
 from crm_cli.errors import ConfigError, EntityNotSupported, UsageError
-from providers.base import ProviderInfo
 
 if TYPE_CHECKING:
+    from crm_cli.providers.client import BaseClient
     from sqlalchemy.engine import Engine
 
     from crm_cli.integrations import Integracoes, StoreConfig
-    from providers.client import BaseClient
 
 ENTRY_POINT_GROUP = "crm_cli.providers"
 
@@ -24,9 +25,9 @@ ENTRY_POINT_GROUP = "crm_cli.providers"
 @cache
 def _folder_providers() -> dict[str, ProviderInfo]:
     found: dict[str, ProviderInfo] = {}
-    for module in pkgutil.iter_modules(providers.__path__):
+    for module in pkgutil.iter_modules(crm_cli.providers.__path__):
         if module.ispkg:
-            config = importlib.import_module(f"providers.{module.name}.config")
+            config = importlib.import_module(f"crm_cli.providers.{module.name}.config")
             found[config.PROVIDER.name] = config.PROVIDER
     return found
 
@@ -67,7 +68,7 @@ def open_client(
     store: StoreConfig, engine: Engine, integracoes: Integracoes | None = None
 ) -> BaseClient:
     """The provider client for a store, paced by its account's shared rate limiter."""
-    from crm_cli.ratelimit import Limits, SharedRateLimiter, quota_key
+    from crm_cli.engine.ratelimit import Limits, SharedRateLimiter, quota_key
 
     info = get_provider(store.provider)
     if not info.client:

@@ -147,7 +147,7 @@ def migrated(cli, engine, monkeypatch):
 
 @pytest.fixture
 def gc_emulator():
-    from providers.gestao_click.emulator import GestaoClickEmulator
+    from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
     with GestaoClickEmulator(slow_seconds=1.5) as emulator:
         yield emulator
@@ -179,7 +179,7 @@ def gc_store(cli, migrated, gc_emulator):
 @pytest.fixture
 def erp(migrated):
     """The ERP's tables (clientes, produtos, vendas) in the migrated database."""
-    from crm_cli import sample_erp as erp_tables
+    from crm_cli.demo import sample_erp as erp_tables
 
     erp_tables.create(migrated)
     return migrated
@@ -249,7 +249,7 @@ def run_cli_process(args, db_url, config=None, env=None):
 
 @pytest.fixture
 def pd_emulator():
-    from providers.pipedrive.emulator import PipedriveEmulator
+    from crm_cli.providers.pipedrive.emulator import PipedriveEmulator
 
     with PipedriveEmulator(slow_seconds=1.5) as emulator:
         yield emulator
@@ -257,7 +257,7 @@ def pd_emulator():
 
 @pytest.fixture
 def bling_emulator():
-    from providers.bling.emulator import BlingEmulator
+    from crm_cli.providers.bling.emulator import BlingEmulator
 
     with BlingEmulator(slow_seconds=1.5) as emulator:
         yield emulator

@@ -7,14 +7,14 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from crm_cli.providers.bling.handlers import cliente, produto, venda
 
-from crm_cli import sample_erp
 from crm_cli.credentials import CredentialCipher
+from crm_cli.demo import sample_erp
 from crm_cli.errors import RateLimited, ValidationFailed
 from crm_cli.integrations import Integracoes
-from crm_cli.service_crm import ServiceCrm
+from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from providers.bling.handlers import cliente, produto, venda
 from tests.conftest import SECRET, php_enqueue, queue_rows, sync_back_renamed_product_and_sale
 
 
@@ -123,7 +123,7 @@ def test_a_401_refreshes_once_and_retries(cli, bling_shop, bling_emulator):
 
 
 REQUEST_ONCE = """
-from crm_cli.service_crm import ServiceCrm
+from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from crm_cli.db.engine import create_db_engine
 settings = load_settings()

@@ -16,7 +16,7 @@ from crm_cli.errors import (
     UnexpectedAnswer,
     ValidationFailed,
 )
-from crm_cli.service_crm import ServiceCrm
+from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 
 CLIENTE = {

@@ -6,11 +6,17 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from crm_cli.providers.brazil import (
+    digits,
+    format_cep,
+    format_cnpj,
+    format_cpf,
+    format_phone,
+    money,
+)
+from crm_cli.providers.gestao_click.handlers import cliente, produto, venda
 from hypothesis import given
 from hypothesis import strategies as st
-
-from providers.brazil import digits, format_cep, format_cnpj, format_cpf, format_phone, money
-from providers.gestao_click.handlers import cliente, produto, venda
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
 

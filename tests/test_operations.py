@@ -7,7 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from crm_cli import sample_erp as erp_tables
+from crm_cli.demo import sample_erp as erp_tables
 from tests.conftest import configure_store, php_enqueue, queue_rows
 
 
@@ -38,8 +38,8 @@ def test_full_sync_queues_live_rows_once(cli, shop):
 
 def test_full_sync_in_chunks_respects_the_store_column(cli, shop, gc_emulator, tmp_path):
     from crm_cli.credentials import CredentialCipher
-    from crm_cli.fullsync import full_sync
     from crm_cli.integrations import Integracoes
+    from crm_cli.services.full_sync import full_sync
     from crm_cli.settings import load_settings
     from tests.conftest import SECRET
 

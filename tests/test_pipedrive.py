@@ -6,12 +6,12 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, venda
 
-from crm_cli import sample_erp
+from crm_cli.demo import sample_erp
 from crm_cli.errors import AuthError, RateLimited, RecordNotFound, ValidationFailed
-from crm_cli.service_crm import ServiceCrm
+from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from providers.pipedrive.handlers import atividade, cliente, produto, venda
 from tests.conftest import (
     configure_store,
     php_enqueue,

@@ -5,16 +5,16 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from crm_cli.providers.registry import known_providers
 
-from crm_cli.service_crm import ServiceCrm
+from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from providers.registry import known_providers
 from tests.conftest import configure_store
 
 FILES = {
     "acme_crm/__init__.py": "",
     "acme_crm/config.py": """
-        from providers.base import EntitySpec, ProviderInfo, crud
+        from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
 
         PROVIDER = ProviderInfo(
             name="acme_crm",
@@ -32,7 +32,7 @@ FILES = {
     """,
     # Acme speaks GestãoClick's dialect, so the test can use that emulator
     "acme_crm/client.py": """
-        from providers.gestao_click.client import GestaoClickClient
+        from crm_cli.providers.gestao_click.client import GestaoClickClient
 
         class AcmeClient(GestaoClickClient):
             pass

@@ -10,9 +10,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from crm_cli import queue
-from crm_cli import sample_erp as erp_tables
-from crm_cli.retry import RetryPolicy
+from crm_cli.demo import sample_erp as erp_tables
+from crm_cli.engine import queue
+from crm_cli.engine.retry import RetryPolicy
 from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows, run_cli_process
 
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from crm_cli.engine.ratelimit import PACE_MARGIN, Limits, SharedRateLimiter, quota_key
 from crm_cli.errors import RateLimited
-from crm_cli.ratelimit import PACE_MARGIN, Limits, SharedRateLimiter, quota_key
 from tests.conftest import configure_store
 
 
@@ -70,7 +70,7 @@ def test_pause_holds_for_other_limiters_of_the_same_account(migrated):
 
 HAMMER = """
 import sys
-from crm_cli.service_crm import ServiceCrm
+from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from crm_cli.db.engine import create_db_engine
 settings = load_settings()

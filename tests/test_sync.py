@@ -10,7 +10,7 @@ import signal
 import pytest
 import sqlalchemy as sa
 
-from crm_cli import sample_erp as erp_tables
+from crm_cli.demo import sample_erp as erp_tables
 from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows, run_cli_process
 
 LINE = re.compile(
@@ -685,7 +685,7 @@ def test_a_paused_account_does_not_hold_up_other_stores(
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
 def test_a_record_another_run_holds_goes_back_untouched(cli, shop, gc_emulator):
-    from crm_cli.queue import ERP_TO_CRM, QueueItem, RecordLocks
+    from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, RecordLocks
 
     ids = erp_tables.add_clientes(shop, 2)
     php_enqueue(shop, ids)

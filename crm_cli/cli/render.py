@@ -62,3 +62,66 @@ class ProgressBar:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def now_text() -> str:
+    """The local time as the original worker printed it: ``YYYY-MM-DD HH:MM:SS``."""
+    from datetime import datetime
+
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def render_stats(data: dict[str, Any]) -> None:
+    """``crm-cli stats`` (and the end of the demo): the figures, then what is paused."""
+    q, log = data["queue"], data["log_24h"]
+    rate = "-" if log["taxa_sucesso"] is None else f"{log['taxa_sucesso']}%"
+    oldest = q["oldest_pending_seconds"]
+    table(
+        f"crm-cli stats ({data['generated_at']})",
+        [
+            "pending",
+            "processing",
+            "completed today",
+            "failed",
+            "errors 24h",
+            "success 24h",
+            "oldest pending",
+        ],
+        [
+            [
+                q["pending"],
+                q["processing"],
+                q["completed_today"],
+                q["failed"],
+                log["erro"],
+                rate,
+                "-" if oldest is None else f"{oldest} s",
+            ]
+        ],
+    )
+    for store in data.get("reauthorization_needed", []):
+        out(
+            f"store {store['id_loja']} ({store['provider']}): re-authorization needed — "
+            f"{store['reason']}"
+        )
+    for account in data.get("paused_accounts", []):
+        out(
+            f"account {account['account']}: paused for {account['seconds_left']} s "
+            "(rate limit or daily budget)"
+        )
+    if data["by_store"]:
+        table(
+            "by store and entity",
+            ["loja", "entidade", "pending", "processing", "failed", "completed today"],
+            [
+                [
+                    s["id_loja"],
+                    s["entidade"],
+                    s["pending"],
+                    s["processing"],
+                    s["failed"],
+                    s["completed_today"],
+                ]
+                for s in data["by_store"]
+            ],
+        )

@@ -15,7 +15,7 @@ from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-import migrations
+import crm_cli.migrations
 from crm_cli.db.ddl import VERSION_TABLE
 from crm_cli.db.engine import create_db_engine, parse_url
 from crm_cli.db.schema import ORIGINAL_TABLES
@@ -51,7 +51,7 @@ def _alembic_config(
     connection: Connection | None = None, url: str | None = None, out: IO[str] | None = None
 ) -> Config:
     cfg = Config(output_buffer=out)
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option("script_location", str(Path(crm_cli.migrations.__file__).parent))
     if url:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["connection"] = connection

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from crm_cli.providers.bling.config import TOKEN_PATH
+from crm_cli.providers.client import BaseClient
 
 from crm_cli import http
 from crm_cli.errors import AuthError, ReauthorizationNeeded, UnexpectedAnswer
-from providers.bling.config import TOKEN_PATH
-from providers.client import BaseClient
 
 REFRESH_MARGIN = 300  # seconds before expiry when the token is refreshed
 PAGE_SIZE = 100

@@ -1,15 +1,15 @@
 """Bling API v3: what the provider is (spec: provider-apis.md §3)."""
 
-from providers.base import EntitySpec, ProviderInfo, crud
+from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
 
-_HANDLERS = "providers.bling.handlers"
+_HANDLERS = "crm_cli.providers.bling.handlers"
 
 PROVIDER = ProviderInfo(
     name="bling",
     title="Bling",
     default_base_url="https://api.bling.com.br/Api/v3",
     required_credentials=("client_id", "client_secret", "refresh_token"),
-    client="providers.bling.client:BlingClient",
+    client="crm_cli.providers.bling.client:BlingClient",
     quota_credential="client_id",  # limits are per Bling account (one app per account here)
     rate_per_second=3,
     daily_limit=120_000,
@@ -21,7 +21,7 @@ PROVIDER = ProviderInfo(
         ),
     },
     unsupported={"atividade": "Bling has no activities resource"},
-    emulator="providers.bling.emulator:BlingEmulator",
+    emulator="crm_cli.providers.bling.emulator:BlingEmulator",
 )
 
 AUTHORIZE_PATH = "/oauth/authorize"

@@ -15,7 +15,7 @@ import secrets
 import time
 from typing import Any, ClassVar
 
-from crm_cli.emulation import BaseEmulator, Reply, Request
+from crm_cli.demo.emulator import BaseEmulator, Reply, Request
 
 RESOURCES = {"contatos": ("nome",), "produtos": ("nome", "codigo"), "pedidos/vendas": ("contato",)}
 FILTERS = {"contatos": "numeroDocumento", "produtos": "codigo", "pedidos/vendas": "numero"}

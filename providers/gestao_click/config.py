@@ -1,15 +1,15 @@
 """GestãoClick: what the provider is (spec: provider-apis.md §1)."""
 
-from providers.base import EntitySpec, ProviderInfo, crud
+from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
 
-_HANDLERS = "providers.gestao_click.handlers"
+_HANDLERS = "crm_cli.providers.gestao_click.handlers"
 
 PROVIDER = ProviderInfo(
     name="gestao_click",
     title="GestãoClick",
     default_base_url="https://api.gestaoclick.com/api",
     required_credentials=("access_token", "secret_access_token"),
-    client="providers.gestao_click.client:GestaoClickClient",
+    client="crm_cli.providers.gestao_click.client:GestaoClickClient",
     # limits are per company; the access token is the best handle we have on it
     quota_credential="access_token",
     rate_per_second=3,
@@ -20,5 +20,5 @@ PROVIDER = ProviderInfo(
         "venda": EntitySpec("venda", "vendas", f"{_HANDLERS}.venda", crud("/vendas")),
     },
     unsupported={"atividade": "GestãoClick's API has no activities resource"},
-    emulator="providers.gestao_click.emulator:GestaoClickEmulator",
+    emulator="crm_cli.providers.gestao_click.emulator:GestaoClickEmulator",
 )

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from crm_cli.providers.client import BaseClient
+from crm_cli.providers.pipedrive.config import SEARCH
 
 from crm_cli import http
 from crm_cli.errors import UnexpectedAnswer
-from providers.client import BaseClient
-from providers.pipedrive.config import SEARCH
 
 PAGE_SIZE = 100
 DAILY_HEADERS = ("x-daily-requests-left", "x-daily-ratelimit-token-remaining")

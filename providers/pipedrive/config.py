@@ -5,16 +5,16 @@ person's name; organizations are not created (their ids are per account and a
 person stands on its own in Pipedrive).
 """
 
-from providers.base import EntitySpec, ProviderInfo, crud
+from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
 
-_HANDLERS = "providers.pipedrive.handlers"
+_HANDLERS = "crm_cli.providers.pipedrive.handlers"
 
 PROVIDER = ProviderInfo(
     name="pipedrive",
     title="Pipedrive",
     default_base_url="https://api.pipedrive.com",  # or https://<company_domain>.pipedrive.com
     required_credentials=("api_token",),
-    client="providers.pipedrive.client:PipedriveClient",
+    client="crm_cli.providers.pipedrive.client:PipedriveClient",
     quota_credential="api_token",
     # the burst limit of the smallest plan (api_token, Lite: 20 requests per 2 s);
     # larger plans set rate_limit_per_second in configuracoes
@@ -37,7 +37,7 @@ PROVIDER = ProviderInfo(
             crud("/api/v2/activities", update="PATCH"),
         ),
     },
-    emulator="providers.pipedrive.emulator:PipedriveEmulator",
+    emulator="crm_cli.providers.pipedrive.emulator:PipedriveEmulator",
 )
 
 # where each resource's search endpoint looks (persons by e-mail, products by code,

@@ -12,7 +12,7 @@ import base64
 import datetime as dt
 from typing import Any, ClassVar
 
-from crm_cli.emulation import BaseEmulator, Reply, Request
+from crm_cli.demo.emulator import BaseEmulator, Reply, Request
 
 RESOURCES = {"persons": "name", "products": "name", "deals": "title", "activities": "subject"}
 SEARCH_FIELDS = {"email": "emails", "code": "code", "title": "title", "name": "name"}

@@ -1,3 +1,2 @@
-"""Every subcommand module registers itself on the root app when imported."""
-
-from crm_cli.cli.commands import config, migrate, operations, providers, queue, sync  # noqa: F401
+"""One module per command (or command group), each with its own small Typer ``app``;
+``crm_cli.cli.app`` joins them."""

@@ -9,12 +9,12 @@ from typing import Any
 
 import typer
 
-from crm_cli.cli.app import app
 from crm_cli.cli.render import out, table
 from crm_cli.cli.state import integracoes_of, state_of
 from crm_cli.errors import UsageError
 
-config_app = typer.Typer(
+app = typer.Typer(
+    name="config",
     help=(
         "Store CRM configurations (one per store, id_loja) in crm_integracoes, with "
         "credentials encrypted exactly as the PHP application does (secret from "
@@ -23,7 +23,6 @@ config_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-app.add_typer(config_app, name="config")
 
 LOJA = typer.Option(..., "--loja", min=1, help="Store id (crm_integracoes.id_loja).")
 FALLBACK = typer.Option(
@@ -36,7 +35,7 @@ FALLBACK = typer.Option(
 )
 
 
-@config_app.command("set")
+@app.command("set")
 def set_(
     ctx: typer.Context,
     loja: int = LOJA,
@@ -67,7 +66,7 @@ def set_(
     inactive: bool = typer.Option(False, "--inactive", help="Save it disabled."),
 ) -> None:
     """Create or update a store's CRM configuration (revives a deleted one)."""
-    from providers.registry import get_provider
+    from crm_cli.providers.registry import get_provider
 
     info = get_provider(provider)
     settings = dict(_parse_setting(s) for s in setting)
@@ -132,7 +131,7 @@ def _when(value: Any) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else None
 
 
-@config_app.command("show")
+@app.command("show")
 def show(
     ctx: typer.Context,
     loja: int = LOJA,
@@ -166,7 +165,7 @@ def show(
     out(f"atualizado_em: {data['atualizado_em']}")
 
 
-@config_app.command("list")
+@app.command("list")
 def list_(
     ctx: typer.Context,
     deleted: bool = typer.Option(False, "--deleted", help="Include deleted configurations."),
@@ -197,28 +196,28 @@ def list_(
     )
 
 
-@config_app.command("enable")
+@app.command("enable")
 def enable(ctx: typer.Context, loja: int = LOJA) -> None:
     """Enable a store's integration (sync processes its items again)."""
     integracoes_of(ctx).ativar_integracao(loja)
     out(f"Store {loja}: integration enabled.")
 
 
-@config_app.command("disable")
+@app.command("disable")
 def disable(ctx: typer.Context, loja: int = LOJA) -> None:
     """Disable a store's integration (its queue items wait; nothing is deleted)."""
     integracoes_of(ctx).desativar_integracao(loja)
     out(f"Store {loja}: integration disabled.")
 
 
-@config_app.command("delete")
+@app.command("delete")
 def delete(ctx: typer.Context, loja: int = LOJA) -> None:
     """Soft-delete a store's configuration (deletado_em set, as the PHP application does)."""
     integracoes_of(ctx).excluir_integracao(loja)
     out(f"Store {loja}: configuration deleted (config set revives it).")
 
 
-@config_app.command("bling-authorize")
+@app.command("bling-authorize")
 def bling_authorize(
     ctx: typer.Context,
     loja: int = LOJA,
@@ -240,8 +239,8 @@ def bling_authorize(
 
     from crm_cli.errors import NotFoundError
     from crm_cli.integrations import REAUTHORIZATION, StoreConfig
-    from providers.bling.config import AUTHORIZE_PATH
-    from providers.registry import open_client
+    from crm_cli.providers.bling.config import AUTHORIZE_PATH
+    from crm_cli.providers.registry import open_client
 
     integracoes = integracoes_of(ctx)
     try:

@@ -6,9 +6,10 @@ import sys
 
 import typer
 
-from crm_cli.cli.app import app
 from crm_cli.cli.render import out, warn
 from crm_cli.cli.state import settings_of
+
+app = typer.Typer()
 
 
 @app.command()

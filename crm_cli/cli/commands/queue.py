@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from crm_cli.cli.app import app
 from crm_cli.cli.render import out, table
 from crm_cli.cli.state import state_of
 from crm_cli.errors import UsageError
 
-queue_app = typer.Typer(
+app = typer.Typer(
+    name="queue",
     help="Look at queue items and act on them: list, show, retry, cancel.",
     no_args_is_help=True,
 )
-app.add_typer(queue_app, name="queue")
 
 IDS = typer.Argument(None, help="Queue item ids.", show_default=False)
 
@@ -23,7 +22,7 @@ def _short(text: object, size: int = 60) -> str:
     return value if len(value) <= size else value[: size - 1] + "…"
 
 
-@queue_app.command("list")
+@app.command("list")
 def list_(
     ctx: typer.Context,
     status: str | None = typer.Option(
@@ -34,7 +33,7 @@ def list_(
     limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N items."),
 ) -> None:
     """List queue items, newest first."""
-    from crm_cli.queue.admin import STATUSES, list_items
+    from crm_cli.engine.queue.admin import STATUSES, list_items
 
     if status is not None and status not in STATUSES:
         raise UsageError(f"--status must be one of {', '.join(STATUSES)} (got '{status}')")
@@ -73,11 +72,11 @@ def list_(
     )
 
 
-@queue_app.command("show")
+@app.command("show")
 def show(ctx: typer.Context, item_id: int = typer.Argument(..., help="Queue item id.")) -> None:
     """Show one item, and the log history of its record."""
-    from crm_cli.queue.admin import get_item
-    from crm_cli.synclog import entries
+    from crm_cli.engine.queue.admin import get_item
+    from crm_cli.engine.synclog import entries
 
     item = get_item(state_of(ctx).engine, item_id)
     for key, value in item.items():
@@ -98,7 +97,7 @@ def show(ctx: typer.Context, item_id: int = typer.Argument(..., help="Queue item
     )
 
 
-@queue_app.command("retry")
+@app.command("retry")
 def retry(
     ctx: typer.Context,
     item_ids: list[int] | None = IDS,
@@ -107,8 +106,8 @@ def retry(
     entity: str | None = typer.Option(None, "--entity", help="With --failed: this entity."),
 ) -> None:
     """Put failed (or waiting) items back to pending now, with their attempts reset."""
-    from crm_cli.queue.admin import retry as retry_items
-    from crm_cli.synclog import write_log
+    from crm_cli.engine.queue.admin import retry as retry_items
+    from crm_cli.engine.synclog import write_log
 
     if item_ids and failed:
         raise UsageError("give item ids or --failed, not both")
@@ -116,7 +115,7 @@ def retry(
         raise UsageError("--loja and --entity go with --failed")
     engine = state_of(ctx).engine
     chosen = retry_items(engine, item_ids or (), failed=failed, id_loja=loja, entidade=entity)
-    from crm_cli.queue.admin import get_item
+    from crm_cli.engine.queue.admin import get_item
 
     for item_id in chosen:
         item = get_item(engine, item_id)
@@ -135,10 +134,10 @@ def retry(
     )
 
 
-@queue_app.command("cancel")
+@app.command("cancel")
 def cancel(ctx: typer.Context, item_ids: list[int] = typer.Argument(..., help="Item ids.")) -> None:
     """Cancel pending or failed items (soft delete: deletado_em is set)."""
-    from crm_cli.queue.admin import cancel as cancel_items
+    from crm_cli.engine.queue.admin import cancel as cancel_items
 
     done = cancel_items(state_of(ctx).engine, item_ids)
     out(f"{len(done)} item(s) cancelled: {', '.join(map(str, done))}")

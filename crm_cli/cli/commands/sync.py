@@ -1,97 +1,18 @@
-"""``crm-cli enqueue`` and ``crm-cli sync``."""
+"""``crm-cli sync``: the cron worker, its dry run, and ``--now`` for one record."""
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import datetime
-from typing import Any
 
 import typer
 
-from crm_cli.cli.app import app, explain, show_traceback
-from crm_cli.cli.render import ProgressBar, out
+from crm_cli.cli.options import DIRECTION_HELP
+from crm_cli.cli.render import ProgressBar, now_text, out
+from crm_cli.cli.reporting import explain, show_traceback
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
-from crm_cli.errors import EXIT_FAILURE, NotFoundError, UsageError
+from crm_cli.errors import EXIT_FAILURE, UsageError
 
-DIRECTION_HELP = "ecletech_para_crm (ERP → CRM, default) or crm_para_ecletech (CRM → ERP)."
-
-
-def _direction(value: str) -> str:
-    from crm_cli.queue import DIRECTIONS
-
-    if value not in DIRECTIONS:
-        raise UsageError(f"--direction must be one of {', '.join(DIRECTIONS)} (got '{value}')")
-    return value
-
-
-def _check_target(
-    ctx: typer.Context,
-    loja: int,
-    entity: str,
-    record_id: int | None,
-    external_id: str | None,
-    direction: str,
-) -> None:
-    """The store exists, the entity is configured and the record is there (when named)."""
-    from crm_cli.entities import EntityTable
-    from crm_cli.queue import CRM_TO_ERP
-
-    settings = settings_of(ctx)
-    mapping = settings.entity(entity)
-    if direction == CRM_TO_ERP and record_id is None and not external_id:
-        raise UsageError("a crm_para_ecletech item needs --id or --external-id")
-    if direction != CRM_TO_ERP and record_id is None:
-        raise UsageError("an ecletech_para_crm item needs --id (the local record's id)")
-    if direction != CRM_TO_ERP and external_id:
-        raise UsageError("--external-id goes with --direction crm_para_ecletech")
-    stores = {s.id_loja for s in integracoes_of(ctx).listar()}
-    if loja not in stores:
-        raise NotFoundError(f"store {loja} has no CRM configuration (see 'crm-cli config list')")
-    if record_id is not None:
-        engine = state_of(ctx).engine
-        with engine.connect() as conn:
-            if EntityTable(engine, mapping).load(conn, record_id) is None:
-                raise NotFoundError(f"record {record_id} does not exist in table {mapping.table}")
-
-
-@app.command()
-def enqueue(
-    ctx: typer.Context,
-    loja: int = typer.Option(..., "--loja", min=1, help="Store id (id_loja)."),
-    entity: str = typer.Option(..., "--entity", help="cliente, produto, venda, atividade, …"),
-    record_id: int | None = typer.Option(None, "--id", min=1, help="The local record's id."),
-    external_id: str | None = typer.Option(
-        None, "--external-id", help="The CRM's id, for a CRM→ERP item with no local row yet."
-    ),
-    direction: str = typer.Option("ecletech_para_crm", "--direction", help=DIRECTION_HELP),
-    priority: int = typer.Option(5, "--priority", min=0, max=10, help="0–10, higher first."),
-) -> None:
-    """Queue one record for the next sync runs.
-
-    A pending item for the same store, entity, record and direction is reused and
-    its priority raised, never duplicated (also when two processes enqueue at once).
-    """
-    from crm_cli.queue import enqueue as enqueue_item
-
-    direction = _direction(direction)
-    _check_target(ctx, loja, entity, record_id, external_id, direction)
-    done = enqueue_item(
-        state_of(ctx).engine,
-        id_loja=loja,
-        entidade=entity,
-        id_registro=record_id,
-        direcao=direction,
-        prioridade=priority,
-        external_id=external_id,
-    )
-    verb = "Reused pending item" if done.reused else "Queued item"
-    what = f"{entity} {record_id}" if record_id is not None else f"{entity} external {external_id}"
-    out(f"{verb} #{done.id}: {what}, {direction}, priority {priority} or higher.")
-
-
-def _now() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+app = typer.Typer()
 
 
 @app.command()
@@ -128,7 +49,9 @@ def sync(
     """
     try:
         if now:
-            _sync_now(ctx, loja, entity, record_id, external_id, _direction(direction))
+            from crm_cli.services.targets import direction_of
+
+            _sync_now(ctx, loja, entity, record_id, external_id, direction_of(direction))
         elif record_id is not None or external_id is not None:
             raise UsageError("--id and --external-id go with --now")
         elif dry_run:
@@ -140,12 +63,12 @@ def sync(
     except Exception as exc:  # a fatal error: the original's ERRO line, exit 1
         show_traceback(exc)
         message, _code = explain(exc)
-        print(f"[{_now()}] ERRO: {message}", file=sys.stderr, flush=True)
+        print(f"[{now_text()}] ERRO: {message}", file=sys.stderr, flush=True)
         raise typer.Exit(EXIT_FAILURE) from None
 
 
 def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | None) -> None:
-    from crm_cli.sync import SyncRun
+    from crm_cli.engine.run import SyncRun
 
     settings = settings_of(ctx)
     if entity is not None:
@@ -161,10 +84,10 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
         result = run.run(limit=limit, id_loja=loja, entidade=entity)
     finally:
         bar.stop()
-    out(result.summary_line(_now()))
+    out(result.summary_line(now_text()))
     if result.log_errors:
         print(
-            f"[{_now()}] ERRO: the sync log could not be written for {len(result.log_errors)} "
+            f"[{now_text()}] ERRO: the sync log could not be written for {len(result.log_errors)} "
             f"item(s), their results were kept: {result.log_errors[0]}",
             file=sys.stderr,
         )
@@ -172,54 +95,14 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
 
 
 def _dry_run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | None) -> None:
-    from crm_cli.credentials import mask_secrets
-    from crm_cli.queue import ERP_TO_CRM, due_items
-    from crm_cli.settings import MAX_BATCH_SIZE
-    from providers.registry import get_provider
+    from crm_cli.services.dry_run import preview
 
-    settings = settings_of(ctx)
-    state = state_of(ctx)
-    batch = min(limit or MAX_BATCH_SIZE, settings.sync.batch_size)
-    items = due_items(state.engine, batch, loja, entity)
-    stores = {s.id_loja: s for s in integracoes_of(ctx).listar()}
-    for item in items:
-        store = stores.get(item.id_loja)
-        prefix = f"#{item.id} loja {item.id_loja} {item.entidade} {item.id_registro or '-'}"
-        if store is None or not store.ativo:
-            out(f"{prefix}: would fail: store has no active CRM integration")
-            continue
-        if item.direcao != ERP_TO_CRM:
-            out(
-                f"{prefix}: would fetch {item.external_id or 'by external_id'} from "
-                f"{store.provider} into the ERP"
-            )
-            continue
-        try:
-            payload, action = _payload(state.engine, settings, get_provider(store.provider), item)
-        except Exception as exc:  # describe, do not stop the preview
-            out(f"{prefix}: would fail: {explain(exc)[0]}")
-            continue
-        out(
-            f"{prefix}: would {action} in {store.provider}: "
-            f"{json.dumps(mask_secrets(payload), ensure_ascii=False, default=str)}"
-        )
-    out(f"[{_now()}] dry run: {len(items)} item(s) due; nothing claimed, nothing sent")
-
-
-def _payload(engine: Any, settings: Any, info: Any, item: Any) -> tuple[dict, str]:
-    from crm_cli.entities import EntityTable
-    from crm_cli.errors import EntityNotSupported
-
-    spec = info.entities.get(item.entidade)
-    if spec is None:
-        raise EntityNotSupported(f"entity '{item.entidade}' is not supported by {info.name}")
-    table = EntityTable(engine, settings.entity(item.entidade))
-    with engine.connect() as conn:
-        row = table.load(conn, item.id_registro)
-    if row is None:
-        raise NotFoundError(f"record {item.id_registro} does not exist in {table.mapping.table}")
-    action = "update" if row.get(table.mapping.external_id) else "create"
-    return spec.load_handler().to_external(row), action
+    lines = preview(
+        state_of(ctx).engine, settings_of(ctx), integracoes_of(ctx), limit, loja, entity
+    )
+    for line in lines:
+        out(line)
+    out(f"[{now_text()}] dry run: {len(lines)} item(s) due; nothing claimed, nothing sent")
 
 
 def _sync_now(
@@ -230,14 +113,18 @@ def _sync_now(
     external_id: str | None,
     direction: str,
 ) -> None:
-    from crm_cli.sync import sync_one
+    from crm_cli.engine.run import sync_one
+    from crm_cli.services.targets import check_target
 
     if loja is None or entity is None:
         raise UsageError("--now needs --loja and --entity, and --id or --external-id")
-    _check_target(ctx, loja, entity, record_id, external_id, direction)
+    engine, settings = state_of(ctx).engine, settings_of(ctx)
+    check_target(
+        engine, settings, integracoes_of(ctx), loja, entity, record_id, external_id, direction
+    )
     outcome = sync_one(
-        state_of(ctx).engine,
-        settings_of(ctx),
+        engine,
+        settings,
         id_loja=loja,
         entidade=entity,
         id_registro=record_id,

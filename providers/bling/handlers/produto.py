@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.brazil import decimal_or_none, flag, text, text_or_none
+from crm_cli.providers.brazil import decimal_or_none, flag, text, text_or_none
 
 
 def _number(value: Any) -> float | None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.brazil import date_or_none, date_text, decimal_or_none, digits, text, text_or_none
+from crm_cli.providers.brazil import (
+    date_or_none,
+    date_text,
+    decimal_or_none,
+    digits,
+    text,
+    text_or_none,
+)
 
 
 def _int(value: Any) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.brazil import (
+from crm_cli.providers.brazil import (
     date_or_none,
     date_text,
     digits,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.brazil import date_or_none, date_text, digits, flag, text, text_or_none
+from crm_cli.providers.brazil import date_or_none, date_text, digits, flag, text, text_or_none
 
 
 def _id(value: Any) -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.brazil import digits, text, text_or_none
+from crm_cli.providers.brazil import digits, text, text_or_none
 
 
 def _name(row: Mapping[str, Any]) -> str:

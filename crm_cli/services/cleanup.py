@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crm_cli.db.ddl import DbNow
-from crm_cli.queue.admin import delete_completed
-from crm_cli.synclog import delete_older_than
+from crm_cli.engine.queue.admin import delete_completed
+from crm_cli.engine.synclog import delete_older_than
 
 CHUNK = 2000  # rows per transaction: each one holds its locks for milliseconds
 

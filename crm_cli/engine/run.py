@@ -29,15 +29,15 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from crm_cli import queue
-from crm_cli.queue import ERP_TO_CRM, QueueItem
-from crm_cli.retry import RetryPolicy
+from crm_cli.engine import queue
+from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
+from crm_cli.engine.retry import RetryPolicy
+from crm_cli.engine.synclog import log_row, write_logs
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
-from crm_cli.synclog import log_row, write_logs
 
 if TYPE_CHECKING:
     from crm_cli.credentials import CredentialCipher
-    from crm_cli.processing import Outcome, Processor
+    from crm_cli.engine.processor import Outcome, Processor
 
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
 BUSY_RECORD_DELAY = 5  # seconds before an item whose record another run holds is due again
@@ -102,8 +102,8 @@ class SyncRun:
         queue (what cron pays every minute) costs little more than the claim."""
         if self._processor is None:
             from crm_cli.credentials import CredentialCipher
+            from crm_cli.engine.processor import Processor
             from crm_cli.integrations import Integracoes
-            from crm_cli.processing import Processor
 
             cipher = self.cipher or CredentialCipher.from_environment(
                 self.settings.credentials_key_env, self.settings.credentials_allow_fallback_key
@@ -179,7 +179,7 @@ class SyncRun:
         busy = locks.take(items)
         if not busy:
             return items
-        from crm_cli.processing import Outcome
+        from crm_cli.engine.processor import Outcome
 
         result.released += self._release(busy, BUSY_RECORD_DELAY)
         for item in busy:

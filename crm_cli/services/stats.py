@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from crm_cli.queue.admin import counts
-from crm_cli.synclog import figures
+from crm_cli.engine.queue.admin import counts
+from crm_cli.engine.synclog import figures
 
 
 def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:

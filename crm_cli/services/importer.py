@@ -16,15 +16,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from crm_cli.conflicts import crm_modified_at
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_import_state as S
+from crm_cli.engine.conflicts import crm_modified_at
+from crm_cli.engine.processor import Processor
+from crm_cli.engine.queue import CRM_TO_ERP, QueueItem, enqueue
+from crm_cli.engine.synclog import write_log
 from crm_cli.errors import CrmError
 from crm_cli.integrations import Integracoes
-from crm_cli.processing import Processor
-from crm_cli.queue import CRM_TO_ERP, QueueItem, enqueue
 from crm_cli.settings import Settings
-from crm_cli.synclog import write_log
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""``crm-cli test-connection`` and ``crm-cli emulator``."""
+"""``crm-cli emulator``: a provider's API on loopback."""
 
 from __future__ import annotations
 
@@ -6,43 +6,10 @@ from typing import Any
 
 import typer
 
-from crm_cli.cli.app import app
 from crm_cli.cli.render import out
-from crm_cli.cli.state import integracoes_of, state_of
 from crm_cli.errors import CrmError, UsageError
 
-
-@app.command("test-connection")
-def test_connection(
-    ctx: typer.Context,
-    loja: int | None = typer.Option(None, "--loja", min=1, help="Check this store."),
-    all_stores: bool = typer.Option(False, "--all", help="Check every configured store."),
-) -> None:
-    """Check stores' CRM credentials with one cheap request each.
-
-    Prints one line per store: 'OK <provider> <latency> ms' or 'FAIL <provider>:
-    <cause>', the cause being one of: credentials rejected, store not configured,
-    store inactive, cannot decrypt credentials, host not found, connection refused,
-    TLS error, timeout, server error (status), rate limited (retry after N s),
-    unexpected answer. Exit 0 when every check is OK, 1 otherwise (inactive stores
-    are listed as SKIP with --all and do not fail it).
-    """
-    from crm_cli.connection import check_all, check_store
-
-    if (loja is None) == (not all_stores):
-        raise UsageError("give either --loja N or --all")
-    integracoes = integracoes_of(ctx)
-    engine = state_of(ctx).engine
-    if all_stores:
-        results = check_all(engine, integracoes)
-        if not results:
-            raise UsageError("no store is configured (see 'crm-cli config set --help')")
-    else:
-        results = [check_store(engine, integracoes, loja)]
-    for result in results:
-        out(result.line())
-    if not all(r.ok or r.skipped for r in results):
-        raise typer.Exit(1)
+app = typer.Typer()
 
 
 @app.command(
@@ -67,7 +34,7 @@ def emulator(
     short-lived access tokens); the defaults are printed at start.
     Records and counters are at /_emulator/stats and /_emulator/records/<resource>.
     """
-    from providers.registry import get_provider
+    from crm_cli.providers.registry import get_provider
 
     info = get_provider(provider)
     if not info.emulator:

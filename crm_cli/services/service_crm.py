@@ -11,15 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crm_cli.providers.client import BaseClient
+from crm_cli.providers.registry import open_client
 from sqlalchemy.engine import Engine
 
 from crm_cli.credentials import CredentialCipher
+from crm_cli.engine.synclog import CRM_TO_ERP, ERP_TO_CRM, write_log
 from crm_cli.errors import CrmError
 from crm_cli.integrations import Integracoes
 from crm_cli.settings import Settings
-from crm_cli.synclog import CRM_TO_ERP, ERP_TO_CRM, write_log
-from providers.client import BaseClient
-from providers.registry import open_client
 
 
 @dataclass(frozen=True)

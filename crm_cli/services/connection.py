@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from crm_cli.providers.registry import open_client
 from sqlalchemy.engine import Engine
 
 from crm_cli.errors import ConfigError, CredentialsError, NotFoundError, ProviderError, RateLimited
 from crm_cli.integrations import REAUTHORIZATION, Integracoes
-from providers.registry import open_client
 
 PING_MAX_WAIT = 5.0  # seconds a check may wait for its rate-limit slot
 

@@ -21,10 +21,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm_cli.providers.client import BaseClient
+from crm_cli.providers.registry import open_client
 from sqlalchemy.engine import Connection, Engine
 
-from crm_cli import syncstate
-from crm_cli.entities import EntityTable
+from crm_cli.engine import syncstate
+from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
 from crm_cli.errors import (
     AuthError,
     ConfigError,
@@ -39,10 +42,7 @@ from crm_cli.errors import (
     ValidationFailed,
 )
 from crm_cli.integrations import REAUTHORIZATION, Integracoes
-from crm_cli.queue import ERP_TO_CRM, QueueItem
 from crm_cli.settings import Settings
-from providers.client import BaseClient
-from providers.registry import open_client
 
 
 class CannotSucceed(CrmError):
@@ -428,7 +428,7 @@ class Processor:
         values: dict,
         record: Any,
     ) -> Outcome:
-        from crm_cli.conflicts import resolve
+        from crm_cli.engine.conflicts import resolve
 
         changes, why = resolve(table.mapping, handler, row, values, record)
         record_id = row[table.mapping.primary_key]

@@ -22,7 +22,7 @@ from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_state as S
 
 if TYPE_CHECKING:
-    from crm_cli.entities import EntityTable
+    from crm_cli.engine.entities import EntityTable
 
 _KEY = sa.and_(
     S.c.id_loja == sa.bindparam("k_loja"),

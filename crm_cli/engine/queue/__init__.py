@@ -4,7 +4,7 @@
 operators and nightly jobs do (bulk enqueue, list, retry, cancel, clean up, count).
 """
 
-from crm_cli.queue.core import (  # noqa: F401  (the package's interface)
+from crm_cli.engine.queue.core import (  # noqa: F401  (the package's interface)
     CRM_TO_ERP,
     DIRECTIONS,
     ERP_TO_CRM,

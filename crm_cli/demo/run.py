@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm_cli import sample_erp
 from crm_cli.credentials import CredentialCipher
 from crm_cli.db.engine import create_db_engine
 from crm_cli.db.migrator import migrate
-from crm_cli.fullsync import full_sync
+from crm_cli.demo import sample_erp
+from crm_cli.engine.queue.admin import pending_count
+from crm_cli.engine.run import RunResult, SyncRun
 from crm_cli.integrations import Integracoes
-from crm_cli.queue.admin import pending_count
+from crm_cli.services.full_sync import full_sync
+from crm_cli.services.stats import collect
 from crm_cli.settings import Settings
-from crm_cli.stats import collect
-from crm_cli.sync import RunResult, SyncRun
 
 DEMO_SECRET = "crm-cli-demo-secret"  # encrypts the demo store's credentials only
 MAX_RUNS = 20
@@ -46,7 +46,7 @@ def run_demo(
     on_run: Callable[[RunResult], None] | None = None,
     on_item: Callable[[Any, Any], None] | None = None,
 ) -> DemoResult:
-    from providers.gestao_click.emulator import GestaoClickEmulator
+    from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
     workdir = Path(tempfile.mkdtemp(prefix="crm-cli-demo-"))
     url = f"sqlite:///{workdir / 'demo.sqlite3'}"

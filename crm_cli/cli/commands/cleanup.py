@@ -1,0 +1,48 @@
+"""``crm-cli cleanup``: delete completed queue items and old log rows."""
+
+from __future__ import annotations
+
+import typer
+
+from crm_cli.cli.render import now_text, out
+from crm_cli.cli.state import settings_of, state_of
+from crm_cli.errors import UsageError
+
+app = typer.Typer()
+
+
+@app.command()
+def cleanup(
+    ctx: typer.Context,
+    queue_days: int | None = typer.Option(
+        None, "--queue-days", help="Keep completed queue items this many days (default 7)."
+    ),
+    log_days: int | None = typer.Option(
+        None, "--log-days", help="Keep log rows this many days (default 30)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count only; delete nothing."),
+) -> None:
+    """Delete completed queue items and old log rows, in small transactions.
+
+    Pending, processing and failed items are never deleted. Prints the original's
+    line: '[…] Limpeza concluída: N itens da fila, M logs removidos'.
+    """
+    from crm_cli.services.cleanup import cleanup as clean
+
+    settings = settings_of(ctx)
+    queue_days = settings.cleanup.queue_days if queue_days is None else queue_days
+    log_days = settings.cleanup.log_days if log_days is None else log_days
+    for name, value in (("--queue-days", queue_days), ("--log-days", log_days)):
+        if value <= 0:
+            raise UsageError(f"{name} must be at least 1 (got {value})")
+    result = clean(state_of(ctx).engine, queue_days, log_days, dry_run)
+    if dry_run:
+        out(
+            f"[{now_text()}] Limpeza (simulação): {result.queue_items} itens da fila, "
+            f"{result.log_rows} logs seriam removidos"
+        )
+    else:
+        out(
+            f"[{now_text()}] Limpeza concluída: {result.queue_items} itens da fila, "
+            f"{result.log_rows} logs removidos"
+        )

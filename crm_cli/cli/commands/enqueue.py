@@ -1,0 +1,57 @@
+"""``crm-cli enqueue``: queue one record for the next sync runs."""
+
+from __future__ import annotations
+
+import typer
+
+from crm_cli.cli.options import DIRECTION_HELP
+from crm_cli.cli.render import out
+from crm_cli.cli.state import integracoes_of, settings_of, state_of
+
+app = typer.Typer()
+
+
+@app.command()
+def enqueue(
+    ctx: typer.Context,
+    loja: int = typer.Option(..., "--loja", min=1, help="Store id (id_loja)."),
+    entity: str = typer.Option(..., "--entity", help="cliente, produto, venda, atividade, …"),
+    record_id: int | None = typer.Option(None, "--id", min=1, help="The local record's id."),
+    external_id: str | None = typer.Option(
+        None, "--external-id", help="The CRM's id, for a CRM→ERP item with no local row yet."
+    ),
+    direction: str = typer.Option("ecletech_para_crm", "--direction", help=DIRECTION_HELP),
+    priority: int = typer.Option(5, "--priority", min=0, max=10, help="0–10, higher first."),
+) -> None:
+    """Queue one record for the next sync runs.
+
+    A pending item for the same store, entity, record and direction is reused and
+    its priority raised, never duplicated (also when two processes enqueue at once).
+    """
+    from crm_cli.engine.queue import enqueue as enqueue_item
+    from crm_cli.services.targets import check_target, direction_of
+
+    direction = direction_of(direction)
+    engine = state_of(ctx).engine
+    check_target(
+        engine,
+        settings_of(ctx),
+        integracoes_of(ctx),
+        loja,
+        entity,
+        record_id,
+        external_id,
+        direction,
+    )
+    done = enqueue_item(
+        engine,
+        id_loja=loja,
+        entidade=entity,
+        id_registro=record_id,
+        direcao=direction,
+        prioridade=priority,
+        external_id=external_id,
+    )
+    verb = "Reused pending item" if done.reused else "Queued item"
+    what = f"{entity} {record_id}" if record_id is not None else f"{entity} external {external_id}"
+    out(f"{verb} #{done.id}: {what}, {direction}, priority {priority} or higher.")

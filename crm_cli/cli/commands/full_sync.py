@@ -1,0 +1,57 @@
+"""``crm-cli full-sync``: queue every live row of an entity."""
+
+from __future__ import annotations
+
+import math
+
+import typer
+
+from crm_cli.cli.render import ProgressBar, now_text, out
+from crm_cli.cli.state import integracoes_of, settings_of, state_of
+from crm_cli.errors import UsageError
+
+app = typer.Typer()
+
+
+@app.command("full-sync")
+def full_sync(
+    ctx: typer.Context,
+    entity: str = typer.Option(..., "--entity", help="cliente, produto, venda, …"),
+    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store."),
+    priority: int = typer.Option(0, "--priority", min=0, max=10, help="Priority (default 0)."),
+) -> None:
+    """Queue every live row of an entity for sync to the CRM, for each active store.
+
+    Soft-deleted rows are skipped, entities.<name>.store_column is respected, and
+    rows already pending are not queued twice. Low priority by default, so the
+    day's changes still go first. Prints a line per store with an estimate of the
+    cron minutes the queue needs at 100 items per run.
+    """
+    from crm_cli.engine.queue.admin import pending_count
+    from crm_cli.services.full_sync import full_sync as queue_all
+
+    bar = ProgressBar(f"full-sync {entity}")
+    try:
+        results = queue_all(
+            state_of(ctx).engine,
+            settings_of(ctx),
+            integracoes_of(ctx),
+            entity,
+            loja,
+            priority,
+            on_chunk=bar.update,
+        )
+    finally:
+        bar.stop()
+    if not results:
+        raise UsageError("no store has an active CRM integration (see 'crm-cli config list')")
+    for r in results:
+        if r.skipped:
+            out(f"[{now_text()}] Loja {r.id_loja} ({r.provider}): skipped, {r.skipped}")
+            continue
+        pending = pending_count(state_of(ctx).engine, r.id_loja)
+        out(
+            f"[{now_text()}] Loja {r.id_loja} ({r.provider}): {r.queued} of {r.rows} {entity} rows "
+            f"queued ({r.rows - r.queued} already pending); {pending} pending in all, "
+            f"about {math.ceil(pending / 100)} cron minute(s) at 100 items per run"
+        )

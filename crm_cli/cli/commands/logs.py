@@ -1,0 +1,51 @@
+"""``crm-cli logs``: crm_sync_log rows by record, or the errors."""
+
+from __future__ import annotations
+
+import typer
+
+from crm_cli.cli.render import table
+from crm_cli.cli.state import state_of
+from crm_cli.errors import UsageError
+
+app = typer.Typer()
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store."),
+    entity: str | None = typer.Option(None, "--entity", help="Only this entity."),
+    record_id: int | None = typer.Option(None, "--id", help="Only this record (with --entity)."),
+    errors: bool = typer.Option(False, "--errors", help="Only errors."),
+    limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N rows."),
+) -> None:
+    """Show crm_sync_log rows, newest first: by record, or the errors."""
+    from crm_cli.engine.synclog import entries
+
+    if record_id is not None and entity is None:
+        raise UsageError("--id needs --entity (record ids are per entity)")
+    rows = entries(
+        state_of(ctx).engine,
+        id_loja=loja,
+        entidade=entity,
+        id_registro=record_id,
+        errors_only=errors,
+        limit=limit,
+    )
+    table(
+        "crm_sync_log",
+        ["criado_em", "loja", "entidade", "id_registro", "direcao", "status", "mensagem"],
+        [
+            [
+                r["criado_em"],
+                r["id_loja"],
+                r["entidade"],
+                r["id_registro"],
+                r["direcao"],
+                r["status"],
+                r["mensagem"],
+            ]
+            for r in rows
+        ],
+    )

@@ -19,7 +19,7 @@ import crm_cli.migrations
 from crm_cli.db.ddl import VERSION_TABLE
 from crm_cli.db.engine import create_db_engine, parse_url
 from crm_cli.db.schema import ORIGINAL_TABLES
-from crm_cli.errors import DatabaseError, UsageError
+from crm_cli.errors import CrmError, DatabaseError, UsageError
 from crm_cli.settings import EntityMapping, Settings
 
 ORIGINAL_REVISION = "0001"
@@ -58,13 +58,38 @@ def _alembic_config(
     return cfg
 
 
+def script_directory(cfg: Config | None = None) -> ScriptDirectory:
+    """crm-cli's revisions; an error when they cannot be read or there are none.
+
+    An install that lost its revisions must never report a database "up to
+    date" at revision None: the tables would simply never be created.
+    """
+    from alembic.util import CommandError
+
+    cfg = cfg or _alembic_config()
+    where = cfg.get_main_option("script_location")
+    try:
+        script = ScriptDirectory.from_config(cfg)
+        head = script.get_current_head()
+    except (CommandError, OSError) as exc:
+        raise CrmError(
+            f"cannot read crm-cli's migrations in {where} ({exc}); reinstall crm-cli"
+        ) from None
+    if head is None:
+        raise CrmError(
+            f"crm-cli's migrations in {where} hold no revision (a broken install?); "
+            "reinstall crm-cli"
+        )
+    return script
+
+
 def current_revision(conn: Connection) -> str | None:
     ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     return ctx.get_current_revision()
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return str(script_directory().get_current_head())
 
 
 def _pending(script: ScriptDirectory, current: str | None) -> list[str]:
@@ -100,7 +125,7 @@ def migrate(settings: Settings, engine: Engine | None = None) -> MigrationResult
     engine = engine or create_db_engine(settings.database_url)
     with engine.begin() as conn:
         cfg = _alembic_config(conn)
-        script = ScriptDirectory.from_config(cfg)
+        script = script_directory(cfg)
         previous = current_revision(conn)
         result = MigrationResult(previous_revision=previous, current_revision=previous)
         if previous is None and _check_adoptable(conn, set(sa.inspect(conn).get_table_names())):

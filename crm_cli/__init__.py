@@ -1,3 +1,3 @@
 """crm-cli: keeps an ERP's MySQL data in sync with external CRMs, driven by cron."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -44,6 +44,14 @@ class NotFoundError(CrmError):
     """A store, queue item or record named by the operator does not exist."""
 
 
+class StoreUnavailable(NotFoundError):
+    """A store's integration cannot be used: ``cause`` says why, in a few words."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
 class CredentialsError(CrmError):
     """Stored credentials cannot be decrypted, or cannot be written safely."""
 

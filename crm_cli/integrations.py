@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.credentials import CredentialCipher
 from crm_cli.db.schema import crm_integracoes as T
-from crm_cli.errors import NotFoundError, UsageError
+from crm_cli.errors import StoreUnavailable, UsageError
 from crm_cli.providers.registry import get_provider
 
 REAUTHORIZATION = "reauthorization_needed"  # configuracoes key: why the store must re-authorise
@@ -93,9 +93,10 @@ class Integracoes:
         with self.engine.connect() as conn:
             row = self._live_row(conn, id_loja)
         if not row.ativo and not incluir_inativa:
-            raise NotFoundError(
+            raise StoreUnavailable(
                 f"store {id_loja}'s CRM integration is disabled "
-                f"(enable it with 'crm-cli config enable --loja {id_loja}')"
+                f"(enable it with 'crm-cli config enable --loja {id_loja}')",
+                "store inactive",
             )
         return self._decrypted(row)
 
@@ -111,14 +112,16 @@ class Integracoes:
             query = query.with_for_update()
         row = conn.execute(query).first()
         if row is None:
-            raise NotFoundError(
+            raise StoreUnavailable(
                 f"store {id_loja} has no CRM configuration (see 'crm-cli config list'; "
-                f"create one with 'crm-cli config set --loja {id_loja} …')"
+                f"create one with 'crm-cli config set --loja {id_loja} …')",
+                "store not configured",
             )
         if row.deletado_em is not None:
-            raise NotFoundError(
+            raise StoreUnavailable(
                 f"store {id_loja}'s CRM configuration was deleted on {row.deletado_em:%Y-%m-%d}; "
-                f"'crm-cli config set --loja {id_loja} …' configures it again"
+                f"'crm-cli config set --loja {id_loja} …' configures it again",
+                "store not configured",
             )
         return row
 

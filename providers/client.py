@@ -2,8 +2,10 @@
 
 A provider's client subclasses ``BaseClient`` and fills in what differs between
 CRMs: auth headers, the answer envelope (``unwrap``) and pagination
-(``page_params`` / ``next_page``). Everything else — pacing through the shared
-rate limiter, timeouts, error kinds, the natural-key lookup — is here, once.
+(``page_params`` / ``next_page``). Everything else — pacing, timeouts, error
+kinds, the natural-key lookup — is here, once. What the engine gives a client
+is its ``Pacer`` and, for clients that rotate tokens, its ``TokenStore``
+(``crm_cli.engine.contract``); the engine opens clients in ``crm_cli.engine.clients``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from crm_cli.providers.base import EntitySpec, ProviderInfo
 
 from crm_cli import http
-from crm_cli.engine.ratelimit import SharedRateLimiter
+from crm_cli.engine.contract import Pacer, TokenStore
 from crm_cli.errors import EntityNotSupported, RateLimited, UnexpectedAnswer
+from crm_cli.providers.base import EntitySpec, ProviderInfo
 
 
 @dataclass(frozen=True)
@@ -32,19 +34,18 @@ class BaseClient:
         info: ProviderInfo,
         credentials: Mapping[str, Any],
         settings: Mapping[str, Any],
-        limiter: SharedRateLimiter,
+        pacer: Pacer,
+        tokens: TokenStore | None = None,
     ) -> None:
         self.info = info
         self.credentials = dict(credentials)
         self.settings = dict(settings)
-        self.limiter = limiter
+        self.pacer = pacer
+        self.tokens = tokens  # where rotated tokens are saved (None: nowhere)
         self.base_url = str(settings.get("api_base_url") or info.default_base_url).rstrip("/")
         read_timeout = float(settings.get("timeout_seconds") or http.READ_TIMEOUT)
         self.timeout = (min(http.CONNECT_TIMEOUT, read_timeout), read_timeout)
         self.session = http.new_session(self.base_url)
-        self.max_wait: float | None = None  # how long a request may wait for its slot
-        self.store: tuple[Any, int] | None = None  # (Integracoes, id_loja), set by open_client
-        self.requests_sent = 0
 
     # -- what each provider defines ----------------------------------------
 
@@ -99,9 +100,8 @@ class BaseClient:
         json: Any = None,
     ) -> requests.Response:
         """Send one request in the account's next free slot; 429s pause every process."""
-        self.limiter.acquire(self.max_wait)
+        self.pacer.acquire()
         url = f"{self.base_url}{path}"
-        self.requests_sent += 1
         response = http.send(
             self.session,
             method,
@@ -113,7 +113,7 @@ class BaseClient:
         )
         self.observe(response)
         if response.status_code == 429:
-            paused = self.limiter.pause(self.retry_after_of(response))
+            paused = self.pacer.pause(self.retry_after_of(response))
             raise RateLimited(
                 f"{http.where(method, url)}: HTTP 429 from {self.info.title}; "
                 f"account paused {paused:.1f} s",

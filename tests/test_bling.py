@@ -7,12 +7,12 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from crm_cli.providers.bling.handlers import cliente, produto, venda
 
 from crm_cli.credentials import CredentialCipher
 from crm_cli.demo import sample_erp
 from crm_cli.errors import RateLimited, ValidationFailed
 from crm_cli.integrations import Integracoes
+from crm_cli.providers.bling.handlers import cliente, produto, venda
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from tests.conftest import SECRET, php_enqueue, queue_rows, sync_back_renamed_product_and_sale

@@ -193,7 +193,7 @@ def test_429_with_retry_after_pauses_the_account(service, gc_emulator, migrated)
     # the pause holds for every process of the account: a request that may not
     # wait that long is refused without being sent
     client = service.client(1)
-    client.max_wait = 1.0
+    service.clients.max_wait = 1.0
     before = gc_emulator.stats()["requests"]
     with pytest.raises(RateLimited):
         client.listar("cliente")
@@ -202,12 +202,12 @@ def test_429_with_retry_after_pauses_the_account(service, gc_emulator, migrated)
 
 def test_429_without_retry_after_pauses_briefly_then_longer(service, gc_emulator):
     client = service.client(1)
-    limiter = client.limiter
+    pacer = client.pacer
     gc_emulator.add_fault("429")
 
     with pytest.raises(RateLimited) as first:
         client.listar("cliente")
-    second = limiter.pause(None)  # another 429 right after: the pause grows
+    second = pacer.pause(None)  # another 429 right after: the pause grows
 
     assert 0.5 < first.value.retry_after <= 1.0
     assert second > first.value.retry_after

@@ -6,6 +6,9 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm_cli.providers.brazil import (
     digits,
     format_cep,
@@ -15,8 +18,6 @@ from crm_cli.providers.brazil import (
     money,
 )
 from crm_cli.providers.gestao_click.handlers import cliente, produto, venda
-from hypothesis import given
-from hypothesis import strategies as st
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, venda
 
 from crm_cli.demo import sample_erp
 from crm_cli.errors import AuthError, RateLimited, RecordNotFound, ValidationFailed
+from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, venda
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from tests.conftest import (

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
-from crm_cli.providers.registry import known_providers
 
+from crm_cli.providers.registry import known_providers
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from tests.conftest import configure_store
@@ -14,7 +15,7 @@ from tests.conftest import configure_store
 FILES = {
     "acme_crm/__init__.py": "",
     "acme_crm/config.py": """
-        from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
+        from {contract}.base import EntitySpec, ProviderInfo, crud
 
         PROVIDER = ProviderInfo(
             name="acme_crm",
@@ -32,7 +33,7 @@ FILES = {
     """,
     # Acme speaks GestãoClick's dialect, so the test can use that emulator
     "acme_crm/client.py": """
-        from crm_cli.providers.gestao_click.client import GestaoClickClient
+        from {contract}.gestao_click.client import GestaoClickClient
 
         class AcmeClient(GestaoClickClient):
             pass
@@ -58,16 +59,22 @@ FILES = {
 }
 
 
-@pytest.fixture
-def acme_installed(tmp_path, monkeypatch):
+# The documented contract, and the path plug-ins written for 0.1 use (kept until 0.3).
+CONTRACTS = ["crm_cli.providers", "providers"]
+
+
+@pytest.fixture(params=CONTRACTS)
+def acme_installed(request, tmp_path, monkeypatch):
     for name, text in FILES.items():
         path = tmp_path / "site" / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
+        path.write_text(textwrap.dedent(text).replace("{contract}", request.param))
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     known_providers.cache_clear()
     yield
     known_providers.cache_clear()
+    for name in [m for m in sys.modules if m == "acme_crm" or m.startswith("acme_crm.")]:
+        del sys.modules[name]  # the next parameter's plug-in is another copy
 
 
 def test_plugin_provider_is_configured_and_used(acme_installed, cli, migrated, gc_emulator):

@@ -116,7 +116,7 @@ def test_released_items_get_their_attempt_back(shop):
 
 def test_concurrent_claims_never_share_an_item(shop, monkeypatch, backend):
     if backend == "mariadb":  # also the GET_LOCK path of servers without SKIP LOCKED
-        monkeypatch.setattr(queue.core, "supports_skip_locked", lambda conn: False)
+        monkeypatch.setattr(queue.claims, "supports_skip_locked", lambda conn: False)
     php_enqueue(shop, range(1, 301))
     claimed: list[list[int]] = []
 

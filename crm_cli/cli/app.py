@@ -10,7 +10,6 @@ from __future__ import annotations
 import typer
 
 from crm_cli import __version__
-from crm_cli.cli import reporting
 from crm_cli.cli.commands import (
     cleanup,
     config,
@@ -26,7 +25,7 @@ from crm_cli.cli.commands import (
     sync,
     test_connection,
 )
-from crm_cli.cli.reporting import PROG, CrmGroup
+from crm_cli.cli.reporting import PROG, CrmGroup, set_verbose
 from crm_cli.cli.state import CliState
 
 app = typer.Typer(
@@ -75,7 +74,7 @@ def root(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    reporting.set_verbose(verbose)
+    set_verbose(verbose)
     ctx.obj = CliState(config_path=config_path)
 
 

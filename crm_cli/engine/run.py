@@ -26,18 +26,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from crm_cli.engine import queue
+from crm_cli.engine.commit import Committer, Finished
+from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
 from crm_cli.engine.retry import RetryPolicy
-from crm_cli.engine.synclog import log_row, write_logs
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
 
 if TYPE_CHECKING:
     from crm_cli.credentials import CredentialCipher
-    from crm_cli.engine.processor import Outcome, Processor
+    from crm_cli.engine.processor import Processor
 
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
 BUSY_RECORD_DELAY = 5  # seconds before an item whose record another run holds is due again
@@ -67,16 +67,6 @@ class RunResult:
         )
 
 
-@dataclass
-class Finished:
-    """A processed item waiting for its commit."""
-
-    item: QueueItem
-    outcome: Outcome
-    elapsed_ms: int = 0
-    at: float = field(default_factory=time.monotonic)
-
-
 class SyncRun:
     def __init__(
         self,
@@ -95,6 +85,7 @@ class SyncRun:
         self.on_item = on_item or (lambda item, outcome: None)
         self.on_claim = on_claim or (lambda count: None)
         self._finished: list[Finished] = []
+        self.committer = Committer(engine, self.owner, self.policy, self.rng)
 
     @property
     def processor(self) -> Processor:
@@ -179,8 +170,6 @@ class SyncRun:
         busy = locks.take(items)
         if not busy:
             return items
-        from crm_cli.engine.processor import Outcome
-
         result.released += self._release(busy, BUSY_RECORD_DELAY)
         for item in busy:
             self.on_item(item, Outcome("released", "another run is working on this record"))
@@ -230,7 +219,7 @@ class SyncRun:
         finished = self._finished
         if not finished:
             return
-        written = self.commit(finished, result)  # if it fails, they stay for another try
+        written = self.committer.commit(finished, result.log_errors)  # if it fails: another try
         self._finished = []
         for each, (_new_id, owned) in zip(finished, written, strict=True):
             self._count(each.item, each.outcome, owned, result)
@@ -249,100 +238,6 @@ class SyncRun:
         else:
             result.errors += 1
             result.failed += outcome.status == "failed"
-
-    def _set_state(
-        self,
-        conn: Connection,
-        item: QueueItem,
-        outcome: Outcome,
-        elapsed_ms: int,
-        new_id: int | None,
-    ) -> bool:
-        if outcome.status == "completed":
-            return queue.complete(
-                conn,
-                item,
-                self.owner,
-                elapsed_ms,
-                outcome.external_id,
-                new_id if item.id_registro is None else None,
-            )
-        if outcome.status == "failed":
-            return queue.fail(conn, item, self.owner, outcome.message)
-        delay = self.policy.delay(item.tentativas, self.rng)
-        return queue.retry_later(conn, item, self.owner, outcome.message, delay)
-
-    def commit(
-        self, finished: list[Finished], result: RunResult, queued: bool = True
-    ) -> list[tuple[int | None, bool]]:
-        """Local writes, item states and log rows of ``finished``, in one transaction;
-        for each item, the id of a record it inserted and whether it still held its lease.
-
-        If a log row cannot be written, the transaction is done again without
-        it: the outcomes are kept, and the run reports the log error.
-        """
-        unlogged: set[int] = set()
-        one_by_one = False  # the log rows in one statement, until one of them fails
-        while True:
-            try:
-                with self.engine.begin() as conn:
-                    written, logs = [], {}
-                    for index, each in enumerate(finished):
-                        new_id, owned = self._write_outcome(conn, each, queued)
-                        written.append((new_id, owned))
-                        if index not in unlogged:
-                            logs[index] = self._log_row(each, new_id)
-                    _write_logs(conn, logs, one_by_one)
-                    return written
-            except _LogFailed as failed:
-                if failed.index is None:
-                    one_by_one = True  # which row? one at a time tells
-                    continue
-                unlogged.add(failed.index)
-                result.log_errors.append(f"item #{finished[failed.index].item.id}: {failed}")
-
-    def _write_outcome(
-        self, conn: Connection, finished: Finished, queued: bool
-    ) -> tuple[int | None, bool]:
-        item, outcome = finished.item, finished.outcome
-        applies = outcome.apply is not None and (queued or outcome.status == "completed")
-        new_id = outcome.apply(conn) if applies else None
-        if not queued:
-            return new_id, True
-        return new_id, self._set_state(conn, item, outcome, finished.elapsed_ms, new_id)
-
-    @staticmethod
-    def _log_row(finished: Finished, new_id: int | None) -> dict:
-        item, outcome = finished.item, finished.outcome
-        return log_row(
-            id_loja=item.id_loja,
-            entidade=item.entidade,
-            id_registro=item.id_registro or new_id,
-            direcao=item.direcao,
-            status=outcome.log_status,
-            mensagem=f"item #{item.id}: {outcome.message}",
-            enviados=outcome.sent,
-            recebidos=outcome.received,
-        )
-
-
-def _write_logs(conn: Connection, logs: dict[int, dict], one_by_one: bool) -> None:
-    """Log rows by item index: one statement, or one each to find the row that fails."""
-    batches = [[index] for index in logs] if one_by_one else [list(logs)]
-    for batch in batches:
-        try:
-            write_logs(conn, [logs[index] for index in batch])
-        except sa.exc.SQLAlchemyError as exc:
-            message = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise _LogFailed(message, batch[0] if len(batch) == 1 else None) from exc
-
-
-class _LogFailed(Exception):
-    """A log row could not be written (the outcomes are written again without it)."""
-
-    def __init__(self, message: str, index: int | None) -> None:
-        super().__init__(message)
-        self.index = index  # of the item in the transaction; None: one of several
 
 
 def sync_one(
@@ -370,7 +265,7 @@ def sync_one(
     )
     outcome = run.processor.process(item)
     result = RunResult()
-    [(new_id, _owned)] = run.commit([Finished(item, outcome)], result, queued=False)
+    [(new_id, _owned)] = run.committer.commit([Finished(item, outcome)], result.log_errors, False)
     if new_id is not None and outcome.status == "completed":
         outcome.id_registro = new_id
     if result.log_errors:

@@ -5,11 +5,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from crm_cli.providers.registry import open_client
 from sqlalchemy.engine import Engine
 
-from crm_cli.errors import ConfigError, CredentialsError, NotFoundError, ProviderError, RateLimited
-from crm_cli.integrations import REAUTHORIZATION, Integracoes
+from crm_cli.engine.clients import StoreClients
+from crm_cli.errors import (
+    ConfigError,
+    CredentialsError,
+    NotFoundError,
+    ProviderError,
+    RateLimited,
+    StoreUnavailable,
+)
+from crm_cli.integrations import Integracoes
 
 PING_MAX_WAIT = 5.0  # seconds a check may wait for its rate-limit slot
 
@@ -34,43 +41,31 @@ class ConnectionCheck:
 
 def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> ConnectionCheck:
     summary = next((s for s in integracoes.listar() if s.id_loja == id_loja), None)
-    if summary is None:
-        return ConnectionCheck(id_loja, "-", False, cause="store not configured")
-    if not summary.ativo:
-        return ConnectionCheck(id_loja, summary.provider, False, cause="store inactive")
-    if summary.configuracoes.get(REAUTHORIZATION):
-        return ConnectionCheck(
-            id_loja,
-            summary.provider,
-            False,
-            cause="re-authorization needed",
-            detail=str(summary.configuracoes[REAUTHORIZATION]),
-        )
+    provider = summary.provider if summary is not None else "-"
+    clients = StoreClients(engine, integracoes, max_wait=PING_MAX_WAIT)
     try:
-        store = integracoes.obter_configuracao(id_loja)
-        client = open_client(store, engine, integracoes)
-        client.max_wait = PING_MAX_WAIT
+        client = clients.get(id_loja)
         started = time.perf_counter()
         client.ping()
     except CredentialsError as exc:
         return ConnectionCheck(
-            id_loja, summary.provider, False, cause="cannot decrypt credentials", detail=exc.message
+            id_loja, provider, False, cause="cannot decrypt credentials", detail=exc.message
         )
     except RateLimited as exc:
         wait = f"{exc.retry_after:.0f}" if exc.retry_after is not None else "?"
         return ConnectionCheck(
-            id_loja, summary.provider, False, cause=f"rate limited (retry after {wait} s)"
+            id_loja, provider, False, cause=f"rate limited (retry after {wait} s)"
         )
+    except StoreUnavailable as exc:
+        return ConnectionCheck(id_loja, provider, False, cause=exc.cause)
     except ProviderError as exc:
-        return ConnectionCheck(
-            id_loja, summary.provider, False, cause=exc.cause, detail=exc.message
-        )
+        return ConnectionCheck(id_loja, provider, False, cause=exc.cause, detail=exc.message)
     except (ConfigError, NotFoundError) as exc:
         return ConnectionCheck(
-            id_loja, summary.provider, False, cause="configuration error", detail=exc.message
+            id_loja, provider, False, cause="configuration error", detail=exc.message
         )
     latency = round((time.perf_counter() - started) * 1000)
-    return ConnectionCheck(id_loja, summary.provider, True, latency_ms=latency)
+    return ConnectionCheck(id_loja, provider, True, latency_ms=latency)
 
 
 def check_all(engine: Engine, integracoes: Integracoes) -> list[ConnectionCheck]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crm_cli.providers.base import ProviderInfo
-from crm_cli.providers.registry import get_provider
 from sqlalchemy.engine import Engine
 
 from crm_cli.credentials import mask_secrets
@@ -14,6 +12,8 @@ from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, due_items
 from crm_cli.errors import CrmError, EntityNotSupported, NotFoundError
 from crm_cli.integrations import Integracoes
+from crm_cli.providers.base import ProviderInfo
+from crm_cli.providers.registry import get_provider
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
 
 

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from crm_cli.providers.registry import get_provider
 from sqlalchemy.engine import Engine
 
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.queue.admin import enqueue_ids
 from crm_cli.errors import NotFoundError
 from crm_cli.integrations import Integracoes, StoreSummary
+from crm_cli.providers.registry import get_provider
 from crm_cli.settings import Settings
 
 CHUNK = 5000

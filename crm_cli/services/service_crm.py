@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crm_cli.providers.client import BaseClient
-from crm_cli.providers.registry import open_client
 from sqlalchemy.engine import Engine
 
 from crm_cli.credentials import CredentialCipher
+from crm_cli.engine.clients import StoreClients
 from crm_cli.engine.synclog import CRM_TO_ERP, ERP_TO_CRM, write_log
 from crm_cli.errors import CrmError
 from crm_cli.integrations import Integracoes
+from crm_cli.providers.client import BaseClient
 from crm_cli.settings import Settings
 
 
@@ -38,13 +38,10 @@ class ServiceCrm:
             settings.credentials_key_env, settings.credentials_allow_fallback_key
         )
         self.integracoes = Integracoes(engine, cipher)
-        self._clients: dict[int, BaseClient] = {}
+        self.clients = StoreClients(engine, self.integracoes)
 
     def client(self, id_loja: int) -> BaseClient:
-        if id_loja not in self._clients:
-            store = self.integracoes.obter_configuracao(id_loja, incluir_inativa=False)
-            self._clients[id_loja] = open_client(store, self.engine, self.integracoes)
-        return self._clients[id_loja]
+        return self.clients.get(id_loja)
 
     def _record(self, client: BaseClient, entidade: str, data: dict[str, Any]) -> CrmRecord:
         handler = client.entity(entidade).load_handler()

@@ -2,7 +2,7 @@
 
 The access token lasts 6 h. It is refreshed a few minutes before it expires,
 and once more on a 401. The refresh happens under the store's row lock in
-``crm_integracoes`` (``Integracoes.atualizar_credenciais``), and the answer —
+``crm_integracoes`` (its ``TokenStore``), and the answer —
 Bling rotates the refresh token — is saved, encrypted, before the lock is
 released: two processes never spend the same refresh token, and the second
 one simply reads the first one's fresh token. A refresh token Bling refuses
@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
-from crm_cli.providers.bling.config import TOKEN_PATH
-from crm_cli.providers.client import BaseClient
 
 from crm_cli import http
 from crm_cli.errors import AuthError, ReauthorizationNeeded, UnexpectedAnswer
+from crm_cli.providers.bling.config import TOKEN_PATH
+from crm_cli.providers.client import BaseClient
 
 REFRESH_MARGIN = 300  # seconds before expiry when the token is refreshed
 PAGE_SIZE = 100
@@ -44,12 +44,12 @@ class BlingClient(BaseClient):
 
     def refresh(self, stale_token: str | None = None) -> None:
         """Get a new access token, unless another process just did (then use theirs)."""
-        if self.store is None or self.store[0] is None:
+        if self.tokens is None:
             raise AuthError("Bling: this client cannot save refreshed tokens (no store)")
-        integracoes, id_loja = self.store
+        id_loja = self.tokens.id_loja
         # The slot is taken before the row lock: on SQLite the limiter's own write
         # would otherwise wait on the lock this transaction holds.
-        self.limiter.acquire(self.max_wait)
+        self.pacer.acquire()
         refused: list[str] = []
 
         def change(stored: dict[str, Any]) -> dict[str, Any] | None:
@@ -65,9 +65,9 @@ class BlingClient(BaseClient):
                 return None
             return {**stored, **tokens}
 
-        self.credentials = integracoes.atualizar_credenciais(id_loja, change)
+        self.credentials = self.tokens.update(change)
         if refused:
-            integracoes.marcar_reautorizacao(id_loja, refused[0])
+            self.tokens.mark_reauthorization(refused[0])
             raise ReauthorizationNeeded(
                 f"store {id_loja}: {refused[0]}; run 'crm-cli config bling-authorize --loja "
                 f"{id_loja}'"
@@ -79,7 +79,6 @@ class BlingClient(BaseClient):
             f"{credentials['client_id']}:{credentials['client_secret']}".encode()
         ).decode()
         url = f"{self.base_url}{TOKEN_PATH}"
-        self.requests_sent += 1
         response = http.send(
             self.session,
             "POST",
@@ -111,7 +110,7 @@ class BlingClient(BaseClient):
 
     def exchange_code(self, code: str) -> dict[str, Any]:
         """First tokens from an authorisation code (``config bling-authorize``)."""
-        self.limiter.acquire(self.max_wait)
+        self.pacer.acquire()
         return self._token_request(
             {"grant_type": "authorization_code", "code": code}, self.credentials
         )

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from crm_cli.providers.client import BaseClient
 
 from crm_cli import http
 from crm_cli.errors import UnexpectedAnswer, ValidationFailed
+from crm_cli.providers.client import BaseClient
 
 _NOT_FOUND_WORDS = ("não encontrad", "nao encontrad", "not found", "inexistente")
 

@@ -3,7 +3,7 @@ cursor pages, PATCH updates, and its rate-limit headers.
 
 The token goes in a header, never in the query string (URLs end up in logs).
 Every answer's ``x-ratelimit-remaining`` / ``x-ratelimit-reset`` and daily
-budget headers are fed to the shared rate limiter: an exhausted burst window
+budget headers are fed to the account's pacer: an exhausted burst window
 pauses the account until it resets, an exhausted daily budget until 00:00 UTC
 — before a 429 is ever needed.
 """
@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
-from crm_cli.providers.client import BaseClient
-from crm_cli.providers.pipedrive.config import SEARCH
 
 from crm_cli import http
 from crm_cli.errors import UnexpectedAnswer
+from crm_cli.providers.client import BaseClient
+from crm_cli.providers.pipedrive.config import SEARCH
 
 PAGE_SIZE = 100
 DAILY_HEADERS = ("x-daily-requests-left", "x-daily-ratelimit-token-remaining")
@@ -46,9 +46,9 @@ class PipedriveClient(BaseClient):
     def observe(self, response: requests.Response) -> None:
         if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
             self.daily_budget_spent = True
-            self.limiter.pause(http.until_next_utc_day())
+            self.pacer.pause(http.until_next_utc_day())
         elif _int_header(response, "x-ratelimit-remaining") == 0:
-            self.limiter.pause(float(_int_header(response, "x-ratelimit-reset") or 1))
+            self.pacer.pause(float(_int_header(response, "x-ratelimit-reset") or 1))
 
     def retry_after_of(self, response: requests.Response) -> float | None:
         if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):

@@ -237,10 +237,10 @@ def bling_authorize(
     """
     import secrets
 
+    from crm_cli.engine.clients import open_client
     from crm_cli.errors import NotFoundError
     from crm_cli.integrations import REAUTHORIZATION, StoreConfig
     from crm_cli.providers.bling.config import AUTHORIZE_PATH
-    from crm_cli.providers.registry import open_client
 
     integracoes = integracoes_of(ctx)
     try:

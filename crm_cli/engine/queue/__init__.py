@@ -1,25 +1,46 @@
 """The sync queue (``crm_sync_queue``): every statement that reads or changes it.
 
-``core`` is the worker's path (enqueue, claim, finish); ``admin`` is what
-operators and nightly jobs do (bulk enqueue, list, retry, cancel, clean up, count).
+An item's state is where it sits plus a lease: ``pending`` → ``processing``
+(owner + expiry) → ``completed`` | ``failed``, or back to ``pending`` with a
+``proximo_retry``. Crash recovery is a query for expired leases. Attempts are
+counted when an item is claimed, so an item that kills its run still runs out
+of attempts. Every finalising statement names the lease owner: a run that lost
+its lease cannot overwrite another run's result. All times are the database's
+clock (UTC).
+
+The worker's path: ``items`` (the item, ``enqueue``), ``claims``, ``finishing``
+and ``locks``; ``admin`` is what operators and nightly jobs do (bulk enqueue,
+list, retry, cancel, clean up, count).
 """
 
-from crm_cli.engine.queue.core import (  # noqa: F401  (the package's interface)
+from crm_cli.engine.queue.claims import claim, claim_select, due_items, recover_expired
+from crm_cli.engine.queue.finishing import complete, fail, release, retry_later
+from crm_cli.engine.queue.items import (
     CRM_TO_ERP,
     DIRECTIONS,
     ERP_TO_CRM,
     Enqueued,
     QueueItem,
-    RecordLocks,
-    claim,
-    claim_select,
-    complete,
-    due_items,
     enqueue,
-    fail,
-    named_lock,
-    recover_expired,
-    release,
-    retry_later,
-    supports_skip_locked,
 )
+from crm_cli.engine.queue.locks import RecordLocks, named_lock, supports_skip_locked
+
+__all__ = [
+    "CRM_TO_ERP",
+    "DIRECTIONS",
+    "ERP_TO_CRM",
+    "Enqueued",
+    "QueueItem",
+    "RecordLocks",
+    "claim",
+    "claim_select",
+    "complete",
+    "due_items",
+    "enqueue",
+    "fail",
+    "named_lock",
+    "recover_expired",
+    "release",
+    "retry_later",
+    "supports_skip_locked",
+]

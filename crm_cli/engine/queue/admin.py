@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_queue as Q
-from crm_cli.engine.queue.core import ERP_TO_CRM, of_store, pending_by_record
+from crm_cli.engine.queue.items import ERP_TO_CRM, of_store, pending_by_record
 from crm_cli.errors import NotFoundError, UsageError
 
 STATUSES = ("pending", "processing", "completed", "failed")

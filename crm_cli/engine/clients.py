@@ -1,0 +1,153 @@
+"""The one place a store's provider client is opened, by one set of rules.
+
+Sync runs, "sync now", ``import``, ``ServiceCrm`` and ``test-connection`` all
+get their clients from ``StoreClients``: the store must be configured and
+active and not waiting for re-authorisation, its limits come from its settings,
+and every request is paced by its account's shared rate limiter within the
+time the caller has left (``max_wait``). The client sees only the engine's
+contract (``crm_cli.engine.contract``): a ``Pacer`` and, for clients that
+rotate tokens, a ``TokenStore``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from crm_cli.engine.ratelimit import Limits, SharedRateLimiter, quota_key
+from crm_cli.errors import ConfigError, EntityNotSupported, ReauthorizationNeeded
+from crm_cli.integrations import REAUTHORIZATION, Integracoes, StoreConfig
+from crm_cli.providers.client import BaseClient
+from crm_cli.providers.registry import get_provider
+
+
+class AccountPacer:
+    """A client's ``Pacer``: its account's shared limiter, within the caller's time."""
+
+    def __init__(self, limiter: SharedRateLimiter, max_wait: float | None = None) -> None:
+        self.limiter = limiter
+        self.max_wait = max_wait  # seconds a request may wait for its slot (None: no bound)
+        self.requests = 0  # slots taken: requests sent
+
+    def acquire(self) -> None:
+        self.limiter.acquire(self.max_wait)
+        self.requests += 1
+
+    def pause(self, retry_after: float | None) -> float:
+        return self.limiter.pause(retry_after)
+
+
+@dataclass(frozen=True)
+class StoredTokens:
+    """A client's ``TokenStore``: its store's encrypted credentials, changed under a row lock."""
+
+    integracoes: Integracoes
+    id_loja: int
+
+    def update(self, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+        return self.integracoes.atualizar_credenciais(self.id_loja, change)
+
+    def mark_reauthorization(self, reason: str) -> None:
+        self.integracoes.marcar_reautorizacao(self.id_loja, reason)
+
+
+def open_client(
+    store: StoreConfig,
+    engine: Engine,
+    integracoes: Integracoes | None = None,
+    pacer: AccountPacer | None = None,
+) -> BaseClient:
+    """The provider client for ``store`` (which need not be saved yet: bling-authorize)."""
+    info = get_provider(store.provider)
+    if not info.client:
+        raise EntityNotSupported(f"provider {info.name} has no API client in this version")
+    tokens = StoredTokens(integracoes, store.id_loja) if integracoes is not None else None
+    client_class = info.load(info.client)
+    pacer = pacer or pacer_for(store, engine)
+    return client_class(info, store.credenciais, store.configuracoes, pacer, tokens)
+
+
+def pacer_for(
+    store: StoreConfig,
+    engine: Engine,
+    max_wait: float | None = None,
+    before_wait: Callable[[], None] | None = None,
+) -> AccountPacer:
+    """The store's account limiter, with the limits of its provider or of its settings."""
+    info = get_provider(store.provider)
+    settings = store.configuracoes
+    limits = Limits(
+        per_second=_number(settings, "rate_limit_per_second", info.rate_per_second, store.id_loja),
+        daily=int(_number(settings, "daily_limit", info.daily_limit, store.id_loja) or 0) or None,
+    )
+    account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
+    limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits)
+    limiter.before_wait = before_wait
+    return AccountPacer(limiter, max_wait)
+
+
+def _number(settings: dict, key: str, default: float | None, id_loja: int) -> float | None:
+    value = settings.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(
+            f"store {id_loja}: configuracoes.{key} must be a number >= 0, got {value!r} "
+            f"(fix it with 'crm-cli config set --loja {id_loja} --provider … --setting {key}=N')"
+        )
+    return value
+
+
+class StoreClients:
+    """Each store's client, opened once, on first use."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        integracoes: Integracoes,
+        max_wait: float | None = None,
+        before_wait: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine, self.integracoes = engine, integracoes
+        self.before_wait = before_wait  # run while a request waits for its slot
+        self._max_wait = max_wait
+        self._open: dict[int, tuple[BaseClient, AccountPacer]] = {}
+
+    def get(self, id_loja: int) -> BaseClient:
+        """The store's client. NotFoundError: no active configuration;
+        ReauthorizationNeeded: an operator must authorise the store again."""
+        if id_loja not in self._open:
+            store = self.integracoes.obter_configuracao(id_loja, incluir_inativa=False)
+            reason = store.setting(REAUTHORIZATION)
+            if reason:
+                raise ReauthorizationNeeded(
+                    f"store {id_loja} must be authorised again ({reason}): "
+                    f"run 'crm-cli config bling-authorize --loja {id_loja}'"
+                )
+            pacer = pacer_for(store, self.engine, self._max_wait, self._before_wait)
+            client = open_client(store, self.engine, self.integracoes, pacer)
+            self._open[id_loja] = (client, pacer)
+        return self._open[id_loja][0]
+
+    def _before_wait(self) -> None:
+        if self.before_wait is not None:
+            self.before_wait()
+
+    @property
+    def max_wait(self) -> float | None:
+        return self._max_wait
+
+    @max_wait.setter
+    def max_wait(self, seconds: float | None) -> None:
+        # Every open client at once: items read ahead hold their client from
+        # then, and must wait no longer than what is left of the run now.
+        self._max_wait = seconds
+        for _client, pacer in self._open.values():
+            pacer.max_wait = seconds
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(pacer.requests for _client, pacer in self._open.values())

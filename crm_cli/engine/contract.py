@@ -1,0 +1,32 @@
+"""What the engine hands a provider client, and all a client may use of it.
+
+A client never sees the rate limiter, the run's time budget or the database:
+it asks its ``Pacer`` before each request and tells it when the CRM says to
+wait; a client that rotates its tokens saves them through its ``TokenStore``.
+The engine's side of both is ``crm_cli.engine.clients``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+class Pacer(Protocol):
+    def acquire(self) -> None:
+        """Wait for the account's next request slot; raise RateLimited when it is too far."""
+
+    def pause(self, retry_after: float | None) -> float:
+        """The CRM asked the account to wait (429, spent budget); every process waits.
+        Returns the pause in seconds (``retry_after`` None: a growing default)."""
+
+
+class TokenStore(Protocol):
+    id_loja: int
+
+    def update(self, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+        """Apply ``change`` to the stored credentials under the store's row lock (None:
+        keep them) and return what is stored afterwards."""
+
+    def mark_reauthorization(self, reason: str) -> None:
+        """The CRM refused the stored tokens: an operator must authorise the store again."""

@@ -1,0 +1,224 @@
+"""Claiming due items for a run, and taking back those whose run died."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.db.ddl import DbNow, DbNowPlus
+from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.engine.queue.items import ITEM_COLUMNS, QueueItem, item_of, pending_by_record
+from crm_cli.engine.queue.locks import is_mysql, named_lock, supports_skip_locked
+
+# -- claim ---------------------------------------------------------------------------------
+
+
+def _due(id_loja: int | None, entidade: str | None) -> list[sa.ColumnElement[bool]]:
+    where = [
+        Q.c.status == "pending",
+        Q.c.deletado_em.is_(None),
+        sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry <= DbNow()),
+    ]
+    if id_loja is not None:
+        where.append(Q.c.id_loja == id_loja)
+    if entidade is not None:
+        where.append(Q.c.entidade == entidade)
+    return where
+
+
+CLAIM_ORDER = (Q.c.prioridade.desc(), Q.c.criado_em.asc(), Q.c.id.asc())
+
+
+def due_items(
+    engine: Engine, limit: int, id_loja: int | None = None, entidade: str | None = None
+) -> list[QueueItem]:
+    """What a run would claim now, claiming nothing (``sync --dry-run``)."""
+    query = sa.select(*ITEM_COLUMNS).where(*_due(id_loja, entidade)).order_by(*CLAIM_ORDER)
+    with engine.connect() as conn:
+        return [item_of(r) for r in conn.execute(query.limit(limit))]
+
+
+def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
+    """Items whose run died (lease expired): pending again, or failed when out of attempts.
+
+    A plain read finds them, then they change by primary key. An UPDATE that
+    searched for them through idx_claim would lock the index entries of the
+    items other runs are finishing right now, and deadlock with those runs
+    (finishing an item locks its row first, then its index entries).
+    """
+    with engine.begin() as conn:
+        ids = list(
+            conn.execute(
+                sa.select(Q.c.id).where(Q.c.status == "processing", Q.c.lease_expires_at < DbNow())
+            ).scalars()
+        )
+        if not ids:
+            return 0, 0
+        # Checked again (a late run may finish one meanwhile), in a form no
+        # index on status can serve: the rows are reached by primary key.
+        expired = sa.and_(
+            Q.c.id.in_(ids),
+            sa.func.coalesce(Q.c.status, "") == "processing",
+            Q.c.lease_expires_at < DbNow(),
+        )
+        failed = conn.execute(
+            sa.update(Q)
+            .where(expired, Q.c.tentativas >= max_attempts)
+            .values(
+                status="failed",
+                lease_owner=None,
+                lease_expires_at=None,
+                erro="the run processing it stopped before finishing, on every attempt",
+                erro_mensagem="the run processing it stopped before finishing, on every attempt",
+            )
+        ).rowcount
+        requeued = conn.execute(
+            sa.update(Q)
+            .where(expired)
+            .values(status="pending", lease_owner=None, lease_expires_at=None)
+        ).rowcount
+    return requeued, failed
+
+
+def claim(
+    engine: Engine,
+    *,
+    owner: str,
+    limit: int,
+    lease_seconds: int,
+    id_loja: int | None = None,
+    entidade: str | None = None,
+) -> list[QueueItem]:
+    """Take up to ``limit`` due items for ``owner`` in one short transaction.
+
+    MySQL/MariaDB: SELECT … FOR UPDATE SKIP LOCKED (or, on servers without it,
+    the same under a GET_LOCK that serialises claims). SQLite: one write
+    transaction. Two runs never claim the same item; duplicates of a claimed
+    change (the PHP application may insert a record twice) are coalesced.
+    """
+    with engine.connect() as conn:
+        if is_mysql(conn) and not supports_skip_locked(conn):
+            with named_lock(conn, "claim", timeout=30) as held:
+                if not held:
+                    return []
+                return _claim(conn, owner, limit, lease_seconds, id_loja, entidade, False)
+        return _claim(conn, owner, limit, lease_seconds, id_loja, entidade, is_mysql(conn))
+
+
+def claim_select(limit: int, id_loja: int | None = None, entidade: str | None = None) -> sa.Select:
+    """The claim's SELECT: due items by priority, then age; served by idx_claim."""
+    return sa.select(Q.c.id).where(*_due(id_loja, entidade)).order_by(*CLAIM_ORDER).limit(limit)
+
+
+def _sqlite_claimable(limit: int, id_loja: int | None, entidade: str | None) -> sa.Select:
+    """Due items whose record no other run is processing right now.
+
+    SQLite serialises claims with its write lock, so this check is consistent
+    there; MySQL runs hold a per-record lock while processing instead.
+    """
+    other = Q.alias("other")
+    busy = (
+        sa.select(sa.literal(1))
+        .select_from(other)
+        .where(
+            other.c.status == "processing",
+            other.c.id_loja == Q.c.id_loja,
+            other.c.entidade == Q.c.entidade,
+            other.c.direcao == Q.c.direcao,
+            sa.or_(other.c.id_registro == Q.c.id_registro, other.c.external_id == Q.c.external_id),
+        )
+    )
+    return claim_select(limit, id_loja, entidade).where(~busy.exists())
+
+
+def _claim(
+    conn: Connection,
+    owner: str,
+    limit: int,
+    lease_seconds: int,
+    id_loja: int | None,
+    entidade: str | None,
+    skip_locked: bool,
+) -> list[QueueItem]:
+    with conn.begin():
+        if is_mysql(conn):
+            select = claim_select(limit, id_loja, entidade).with_for_update(skip_locked=skip_locked)
+            ids = list(conn.execute(select).scalars())
+            if not ids:
+                return []
+            chosen = Q.c.id.in_(ids)
+        else:
+            chosen = Q.c.id.in_(_sqlite_claimable(limit, id_loja, entidade))
+        conn.execute(
+            sa.update(Q)
+            .where(chosen)
+            .values(
+                status="processing",
+                lease_owner=owner,
+                lease_expires_at=DbNowPlus(lease_seconds),
+                started_at=DbNow(),
+                tentativas=sa.func.coalesce(Q.c.tentativas, 0) + 1,
+                batch_id=owner[:36],
+            )
+        )
+        items = [
+            item_of(r)
+            for r in conn.execute(
+                sa.select(*ITEM_COLUMNS)
+                .where(Q.c.lease_owner == owner, Q.c.status == "processing")
+                .order_by(*CLAIM_ORDER)
+            )
+        ]
+        return _coalesce(conn, owner, items)
+
+
+def _coalesce(conn: Connection, owner: str, items: list[QueueItem]) -> list[QueueItem]:
+    """Keep one item per change; the others (claimed or pending) are completed into it.
+
+    One SELECT finds the pending duplicates of the whole batch (through
+    idx_entidade), then one UPDATE per kept item that has any: a batch without
+    duplicates costs a single query.
+    """
+    kept: dict[tuple, QueueItem] = {}
+    duplicates: dict[int, list[int]] = {}
+    for item in items:
+        first = kept.setdefault(item.key, item)
+        if first is not item:
+            duplicates.setdefault(first.id, []).append(item.id)
+    records = [i.id_registro for i in kept.values() if i.id_registro is not None]
+    externals = [i.external_id for i in kept.values() if i.id_registro is None and i.external_id]
+    if records or externals:
+        candidates = conn.execute(
+            sa.select(*ITEM_COLUMNS).where(
+                pending_by_record(),
+                Q.c.deletado_em.is_(None),
+                Q.c.entidade.in_({i.entidade for i in kept.values()}),
+                sa.or_(Q.c.id_registro.in_(records), Q.c.external_id.in_(externals)),
+            )
+        )
+        for row in candidates:
+            twin = kept.get(item_of(row).key)
+            if twin is not None and twin.id != row.id:
+                duplicates.setdefault(twin.id, []).append(row.id)
+    for into, ids in duplicates.items():
+        _complete_as_duplicate(conn, Q.c.id.in_(ids), into, owner)
+    return list(kept.values())
+
+
+def _complete_as_duplicate(
+    conn: Connection, which: sa.ColumnElement[bool], into: int, owner: str
+) -> None:
+    conn.execute(
+        sa.update(Q)
+        .where(which)
+        .values(
+            status="completed",
+            processado=1,
+            processado_em=DbNow(),
+            completed_at=DbNow(),
+            lease_owner=None,
+            lease_expires_at=None,
+            batch_id=owner[:36],
+            erro_mensagem=f"coalesced into item #{into}",
+        )
+    )

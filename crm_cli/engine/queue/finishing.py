@@ -1,0 +1,131 @@
+"""Finishing an item: completed, retried later, failed for good, or handed back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.db.ddl import DbNow, DbNowPlus
+from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.engine.queue.items import QueueItem
+
+# -- finishing an item ----------------------------------------------------------------------
+
+
+def _mine(item: QueueItem, owner: str) -> sa.ColumnElement[bool]:
+    return sa.and_(Q.c.id == item.id, Q.c.lease_owner == owner, Q.c.status == "processing")
+
+
+_COMPLETE = (  # built once: it runs for nearly every item
+    sa.update(Q)
+    .where(
+        Q.c.id == sa.bindparam("p_id"),
+        Q.c.lease_owner == sa.bindparam("p_owner"),
+        Q.c.status == "processing",
+    )
+    .values(
+        status="completed",
+        processado=1,
+        processado_em=DbNow(),
+        completed_at=DbNow(),
+        tempo_processamento_ms=sa.bindparam("p_elapsed_ms"),
+        erro=None,
+        erro_mensagem=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        proximo_retry=None,
+        external_id=sa.func.coalesce(
+            sa.bindparam("p_external_id", type_=sa.String), Q.c.external_id
+        ),
+        id_registro=sa.func.coalesce(
+            sa.bindparam("p_id_registro", type_=sa.Integer), Q.c.id_registro
+        ),
+    )
+)
+
+
+def complete(
+    conn: Connection,
+    item: QueueItem,
+    owner: str,
+    elapsed_ms: int,
+    external_id: str | None = None,
+    id_registro: int | None = None,
+) -> bool:
+    """Mark done; False when the lease was lost (another run owns the item now).
+
+    ``external_id`` and ``id_registro`` are recorded when given, kept otherwise.
+    """
+    params = {
+        "p_id": item.id,
+        "p_owner": owner,
+        "p_elapsed_ms": max(0, elapsed_ms),
+        "p_external_id": external_id,
+        "p_id_registro": id_registro,
+    }
+    return conn.execute(_COMPLETE, params).rowcount == 1
+
+
+def retry_later(
+    conn: Connection, item: QueueItem, owner: str, message: str, delay_seconds: int
+) -> bool:
+    return (
+        conn.execute(
+            sa.update(Q)
+            .where(_mine(item, owner))
+            .values(
+                status="pending",
+                erro=message,
+                erro_mensagem=message,
+                proximo_retry=DbNowPlus(delay_seconds),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        ).rowcount
+        == 1
+    )
+
+
+def fail(conn: Connection, item: QueueItem, owner: str, message: str) -> bool:
+    """Failed for good: not processed (processado stays 0), retried only by an operator."""
+    return (
+        conn.execute(
+            sa.update(Q)
+            .where(_mine(item, owner))
+            .values(
+                status="failed",
+                erro=message,
+                erro_mensagem=message,
+                completed_at=DbNow(),
+                lease_owner=None,
+                lease_expires_at=None,
+                proximo_retry=None,
+            )
+        ).rowcount
+        == 1
+    )
+
+
+def release(
+    engine: Engine, items: Iterable[QueueItem], owner: str, delay_seconds: int | None = None
+) -> int:
+    """Hand unprocessed items back, with their attempt (rate limit, time budget spent)."""
+    ids = [item.id for item in items]
+    if not ids:
+        return 0
+    values: dict = dict(
+        status="pending",
+        lease_owner=None,
+        lease_expires_at=None,
+        tentativas=sa.case((Q.c.tentativas > 0, Q.c.tentativas - 1), else_=0),
+    )
+    if delay_seconds:
+        values["proximo_retry"] = DbNowPlus(delay_seconds)
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.update(Q)
+            .where(Q.c.id.in_(ids), Q.c.lease_owner == owner, Q.c.status == "processing")
+            .values(**values)
+        ).rowcount

@@ -1,0 +1,162 @@
+"""A queue item, the predicates that find one record's items, and ``enqueue``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.engine.queue.locks import named_lock
+from crm_cli.errors import DatabaseError
+
+ERP_TO_CRM = "ecletech_para_crm"
+CRM_TO_ERP = "crm_para_ecletech"
+DIRECTIONS = (ERP_TO_CRM, CRM_TO_ERP)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    id_loja: int
+    entidade: str
+    id_registro: int | None
+    direcao: str
+    prioridade: int
+    tentativas: int  # including the attempt under way
+    external_id: str | None
+    status: str = "pending"
+    criado_em: datetime | None = None
+
+    @property
+    def key(self) -> tuple:
+        """What makes two items the same change: store, entity, record, direction."""
+        record = self.id_registro if self.id_registro is not None else f"ext:{self.external_id}"
+        return (self.id_loja, self.entidade, record, self.direcao)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: int
+    reused: bool
+
+
+ITEM_COLUMNS = (
+    Q.c.id,
+    Q.c.id_loja,
+    Q.c.entidade,
+    Q.c.id_registro,
+    Q.c.direcao,
+    Q.c.prioridade,
+    Q.c.tentativas,
+    Q.c.external_id,
+    Q.c.status,
+    Q.c.criado_em,
+)
+
+
+def item_of(row: sa.Row) -> QueueItem:
+    return QueueItem(
+        id=row.id,
+        id_loja=row.id_loja,
+        entidade=row.entidade,
+        id_registro=row.id_registro,
+        direcao=row.direcao,
+        prioridade=row.prioridade or 0,
+        tentativas=row.tentativas or 0,
+        external_id=row.external_id,
+        status=row.status or "pending",
+        criado_em=row.criado_em,
+    )
+
+
+def pending_by_record() -> sa.ColumnElement[bool]:
+    """``status = 'pending'`` that no index can serve, for lookups by record.
+
+    Looking up one record's pending items must go through idx_entidade
+    (entidade, id_registro); a plain ``status = 'pending'`` lets the planner
+    pick idx_claim instead and scan every pending item, once per record — a
+    full-sync of 100 000 rows then takes minutes instead of seconds.
+    """
+    return sa.func.coalesce(Q.c.status, "") == "pending"
+
+
+def of_store(id_loja: int) -> sa.ColumnElement[bool]:
+    """``id_loja = N`` that no index can serve (idx_loja), for lookups by record."""
+    return Q.c.id_loja + 0 == id_loja
+
+
+def _same_change(
+    id_loja: int, entidade: str, id_registro: int | None, external_id: str | None, direcao: str
+) -> sa.ColumnElement[bool]:
+    record = (
+        Q.c.id_registro == id_registro
+        if id_registro is not None
+        else sa.and_(Q.c.id_registro.is_(None), Q.c.external_id == external_id)
+    )
+    return sa.and_(
+        Q.c.entidade == entidade,
+        record,
+        of_store(id_loja),
+        Q.c.direcao == direcao,
+        pending_by_record(),
+        Q.c.deletado_em.is_(None),
+    )
+
+
+# -- enqueue ---------------------------------------------------------------------------
+
+
+def enqueue(
+    engine: Engine,
+    *,
+    id_loja: int,
+    entidade: str,
+    id_registro: int | None = None,
+    direcao: str = ERP_TO_CRM,
+    prioridade: int = 5,
+    external_id: str | None = None,
+) -> Enqueued:
+    """Queue a change, or reuse the pending item for the same change (raising its priority).
+
+    Safe when two processes enqueue the same record at once: on MySQL a named
+    lock per change serialises them; on SQLite the first statement is a write,
+    which holds the database's write lock until commit.
+    """
+    same = _same_change(id_loja, entidade, id_registro, external_id, direcao)
+    with engine.connect() as conn:
+        key = f"enqueue:{id_loja}:{entidade}:{id_registro}:{external_id}:{direcao}"
+        with named_lock(conn, key) as held:
+            if not held:
+                raise DatabaseError("could not take the enqueue lock in 10 s (database busy?)")
+            with conn.begin():
+                raised = conn.execute(
+                    sa.update(Q)
+                    .where(same)
+                    .values(
+                        prioridade=sa.case(
+                            (Q.c.prioridade < prioridade, prioridade), else_=Q.c.prioridade
+                        )
+                    )
+                )
+                if raised.rowcount:
+                    existing = conn.execute(
+                        sa.select(Q.c.id).where(same).order_by(Q.c.id).limit(1)
+                    ).scalar_one()
+                    return Enqueued(existing, reused=True)
+                new_id = conn.execute(
+                    sa.insert(Q).values(
+                        id_loja=id_loja,
+                        entidade=entidade,
+                        id_registro=id_registro,
+                        direcao=direcao,
+                        prioridade=prioridade,
+                        tentativas=0,
+                        processado=0,
+                        external_id=external_id,
+                        status="pending",
+                    )
+                ).inserted_primary_key[0]
+                return Enqueued(new_id, reused=False)

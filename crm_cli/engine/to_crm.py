@@ -1,0 +1,287 @@
+"""ERP → CRM: an item's record, read ahead, sent to its store's CRM as a create or update.
+
+ERP→CRM items are read a few at a time (``READ_AHEAD``): one transaction reads
+their records and sync states and commits, before any request goes out, the
+create markers of the records that are new to the CRM and have a natural key.
+A marker says "a create may have been sent": should the run die, the next
+attempt looks the record up by that key before creating it. A marker written
+for a create that was never sent costs only that lookup, so markers are
+written ahead only where a lookup is possible; a record without a natural key
+is marked on its own, right before its create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.engine import syncstate
+from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.outcome import CannotSucceed, Outcome, no_local_write, nothing_created
+from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
+from crm_cli.errors import CrmError, RecordNotFound
+from crm_cli.providers.client import BaseClient
+
+# ERP→CRM items read in one transaction. Their data is as old as the time it
+# takes to send them all (a few seconds under a 3 requests/s limit); a change
+# made meanwhile is queued again and goes in a later run.
+READ_AHEAD = 10
+
+
+class Resources(Protocol):
+    """Where an item's client and table come from (``crm_cli.engine.processor``)."""
+
+    def client(self, id_loja: int) -> BaseClient: ...
+
+    def table(self, entidade: str) -> EntityTable: ...
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where an ERP→CRM item goes: its table, its store's client, its entity's handler."""
+
+    table: EntityTable
+    client: BaseClient
+    handler: Any
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """An ERP→CRM item read ahead: what to send, and whether its create marker is committed."""
+
+    target: _Target
+    row: dict
+    state: syncstate.SyncState | None
+    payload: dict
+    digest: str
+    external_id: str | None
+    natural_key: bool  # the CRM can be searched for the record (a lost create is found again)
+    marked: bool
+
+
+_Prepared = _Ready | Outcome | CrmError  # an item's preparation: ready, already decided, or failed
+
+
+class ToCrm:
+    """The ERP→CRM path of a run's items."""
+
+    def __init__(self, engine: Engine, where: Resources) -> None:
+        self.engine = engine
+        self.where = where  # each item's client and table
+        self._upcoming: list[QueueItem] = []  # the run's items, in the order it takes them
+        self._prepared: dict[int, _Prepared] = {}  # by item id: read ahead, not yet sent
+
+    def read_ahead(self, item: QueueItem) -> bool:
+        """True when ``item`` was read ahead: sending it reads nothing more."""
+        return item.id in self._prepared
+
+    def expect(self, items: list[QueueItem]) -> None:
+        """The run's items, in the order it will take them: ERP→CRM ones are read ahead."""
+        self._upcoming = list(items)
+
+    def forget(self, items: Iterable[QueueItem]) -> None:
+        """Items going back to the queue unsent: clear the create markers written for them."""
+        keys = [_record(item) for item in items if _marked(self._prepared.pop(item.id, None))]
+        if keys:
+            with self.engine.begin() as conn:
+                syncstate.clear_creates(conn, keys)
+
+    def process(self, item: QueueItem) -> Outcome:
+        prepared = self._prepared.pop(item.id, None)
+        if prepared is None:
+            self._read_ahead(item)
+            prepared = self._prepared.pop(item.id)
+        if isinstance(prepared, CrmError):
+            raise prepared
+        if isinstance(prepared, Outcome):
+            return prepared
+        if prepared.external_id:
+            return self._update(item, prepared)
+        return self._create(item, prepared)
+
+    def _read_ahead(self, item: QueueItem) -> None:
+        """Prepare ``item`` and the ERP→CRM items that follow it, reading in one transaction."""
+        batch = self._following(item)
+        # Clients and tables first, outside the transaction: opening a client
+        # may write (a token refresh), and SQLite has one writer at a time.
+        targets: dict[int, _Target] = {}
+        for each in batch:
+            try:
+                targets[each.id] = self._target(each)
+            except CrmError as exc:
+                self._prepared[each.id] = exc
+        groups: dict[tuple[int, str], list[QueueItem]] = {}
+        for each in batch:
+            if each.id in targets:
+                groups.setdefault((each.id_loja, each.entidade), []).append(each)
+        with self.engine.begin() as conn:
+            for (id_loja, entidade), group in groups.items():
+                table = targets[group[0].id].table
+                ids = [each.id_registro for each in group]
+                found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
+                for each in group:
+                    row, state = found.get(each.id_registro, (None, None))
+                    self._prepared[each.id] = _prepare(each, targets[each.id], row, state)
+            marked = [_record(each) for each in batch if _marked(self._prepared[each.id])]
+            syncstate.mark_creates_started(conn, marked)
+
+    def _following(self, item: QueueItem) -> list[QueueItem]:
+        """``item``, then the ERP→CRM items right after it in the run not yet prepared.
+
+        It stops at a CRM→ERP item: that one may write a record read here.
+        """
+        ids = [each.id for each in self._upcoming]
+        if item.id not in ids:
+            return [item]
+        batch = [item]
+        for each in self._upcoming[ids.index(item.id) + 1 :]:
+            if each.direcao != ERP_TO_CRM or len(batch) == READ_AHEAD:
+                break
+            if each.id not in self._prepared:
+                batch.append(each)
+        return batch
+
+    def _target(self, item: QueueItem) -> _Target:
+        if item.id_registro is None:
+            raise CannotSucceed("an ERP→CRM item needs id_registro (the local record's id)")
+        table = self.where.table(item.entidade)
+        client = self.where.client(item.id_loja)
+        return _Target(table, client, client.entity(item.entidade).load_handler())
+
+    def _update(self, item: QueueItem, ready: _Ready) -> Outcome:
+        table, external_id = ready.target.table, str(ready.external_id)
+        try:
+            received = ready.target.client.atualizar(item.entidade, external_id, ready.payload)
+        except RecordNotFound:
+            raise CannotSucceed(
+                f"the CRM has no {item.entidade} {external_id} any more (deleted there?); "
+                f"clear {table.mapping.table}.{table.mapping.external_id} to create it again"
+            ) from None
+        message = f"updated in the CRM ({item.entidade} {external_id})"
+        return self._sent(
+            item, table, external_id, ready.digest, ready.payload, received, message, link=False
+        )
+
+    def _create(self, item: QueueItem, ready: _Ready) -> Outcome:
+        table, client = ready.target.table, ready.target.client
+        if not ready.marked:
+            if _maybe_created(item, ready.state):
+                found = self._look_up(item, ready)
+                if found is not None:
+                    return found
+            with self.engine.begin() as conn:
+                syncstate.mark_creates_started(conn, [_record(item)])
+        try:
+            received = client.criar(item.entidade, ready.payload)
+        except CrmError as exc:
+            if nothing_created(exc):
+                with self.engine.begin() as conn:
+                    syncstate.clear_creates(conn, [_record(item)])
+            raise
+        external_id = client.external_id(received)
+        digest = syncstate.payload_hash(ready.payload, external_id)
+        message = f"created in the CRM ({item.entidade} {external_id})"
+        outcome = self._sent(item, table, external_id, digest, ready.payload, received, message)
+        outcome.commit_at_once = not ready.natural_key
+        return outcome
+
+    def _look_up(self, item: QueueItem, ready: _Ready) -> Outcome | None:
+        """A previous attempt may have created the record before dying: find it by its
+        natural key and adopt it rather than create a second one."""
+        client = ready.target.client
+        if not ready.natural_key:
+            if ready.state is not None and ready.state.create_started_at:
+                raise CannotSucceed(
+                    "a previous attempt may have created this record in the CRM (its answer "
+                    "never arrived) and it has no natural key to look it up by: check the "
+                    "CRM, then 'crm-cli queue retry'"
+                )
+            return None
+        found = client.procurar(item.entidade, ready.row)
+        if found is None:
+            return None
+        external_id = client.external_id(found)
+        digest = syncstate.payload_hash(ready.payload, external_id)
+        message = (
+            f"adopted the CRM's existing {item.entidade} {external_id} "
+            "(found by its natural key) instead of creating it again"
+        )
+        table = ready.target.table
+        return self._sent(item, table, external_id, digest, ready.payload, found, message)
+
+    def _sent(
+        self,
+        item: QueueItem,
+        table: EntityTable,
+        external_id: str,
+        digest: str,
+        payload: Any,
+        received: Any,
+        message: str,
+        link: bool = True,
+    ) -> Outcome:
+        """A completed send; ``link``: write the CRM's id into the record (a record that
+        already carries it is left alone, one statement fewer per update)."""
+
+        def write_back(conn: Connection) -> None:
+            if link:
+                table.set_external_id(conn, item.id_registro, external_id)
+            syncstate.record_success(
+                conn, item.id_loja, item.entidade, item.id_registro, external_id, digest
+            )
+
+        return Outcome(
+            "completed",
+            message,
+            sent=payload,
+            received=received,
+            external_id=external_id,
+            apply=write_back,
+        )
+
+
+def _prepare(
+    item: QueueItem, target: _Target, row: dict | None, state: syncstate.SyncState | None
+) -> _Prepared:
+    """What to do with an ERP→CRM item, from its record and its sync state (no I/O)."""
+    table, handler = target.table, target.handler
+    if row is None:
+        return CannotSucceed(
+            f"record {item.id_registro} does not exist in table {table.mapping.table}"
+        )
+    if table.is_deleted(row):
+        return Outcome(
+            "completed", "the local record is deleted; nothing sent", apply=no_local_write
+        )
+    try:
+        payload = handler.to_external(row)
+    except CrmError as exc:
+        return exc
+    external_id = row.get(table.mapping.external_id) or None
+    digest = syncstate.payload_hash(payload, external_id)
+    if external_id and state is not None and state.payload_hash == digest:
+        return Outcome(
+            "completed",
+            "unchanged since the last sync; nothing sent",
+            external_id=str(external_id),
+            apply=no_local_write,
+        )
+    natural_key = handler.lookup_params(row) is not None
+    marked = not external_id and not _maybe_created(item, state) and natural_key
+    return _Ready(target, row, state, payload, digest, external_id, natural_key, marked)
+
+
+def _marked(prepared: _Prepared | None) -> bool:
+    return isinstance(prepared, _Ready) and prepared.marked
+
+
+def _record(item: QueueItem) -> syncstate.RecordKey:
+    return (item.id_loja, item.entidade, item.id_registro)
+
+
+def _maybe_created(item: QueueItem, state: syncstate.SyncState | None) -> bool:
+    """True when an earlier attempt, or another item for the record, may have created it."""
+    return item.tentativas > 1 or bool(state is not None and state.create_started_at)

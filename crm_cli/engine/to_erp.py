@@ -1,0 +1,95 @@
+"""CRM → ERP: a CRM record fetched (or handed over by ``import``) and written into the ERP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.outcome import CannotSucceed, Outcome
+from crm_cli.engine.queue import QueueItem
+from crm_cli.engine.to_crm import Resources
+from crm_cli.errors import RecordNotFound
+
+
+class ToErp:
+    """The CRM→ERP path of an item."""
+
+    def __init__(self, engine: Engine, where: Resources) -> None:
+        self.engine = engine
+        self.where = where  # each item's client and table
+
+    def process(self, item: QueueItem) -> Outcome:
+        table = self.where.table(item.entidade)
+        client = self.where.client(item.id_loja)
+        client.entity(item.entidade)  # an unsupported entity fails before any request
+        with self.engine.connect() as conn:
+            row = table.load(conn, item.id_registro) if item.id_registro is not None else None
+            external_id = item.external_id or (row or {}).get(table.mapping.external_id)
+            if row is None and external_id and item.id_registro is None:
+                row = table.find_by_external_id(conn, str(external_id))
+        if item.id_registro is not None and row is None:
+            raise CannotSucceed(
+                f"record {item.id_registro} does not exist in table {table.mapping.table}"
+            )
+        if not external_id:
+            raise CannotSucceed("nothing to fetch: the item and the record have no external_id")
+        try:
+            record = client.buscar(item.entidade, str(external_id))
+        except RecordNotFound:
+            raise CannotSucceed(f"the CRM has no {item.entidade} {external_id}") from None
+        return self.absorb(item, record, row, str(external_id))
+
+    def absorb(
+        self, item: QueueItem, record: dict, row: dict | None, external_id: str | None = None
+    ) -> Outcome:
+        """Bring a CRM record into the ERP: update ``row`` (conflict strategy) or insert it."""
+        table = self.where.table(item.entidade)
+        client = self.where.client(item.id_loja)
+        handler = client.entity(item.entidade).load_handler()
+        external_id = external_id or client.external_id(record)
+        values = handler.to_internal(record)
+        values[table.mapping.external_id] = external_id
+        if row is None:
+            return self._insert_local(item, table, external_id, values, record)
+        return self._update_local(item, table, handler, row, external_id, values, record)
+
+    def _insert_local(
+        self, item: QueueItem, table: EntityTable, external_id: str, values: dict, record: Any
+    ) -> Outcome:
+        if table.mapping.store_column:
+            values[table.mapping.store_column] = item.id_loja
+
+        def insert(conn: Connection) -> int:
+            return table.insert(conn, values)
+
+        return Outcome(
+            "completed",
+            f"inserted locally from the CRM's {item.entidade} {external_id}",
+            received=record,
+            external_id=external_id,
+            apply=insert,
+        )
+
+    def _update_local(
+        self,
+        item: QueueItem,
+        table: EntityTable,
+        handler: Any,
+        row: dict,
+        external_id: str,
+        values: dict,
+        record: Any,
+    ) -> Outcome:
+        from crm_cli.engine.conflicts import resolve
+
+        changes, why = resolve(table.mapping, handler, row, values, record)
+        record_id = row[table.mapping.primary_key]
+
+        def update(conn: Connection) -> int:
+            table.update(conn, record_id, changes)
+            return record_id
+
+        message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
+        return Outcome("completed", message, received=record, external_id=external_id, apply=update)

@@ -13,10 +13,10 @@ import time
 import requests
 import sqlalchemy as sa
 from common import arguments, crm_cli, report, run_tempo, scratch_database, shop
-from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 from crm_cli.demo import sample_erp
 from crm_cli.engine.queue import enqueue
+from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 ITEMS = 100
 

@@ -12,11 +12,11 @@ import sys
 import time
 
 from common import SECRET, arguments, report, scratch_database, shop
-from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 from crm_cli.demo import sample_erp
 from crm_cli.engine.queue import enqueue
 from crm_cli.engine.queue.admin import pending_count
+from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 
 def drain(url: str, engine, processes: int) -> float:

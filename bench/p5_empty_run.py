@@ -9,6 +9,7 @@ import sys
 import time
 
 from common import SECRET, arguments, median, report, scratch_database, shop
+
 from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 

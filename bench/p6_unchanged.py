@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from common import SECRET, arguments, report, scratch_database, shop
-from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 from crm_cli.credentials import CredentialCipher
 from crm_cli.demo import sample_erp
 from crm_cli.engine.queue.admin import pending_count
 from crm_cli.engine.run import SyncRun
 from crm_cli.integrations import Integracoes
+from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 from crm_cli.services.full_sync import full_sync
 from crm_cli.settings import Settings
 

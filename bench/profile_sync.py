@@ -24,12 +24,12 @@ import types
 from pathlib import Path
 
 from common import ROOT, SECRET, median, scratch_database, shop
-from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 from crm_cli.credentials import CredentialCipher
 from crm_cli.demo import sample_erp
 from crm_cli.engine.queue import enqueue
 from crm_cli.engine.run import SyncRun
+from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 from crm_cli.settings import Settings
 
 ITEMS = 100

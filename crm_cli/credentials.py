@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from crm_cli.errors import ConfigError, CredentialsError
+from crm_cli.errors import ConfigError, CredentialsError, SecretMissing
 from crm_cli.masking import mask, mask_all, mask_secrets  # noqa: F401  (re-exported)
 
 # The PHP application's fallback when JWT_SECRET is unset. Public knowledge:
@@ -112,7 +112,7 @@ class CredentialCipher:
         if self.secret is not None:
             return self.secret
         if not self.allow_fallback:
-            raise ConfigError(
+            raise SecretMissing(
                 f"${self.key_env} is not set; export it with the PHP application's secret "
                 "(to read credentials the PHP application wrote with its built-in fallback "
                 "key, set credentials.allow_fallback_key: true or pass --allow-fallback-key)"

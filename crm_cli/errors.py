@@ -1,7 +1,9 @@
 """The project's error tree and the exit codes it maps to.
 
-Domain code raises one of these; the CLI entry point (``crm_cli.cli.app``) is
-the only place that turns them into a line on stderr and an exit code.
+Domain code raises one of these; the CLI entry point (``crm_cli.cli.reporting``)
+is the only place that turns them into a line on stderr and an exit code, and
+``crm_cli.engine.failures`` the only place that decides what one means for a
+queue item and its store.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ class ConfigError(CrmError):
     exit_code = EXIT_USAGE
 
 
+class EntityNotConfigured(ConfigError):
+    """An entity the configuration does not map (a queue row may name one)."""
+
+
+class SecretMissing(ConfigError):
+    """The credentials secret ($JWT_SECRET) is not set: no store's credentials can be read."""
+
+
 class DatabaseError(CrmError):
     """The database cannot be reached or refused a statement."""
 
@@ -52,8 +62,24 @@ class StoreUnavailable(NotFoundError):
         self.cause = cause
 
 
+class StoreConfigError(StoreUnavailable):
+    """A store's stored settings or credentials cannot be used as they are (a setting of
+    the wrong type, a required credential missing): the store waits for an operator."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "configuration error")
+
+
 class CredentialsError(CrmError):
     """Stored credentials cannot be decrypted, or cannot be written safely."""
+
+
+class SecretWrong(CredentialsError):
+    """No store's credentials decrypt: the secret is not the PHP application's."""
+
+
+class RowRefused(DatabaseError):
+    """The ERP's database refused to write a record (NOT NULL, constraint, too long …)."""
 
 
 # -- provider errors: what a CRM's answer (or silence) means --------------------
@@ -113,6 +139,12 @@ class UnexpectedAnswer(RetryableProviderError):
     cause = "unexpected answer"
 
 
+class UnexpectedRedirect(ProviderError):
+    """A 3xx where an API answers: the base URL is wrong (http→https, a login page)."""
+
+    cause = "unexpected redirect"
+
+
 class RateLimited(ProviderError):
     """Over the provider's limit: not the item's fault; wait ``retry_after`` seconds."""
 
@@ -122,3 +154,9 @@ class RateLimited(ProviderError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class CircuitOpen(RateLimited):
+    """The account's CRM failed to answer too many times in a row: it rests a while."""
+
+    cause = "circuit open"

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.credentials import CredentialCipher
 from crm_cli.db.schema import crm_integracoes as T
-from crm_cli.errors import StoreUnavailable, UsageError
+from crm_cli.errors import CredentialsError, StoreUnavailable, UsageError
 from crm_cli.providers.registry import get_provider
 
 REAUTHORIZATION = "reauthorization_needed"  # configuracoes key: why the store must re-authorise
@@ -99,6 +99,20 @@ class Integracoes:
                 "store inactive",
             )
         return self._decrypted(row)
+
+    def any_decrypts(self) -> bool:
+        """True when the credentials of at least one live store decrypt with the secret."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(T.c.id_loja, T.c.credenciais).where(T.c.deletado_em.is_(None))
+            ).all()
+        for row in rows:
+            try:
+                self.cipher.decrypt(row.credenciais, row.id_loja)
+                return True
+            except CredentialsError:
+                continue
+        return False
 
     def _decrypted(self, row: sa.Row) -> StoreConfig:
         return StoreConfig(

@@ -24,7 +24,7 @@ _SECRET_WORDS = re.compile(
 
 
 @functools.lru_cache(maxsize=1024)  # payloads of one kind repeat the same few keys
-def _secret_looking(key: str) -> bool:
+def secret_looking(key: str) -> bool:
     return _SECRET_WORDS.search(key) is not None
 
 
@@ -33,7 +33,7 @@ def mask_secrets(value: Any) -> Any:
     if isinstance(value, dict):
         return {
             key: mask(item)
-            if isinstance(key, str) and _secret_looking(key) and not isinstance(item, (dict, list))
+            if isinstance(key, str) and secret_looking(key) and not isinstance(item, (dict, list))
             else mask_secrets(item)
             for key, item in value.items()
         }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crm_cli.errors import ConfigError
+from crm_cli.errors import ConfigError, EntityNotConfigured
 
 CONFIG_ENV = "CRM_CONFIG"
 DATABASE_URL_ENV = "CRM_DATABASE_URL"
@@ -92,7 +92,7 @@ class Settings:
             return self.entities[name]
         except KeyError:
             known = ", ".join(sorted(self.entities))
-            raise ConfigError(
+            raise EntityNotConfigured(
                 f"entity '{name}' is not configured (configured: {known}); "
                 f"add it under 'entities:' in {self.source}"
             ) from None

@@ -17,8 +17,15 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from crm_cli import store_settings
 from crm_cli.engine.ratelimit import Limits, SharedRateLimiter, quota_key
-from crm_cli.errors import ConfigError, EntityNotSupported, ReauthorizationNeeded
+from crm_cli.errors import (
+    CredentialsError,
+    EntityNotSupported,
+    ReauthorizationNeeded,
+    SecretWrong,
+    StoreConfigError,
+)
 from crm_cli.integrations import REAUTHORIZATION, Integracoes, StoreConfig
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.registry import get_provider
@@ -79,26 +86,33 @@ def pacer_for(
     """The store's account limiter, with the limits of its provider or of its settings."""
     info = get_provider(store.provider)
     settings = store.configuracoes
-    limits = Limits(
-        per_second=_number(settings, "rate_limit_per_second", info.rate_per_second, store.id_loja),
-        daily=int(_number(settings, "daily_limit", info.daily_limit, store.id_loja) or 0) or None,
-    )
+    per_second = settings.get("rate_limit_per_second", info.rate_per_second)
+    daily = settings.get("daily_limit", info.daily_limit)
+    limits = Limits(per_second=per_second, daily=int(daily or 0) or None)
     account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
     limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits)
     limiter.before_wait = before_wait
     return AccountPacer(limiter, max_wait)
 
 
-def _number(settings: dict, key: str, default: float | None, id_loja: int) -> float | None:
-    value = settings.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError(
-            f"store {id_loja}: configuracoes.{key} must be a number >= 0, got {value!r} "
-            f"(fix it with 'crm-cli config set --loja {id_loja} --provider … --setting {key}=N')"
+def usable(store: StoreConfig) -> StoreConfig:
+    """``store`` if its settings and credentials can be used as stored; StoreConfigError
+    (the store waits for an operator) naming what to fix otherwise."""
+    info = get_provider(store.provider)
+    problems = store_settings.stored_problems(store.configuracoes)
+    missing = [
+        key
+        for key in info.required_credentials
+        if not isinstance(store.credenciais.get(key), str) or not store.credenciais[key]
+    ]
+    if missing:
+        problems.append(f"the credentials lack {', '.join(missing)} (or hold no text there)")
+    if problems:
+        raise StoreConfigError(
+            f"store {store.id_loja} cannot be used as configured: {'; '.join(problems)} "
+            f"(fix it with 'crm-cli config set --loja {store.id_loja} …')"
         )
-    return value
+    return store
 
 
 class StoreClients:
@@ -115,12 +129,13 @@ class StoreClients:
         self.before_wait = before_wait  # run while a request waits for its slot
         self._max_wait = max_wait
         self._open: dict[int, tuple[BaseClient, AccountPacer]] = {}
+        self._some_decrypt: bool | None = None  # does any store's credentials decrypt?
 
     def get(self, id_loja: int) -> BaseClient:
         """The store's client. NotFoundError: no active configuration;
         ReauthorizationNeeded: an operator must authorise the store again."""
         if id_loja not in self._open:
-            store = self.integracoes.obter_configuracao(id_loja, incluir_inativa=False)
+            store = usable(self._configuration(id_loja))
             reason = store.setting(REAUTHORIZATION)
             if reason:
                 raise ReauthorizationNeeded(
@@ -131,6 +146,23 @@ class StoreClients:
             client = open_client(store, self.engine, self.integracoes, pacer)
             self._open[id_loja] = (client, pacer)
         return self._open[id_loja][0]
+
+    def _configuration(self, id_loja: int) -> StoreConfig:
+        try:
+            return self.integracoes.obter_configuracao(id_loja, incluir_inativa=False)
+        except SecretWrong:
+            raise
+        except CredentialsError:
+            # One store's credentials may be damaged; when none decrypts, the
+            # secret is wrong and nothing can work: that stops the run instead.
+            if self._some_decrypt is None:
+                self._some_decrypt = self.integracoes.any_decrypts()
+            if not self._some_decrypt:
+                raise SecretWrong(
+                    f"no store's credentials decrypt with ${self.integracoes.cipher.key_env}: "
+                    "it does not hold the PHP application's secret (JWT_SECRET in its .env)"
+                ) from None
+            raise
 
     def _before_wait(self) -> None:
         if self.before_wait is not None:

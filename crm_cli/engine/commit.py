@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine import queue
+from crm_cli.engine.failures import refused_row
 from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.retry import RetryPolicy
@@ -66,7 +67,9 @@ class Committer:
         for each item, the id of a record it inserted and whether it still held its lease.
 
         If a log row cannot be written, the transaction is done again without
-        it: the outcomes are kept, and the run reports the log error.
+        it: the outcomes are kept, and the run reports the log error. If the
+        ERP refuses an item's record (NOT NULL, a constraint, data too long),
+        it is done again with that item failed: the others are kept.
         """
         unlogged: set[int] = set()
         one_by_one = False  # the log rows in one statement, until one of them fails
@@ -75,12 +78,20 @@ class Committer:
                 with self.engine.begin() as conn:
                     written, logs = [], {}
                     for index, each in enumerate(finished):
-                        new_id, owned = self._write_outcome(conn, each, queued)
+                        new_id, owned = self._write_outcome(conn, index, each, queued)
                         written.append((new_id, owned))
                         if index not in unlogged:
                             logs[index] = self._log_row(each, new_id)
                     _write_logs(conn, logs, one_by_one)
                     return written
+            except _RowRefused as refused:
+                each = finished[refused.index]
+                each.outcome = Outcome(
+                    "failed",
+                    f"the ERP refused the record: {refused}",
+                    sent=each.outcome.sent,
+                    received=each.outcome.received,
+                )
             except _LogFailed as failed:
                 if failed.index is None:
                     one_by_one = True  # which row? one at a time tells
@@ -89,11 +100,17 @@ class Committer:
                 log_errors.append(f"item #{finished[failed.index].item.id}: {failed}")
 
     def _write_outcome(
-        self, conn: Connection, finished: Finished, queued: bool
+        self, conn: Connection, index: int, finished: Finished, queued: bool
     ) -> tuple[int | None, bool]:
         item, outcome = finished.item, finished.outcome
         applies = outcome.apply is not None and (queued or outcome.status == "completed")
-        new_id = outcome.apply(conn) if applies else None
+        try:
+            new_id = outcome.apply(conn) if applies and outcome.apply else None
+        except sa.exc.SQLAlchemyError as exc:
+            why = refused_row(exc)
+            if why is None:
+                raise  # the database itself: what that means is the caller's
+            raise _RowRefused(why, index) from exc
         if not queued:
             return new_id, True
         return new_id, self._set_state(conn, item, outcome, finished.elapsed_ms, new_id)
@@ -130,3 +147,11 @@ class _LogFailed(Exception):
     def __init__(self, message: str, index: int | None) -> None:
         super().__init__(message)
         self.index = index  # of the item in the transaction; None: one of several
+
+
+class _RowRefused(Exception):
+    """The ERP refused an item's record (the outcomes are written again, that item failed)."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index

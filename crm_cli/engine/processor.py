@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 
 from crm_cli.engine.clients import StoreClients
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.outcome import CannotSucceed, Outcome, outcome_of
+from crm_cli.engine.outcome import Outcome, outcome_of
 from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
 from crm_cli.engine.to_crm import ToCrm
 from crm_cli.engine.to_erp import ToErp
-from crm_cli.errors import CrmError, NotFoundError
+from crm_cli.errors import StoreConfigError, StoreUnavailable
 from crm_cli.integrations import Integracoes
 from crm_cli.providers.client import BaseClient
 from crm_cli.settings import Settings
@@ -50,9 +50,11 @@ class Processor:
     def client(self, id_loja: int) -> BaseClient:
         try:
             return self.clients.get(id_loja)
-        except NotFoundError as exc:
-            raise CannotSucceed(
-                f"store {id_loja} has no active CRM integration: {exc.message}"
+        except StoreUnavailable as exc:
+            if isinstance(exc, StoreConfigError):
+                raise
+            raise StoreUnavailable(
+                f"store {id_loja} has no active CRM integration: {exc.message}", exc.cause
             ) from None
 
     def _idle(self) -> None:
@@ -71,7 +73,7 @@ class Processor:
             if item.direcao == ERP_TO_CRM:
                 return self.to_crm.process(item)
             return self.to_erp.process(item)
-        except CrmError as exc:
+        except Exception as exc:  # what it means: crm_cli.engine.failures (fatal: raised)
             return outcome_of(exc)
 
     def reads_database(self, item: QueueItem) -> bool:

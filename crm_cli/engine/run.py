@@ -57,6 +57,7 @@ class RunResult:
     requests: int = 0
     elapsed: float = 0.0
     lost_leases: int = 0
+    parked_stores: set[int] = field(default_factory=set)  # stores whose items now wait
     log_errors: list[str] = field(default_factory=list)
 
     def summary_line(self, now: str) -> str:
@@ -124,6 +125,8 @@ class SyncRun:
         self.on_claim(len(items))
         locks = queue.RecordLocks(self.engine)
         paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
+        parked: dict[int, tuple[int, str]] = {}  # store -> (seconds, why) it waits for
+        index = 0
         try:
             items = self._lock_records(locks, items, result)
             if items:
@@ -138,6 +141,9 @@ class SyncRun:
                 if item.id_loja in paused:  # not this item's fault: back, attempt intact
                     result.released += self._release([item], paused[item.id_loja])
                     continue
+                if item.id_loja in parked:
+                    result.released += self._release([item], *parked[item.id_loja])
+                    continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
                 outcome = self._process(item, result)
@@ -149,13 +155,23 @@ class SyncRun:
                     result.released += self._release([item], paused[item.id_loja])
                     self.on_item(item, outcome)
                     continue
+                if outcome.status == "parked":
+                    # The store cannot be used until an operator acts: all its
+                    # items wait, attempts intact; other stores carry on.
+                    parked[item.id_loja] = (outcome.release_delay, outcome.message)
+                    self._park(item, outcome, result)
+                    continue
                 self._finish(item, outcome, result, elapsed_ms)
             self._commit_finished(result)
         except BaseException:
             # What was sent is recorded if the database still answers; if it
             # does not, the next run redoes those items safely (see above).
+            # What was not done yet goes back untouched (a fatal error is no
+            # item's fault: a missing secret, a database that refuses).
             with contextlib.suppress(Exception):
                 self._commit_finished(result)
+            with contextlib.suppress(Exception):
+                self._release(items[index:])
             raise
         finally:
             locks.close()
@@ -175,12 +191,21 @@ class SyncRun:
             self.on_item(item, Outcome("released", "another run is working on this record"))
         return [item for item in items if item not in busy]
 
-    def _release(self, items: list[QueueItem], delay: int | None = None) -> int:
+    def _release(
+        self, items: list[QueueItem], delay: int | None = None, reason: str | None = None
+    ) -> int:
         """Hand items back unprocessed, attempt intact (and the create markers written
         ahead for them cleared: nothing was sent)."""
         if self._processor is not None:
             self._processor.forget(items)
-        return queue.release(self.engine, items, self.owner, delay)
+        return queue.release(self.engine, items, self.owner, delay, reason)
+
+    def _park(self, item: QueueItem, outcome: Outcome, result: RunResult) -> None:
+        """The store waits: this item goes back, and so does every due item of the store."""
+        result.released += self._release([item], outcome.release_delay, outcome.message)
+        queue.park_store(self.engine, item.id_loja, outcome.release_delay, outcome.message)
+        result.parked_stores.add(item.id_loja)
+        self.on_item(item, outcome)
 
     def _process(self, item: QueueItem, result: RunResult) -> Outcome:
         outcome = self._process_once(item, result)

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine import syncstate
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.outcome import CannotSucceed, Outcome, no_local_write, nothing_created
+from crm_cli.engine.failures import CannotSucceed, nothing_created
+from crm_cli.engine.outcome import Outcome, no_local_write
 from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
 from crm_cli.errors import CrmError, RecordNotFound
 from crm_cli.providers.client import BaseClient

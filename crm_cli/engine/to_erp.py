@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.outcome import CannotSucceed, Outcome
+from crm_cli.engine.failures import CannotSucceed
+from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.to_crm import Resources
 from crm_cli.errors import RecordNotFound

@@ -19,10 +19,10 @@ from sqlalchemy.engine import Engine
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_import_state as S
 from crm_cli.engine.conflicts import crm_modified_at
+from crm_cli.engine.failures import Verdict, decide
 from crm_cli.engine.processor import Processor
 from crm_cli.engine.queue import CRM_TO_ERP, QueueItem, enqueue
 from crm_cli.engine.synclog import write_log
-from crm_cli.errors import CrmError
 from crm_cli.integrations import Integracoes
 from crm_cli.settings import Settings
 
@@ -190,9 +190,12 @@ def _one(
             result.inserted += 1
         else:
             result.updated += 1
-    except (CrmError, sa.exc.IntegrityError) as exc:
+    except Exception as exc:
+        decision = decide(exc)
+        if decision.verdict in (Verdict.FATAL, Verdict.PARK_STORE, Verdict.PARK_ACCOUNT):
+            raise  # not this record's fault: the import of this store stops here
         result.errors += 1
-        message = getattr(exc, "message", None) or str(getattr(exc, "orig", exc)).splitlines()[0]
+        message = decision.message
         write_log(
             engine,
             id_loja=id_loja,

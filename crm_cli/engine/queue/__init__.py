@@ -14,7 +14,15 @@ list, retry, cancel, clean up, count).
 """
 
 from crm_cli.engine.queue.claims import claim, claim_select, due_items, recover_expired
-from crm_cli.engine.queue.finishing import complete, fail, release, retry_later
+from crm_cli.engine.queue.finishing import (
+    PARKED,
+    complete,
+    fail,
+    park_store,
+    release,
+    retry_later,
+    unpark_store,
+)
 from crm_cli.engine.queue.items import (
     CRM_TO_ERP,
     DIRECTIONS,
@@ -29,6 +37,7 @@ __all__ = [
     "CRM_TO_ERP",
     "DIRECTIONS",
     "ERP_TO_CRM",
+    "PARKED",
     "Enqueued",
     "QueueItem",
     "RecordLocks",
@@ -39,8 +48,10 @@ __all__ = [
     "enqueue",
     "fail",
     "named_lock",
+    "park_store",
     "recover_expired",
     "release",
     "retry_later",
     "supports_skip_locked",
+    "unpark_store",
 ]

@@ -108,10 +108,20 @@ def fail(conn: Connection, item: QueueItem, owner: str, message: str) -> bool:
     )
 
 
+# erro_mensagem of an item waiting for its store (attempt intact), so that
+# ``config enable``, new credentials or ``queue retry`` can bring it back at once.
+PARKED = "waiting for its store: "
+
+
 def release(
-    engine: Engine, items: Iterable[QueueItem], owner: str, delay_seconds: int | None = None
+    engine: Engine,
+    items: Iterable[QueueItem],
+    owner: str,
+    delay_seconds: int | None = None,
+    reason: str | None = None,
 ) -> int:
-    """Hand unprocessed items back, with their attempt (rate limit, time budget spent)."""
+    """Hand unprocessed items back, with their attempt (rate limit, time budget spent);
+    ``reason``: they wait for their store (see ``park_store``)."""
     ids = [item.id for item in items]
     if not ids:
         return 0
@@ -123,9 +133,42 @@ def release(
     )
     if delay_seconds:
         values["proximo_retry"] = DbNowPlus(delay_seconds)
+    if reason:
+        values["erro_mensagem"] = (PARKED + reason)[:2000]
     with engine.begin() as conn:
         return conn.execute(
             sa.update(Q)
             .where(Q.c.id.in_(ids), Q.c.lease_owner == owner, Q.c.status == "processing")
             .values(**values)
+        ).rowcount
+
+
+def park_store(engine: Engine, id_loja: int, delay_seconds: int, reason: str) -> int:
+    """Every due item of the store waits ``delay_seconds``, attempts intact: one statement,
+    so later runs do not claim them only to hand them back."""
+    until = DbNowPlus(delay_seconds)
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.update(Q)
+            .where(
+                Q.c.id_loja == id_loja,
+                Q.c.status == "pending",
+                Q.c.deletado_em.is_(None),
+                sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry < until),
+            )
+            .values(proximo_retry=until, erro_mensagem=(PARKED + reason)[:2000])
+        ).rowcount
+
+
+def unpark_store(engine: Engine, id_loja: int) -> int:
+    """The store is usable again (enabled, new credentials): its waiting items are due now."""
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.update(Q)
+            .where(
+                Q.c.id_loja == id_loja,
+                Q.c.status == "pending",
+                Q.c.erro_mensagem.like(PARKED + "%"),
+            )
+            .values(proximo_retry=None, erro_mensagem=None)
         ).rowcount

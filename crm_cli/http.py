@@ -25,6 +25,7 @@ from crm_cli.errors import (
     RecordNotFound,
     RetryableProviderError,
     UnexpectedAnswer,
+    UnexpectedRedirect,
     ValidationFailed,
 )
 
@@ -122,6 +123,12 @@ def raise_for_status(response: requests.Response, detail: str = "") -> None:
     what = f"{where(req.method or '?', req.url or '')}: HTTP {status}"
     if detail:
         what += f" — {detail}"
+    if 300 <= status < 400:
+        target = response.headers.get("Location", "")
+        raise UnexpectedRedirect(
+            f"{what}: redirected{' to ' + urlsplit(target).netloc if target else ''}; "
+            "check the store's api_base_url (http instead of https, or a login page?)"
+        )
     if status in (401, 403):
         raise AuthError(what)
     if status == 404:

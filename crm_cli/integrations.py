@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli import store_settings
 from crm_cli.credentials import CredentialCipher
 from crm_cli.db.schema import crm_integracoes as T
 from crm_cli.errors import CredentialsError, StoreUnavailable, UsageError
@@ -64,6 +65,16 @@ def validate_credentials(provider: str, credentials: Any) -> dict[str, Any]:
     if not isinstance(credentials, dict):
         raise UsageError("credentials must be a JSON object of key: value")
     missing = [key for key in info.required_credentials if credentials.get(key) in (None, "")]
+    not_text = [
+        key
+        for key in info.required_credentials
+        if key not in missing and not isinstance(credentials[key], str)
+    ]
+    if not_text:
+        raise UsageError(
+            f"credentials for provider '{provider}': {', '.join(not_text)} must be text "
+            '(a JSON string in quotes, e.g. "api_token": "abc123")'
+        )
     if missing:
         raise UsageError(
             f"credentials for provider '{provider}' lack the required key(s): "
@@ -158,6 +169,10 @@ class Integracoes:
         get_provider(provider)
         if credenciais is not None:
             validate_credentials(provider, credenciais)
+        for key, value in (configuracoes or {}).items():
+            why = store_settings.problem(key, value)
+            if why is not None:
+                raise UsageError(f"setting {key} {why}; nothing was stored")
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(T).where(T.c.id_loja == id_loja).with_for_update()).first()
             live = row is not None and row.deletado_em is None

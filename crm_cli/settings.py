@@ -69,6 +69,8 @@ class SyncSettings:
     lease_seconds: int = 120
     time_budget_seconds: int = 50  # under cron's minute, so runs rarely overlap
     backoff_seconds: tuple[int, ...] = (60, 300, 1800, 7200)
+    breaker_failures: int = 3  # requests in a row without an answer open an account's circuit
+    breaker_seconds: int = 30  # its first pause (doubling, up to 600 s)
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,8 @@ def _parse_sync(r: _Reader) -> SyncSettings:
         lease_seconds=lease,
         time_budget_seconds=budget,
         backoff_seconds=tuple(backoff),
+        breaker_failures=r.integer("breaker_failures", d.breaker_failures, 1, 1000),
+        breaker_seconds=r.integer("breaker_seconds", d.breaker_seconds, 1, 600),
     )
 
 

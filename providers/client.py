@@ -18,7 +18,13 @@ import requests
 
 from crm_cli import http
 from crm_cli.engine.contract import Pacer, TokenStore
-from crm_cli.errors import EntityNotSupported, RateLimited, UnexpectedAnswer
+from crm_cli.errors import (
+    EntityNotSupported,
+    ProviderTimeout,
+    ProviderUnreachable,
+    RateLimited,
+    UnexpectedAnswer,
+)
 from crm_cli.providers.base import EntitySpec, ProviderInfo
 
 
@@ -100,17 +106,8 @@ class BaseClient:
         json: Any = None,
     ) -> requests.Response:
         """Send one request in the account's next free slot; 429s pause every process."""
-        self.pacer.acquire()
         url = f"{self.base_url}{path}"
-        response = http.send(
-            self.session,
-            method,
-            url,
-            params=params,
-            json=json,
-            headers=self.auth_headers(),
-            timeout=self.timeout,
-        )
+        response = self.send(method, url, params=params, json=json, headers=self.auth_headers())
         self.observe(response)
         if response.status_code == 429:
             paused = self.pacer.pause(self.retry_after_of(response))
@@ -119,6 +116,29 @@ class BaseClient:
                 f"account paused {paused:.1f} s",
                 paused,
             )
+        return response
+
+    def send(
+        self, method: str, url: str, *, slot_taken: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """One request in the account's next free slot, never taking longer than the
+        caller has left; whether it got an answer feeds the account's circuit breaker.
+
+        ``slot_taken``: the caller took the slot already, and may hold a database
+        lock (Bling's token refresh): nothing is written to the account's row then.
+        """
+        left = None if slot_taken else self.pacer.acquire()
+        connect, read = self.timeout
+        if left is not None:  # a hanging CRM must not eat the others' time
+            connect, read = min(connect, max(left, 1.0)), min(read, max(left, 1.0))
+        try:
+            response = http.send(self.session, method, url, timeout=(connect, read), **kwargs)
+        except (ProviderTimeout, ProviderUnreachable):
+            if not slot_taken:
+                self.pacer.report(answered=False)
+            raise
+        if not slot_taken:
+            self.pacer.report(answered=True)
         return response
 
     def call(

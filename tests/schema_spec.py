@@ -72,6 +72,7 @@ QUEUE_ADDITIONS = [
     Col("batch_id", "varchar(36)", True),
     Col("lease_owner", "varchar(64)", True),
     Col("lease_expires_at", "datetime", True),
+    Col("claim_alone", "smallint", False, "0"),  # revision 0006
 ]
 
 

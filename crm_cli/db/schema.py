@@ -59,6 +59,8 @@ crm_sync_queue = sa.Table(
     sa.Column("batch_id", sa.String(36)),
     sa.Column("lease_owner", sa.String(64)),
     sa.Column("lease_expires_at", sa.DateTime),
+    # revision 0006: its last run stopped while holding it among others (claim it alone)
+    sa.Column("claim_alone", sa.SmallInteger, nullable=False, server_default=sa.text("0")),
 )
 
 crm_sync_log = sa.Table(
@@ -87,6 +89,8 @@ crm_rate_limits = sa.Table(
     sa.Column("backoff_ms", sa.Integer, nullable=False),
     sa.Column("day_number", sa.Integer, nullable=False),
     sa.Column("day_count", sa.Integer, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),  # consecutive requests unanswered
+    sa.Column("circuit_ms", sa.BigInteger, nullable=False),  # the open circuit's pause
 )
 
 crm_sync_state = sa.Table(

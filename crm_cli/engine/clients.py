@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from crm_cli import store_settings
-from crm_cli.engine.ratelimit import Limits, SharedRateLimiter, quota_key
+from crm_cli.engine.ratelimit import Breaker, Limits, SharedRateLimiter, quota_key
 from crm_cli.errors import (
     CredentialsError,
     EntityNotSupported,
@@ -29,6 +29,7 @@ from crm_cli.errors import (
 from crm_cli.integrations import REAUTHORIZATION, Integracoes, StoreConfig
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.registry import get_provider
+from crm_cli.settings import Settings
 
 
 class AccountPacer:
@@ -39,9 +40,16 @@ class AccountPacer:
         self.max_wait = max_wait  # seconds a request may wait for its slot (None: no bound)
         self.requests = 0  # slots taken: requests sent
 
-    def acquire(self) -> None:
-        self.limiter.acquire(self.max_wait)
+    def acquire(self) -> float | None:
+        waited = self.limiter.acquire(self.max_wait)
         self.requests += 1
+        return None if self.max_wait is None else max(0.0, self.max_wait - waited)
+
+    def report(self, answered: bool) -> None:
+        if answered:
+            self.limiter.answered()
+        else:
+            self.limiter.unanswered()
 
     def pause(self, retry_after: float | None) -> float:
         return self.limiter.pause(retry_after)
@@ -82,6 +90,7 @@ def pacer_for(
     engine: Engine,
     max_wait: float | None = None,
     before_wait: Callable[[], None] | None = None,
+    breaker: Breaker | None = None,
 ) -> AccountPacer:
     """The store's account limiter, with the limits of its provider or of its settings."""
     info = get_provider(store.provider)
@@ -90,7 +99,7 @@ def pacer_for(
     daily = settings.get("daily_limit", info.daily_limit)
     limits = Limits(per_second=per_second, daily=int(daily or 0) or None)
     account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
-    limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits)
+    limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits, breaker=breaker)
     limiter.before_wait = before_wait
     return AccountPacer(limiter, max_wait)
 
@@ -115,6 +124,10 @@ def usable(store: StoreConfig) -> StoreConfig:
     return store
 
 
+def breaker_of(settings: Settings) -> Breaker:
+    return Breaker(settings.sync.breaker_failures, settings.sync.breaker_seconds)
+
+
 class StoreClients:
     """Each store's client, opened once, on first use."""
 
@@ -124,8 +137,10 @@ class StoreClients:
         integracoes: Integracoes,
         max_wait: float | None = None,
         before_wait: Callable[[], None] | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.engine, self.integracoes = engine, integracoes
+        self.breaker = breaker
         self.before_wait = before_wait  # run while a request waits for its slot
         self._max_wait = max_wait
         self._open: dict[int, tuple[BaseClient, AccountPacer]] = {}
@@ -142,7 +157,7 @@ class StoreClients:
                     f"store {id_loja} must be authorised again ({reason}): "
                     f"run 'crm-cli config bling-authorize --loja {id_loja}'"
                 )
-            pacer = pacer_for(store, self.engine, self._max_wait, self._before_wait)
+            pacer = pacer_for(store, self.engine, self._max_wait, self._before_wait, self.breaker)
             client = open_client(store, self.engine, self.integracoes, pacer)
             self._open[id_loja] = (client, pacer)
         return self._open[id_loja][0]

@@ -13,8 +13,13 @@ from typing import Any, Protocol
 
 
 class Pacer(Protocol):
-    def acquire(self) -> None:
-        """Wait for the account's next request slot; raise RateLimited when it is too far."""
+    def acquire(self) -> float | None:
+        """Wait for the account's next request slot; raise RateLimited when it is too far.
+        Returns the seconds the request may take (None: no bound)."""
+
+    def report(self, answered: bool) -> None:
+        """Whether the request got an answer (any status) or none (refused, timed out):
+        the account's circuit breaker counts what goes unanswered."""
 
     def pause(self, retry_after: float | None) -> float:
         """The CRM asked the account to wait (429, spent budget); every process waits.

@@ -159,4 +159,3 @@ def nothing_created(exc: CrmError) -> bool:
         "host not found",
         "TLS error",
     )
-

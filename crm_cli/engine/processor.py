@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.engine import Engine
 
-from crm_cli.engine.clients import StoreClients
+from crm_cli.engine.clients import StoreClients, breaker_of
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.outcome import Outcome, outcome_of
 from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
@@ -28,7 +28,9 @@ from crm_cli.settings import Settings
 class Processor:
     def __init__(self, engine: Engine, settings: Settings, integracoes: Integracoes) -> None:
         self.engine, self.settings, self.integracoes = engine, settings, integracoes
-        self.clients = StoreClients(engine, integracoes, before_wait=self._idle)
+        self.clients = StoreClients(
+            engine, integracoes, before_wait=self._idle, breaker=breaker_of(settings)
+        )
         self._tables: dict[str, EntityTable] = {}
         self.to_crm = ToCrm(engine, self)
         self.to_erp = ToErp(engine, self)

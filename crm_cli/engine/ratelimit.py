@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.ddl import DbDayNumber, DbNowMs, Greatest
 from crm_cli.db.schema import crm_rate_limits as T
-from crm_cli.errors import RateLimited
+from crm_cli.errors import CircuitOpen, RateLimited
 
 DAY_MS = 86_400_000
 PACE_MARGIN = 0.07  # slots 7 % wider than the limit
@@ -37,6 +37,18 @@ def quota_key(provider: str, account_credential: str) -> str:
     """The quota owner: provider plus a hash of the account's credential (never the secret)."""
     digest = hashlib.sha256(account_credential.encode("utf-8")).hexdigest()[:24]
     return f"{provider}:{digest}"
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """The circuit breaker of an account: after ``failures`` consecutive requests without
+    an answer (connection refused, timeout), every process leaves the account alone for
+    ``first_seconds``, doubling while the first request after each pause fails too, up
+    to ``max_seconds``."""
+
+    failures: int = 3
+    first_seconds: int = 30
+    max_seconds: int = 600
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,13 @@ class SharedRateLimiter:
         key: str,
         limits: Limits,
         sleep: Callable[[float], None] = time.sleep,
+        breaker: Breaker | None = None,
     ) -> None:
         self.engine, self.key, self.limits, self.sleep = engine, key, limits, sleep
+        self.breaker = breaker or Breaker()
+        # The account's count of unanswered requests, as last read: an answer
+        # resets it only when it is not 0 (no write per request otherwise).
+        self._failures_seen = 0
         self._row_ready = False
         # Without limits (tests, benchmarks) the row is consulted only once this
         # process has seen a 429: a pause must hold even then.
@@ -119,8 +136,8 @@ class SharedRateLimiter:
             if result.rowcount != 1:
                 raise self._refusal(conn)
             # our own row, still locked by this transaction: the slot we reserved
-            next_slot, db_now = conn.execute(
-                sa.select(T.c.next_slot_ms, now).where(T.c.quota_key == self.key)
+            next_slot, db_now, self._failures_seen = conn.execute(
+                sa.select(T.c.next_slot_ms, now, T.c.failures).where(T.c.quota_key == self.key)
             ).one()
             read_at = time.monotonic()
         due = read_at + (next_slot - interval - db_now) / 1000.0
@@ -137,6 +154,12 @@ class SharedRateLimiter:
                 wait,
             )
         wait = (max(row.next_slot_ms, row.paused_until_ms) - now) / 1000.0
+        if row.failures >= self.breaker.failures and row.paused_until_ms > now:
+            return CircuitOpen(
+                f"the CRM did not answer {row.failures} requests in a row (connection refused "
+                f"or timeout): the account rests for {wait:.0f} s",
+                max(wait, 0.0),
+            )
         return RateLimited(f"next request slot in {wait:.1f} s", max(wait, 0.0))
 
     def pause(self, retry_after: float | None) -> float:
@@ -173,6 +196,44 @@ class SharedRateLimiter:
             )
         return (until - now) / 1000.0
 
+    def unanswered(self) -> float | None:
+        """A request got no answer: count it; at the breaker's threshold open the circuit
+        (pause the account for every process). Returns the pause, if one began."""
+        self._ensure_row()
+        self._consult = True  # from now on the row's pause must hold here too
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(T).where(T.c.quota_key == self.key).values(backoff_ms=T.c.backoff_ms)
+            )  # the row lock first, as in pause()
+            now = conn.execute(sa.select(DbNowMs())).scalar_one()
+            row = conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
+            failures = row.failures + 1
+            values: dict = {"failures": failures}
+            opened = None
+            if failures >= self.breaker.failures:
+                first, most = self.breaker.first_seconds * 1000, self.breaker.max_seconds * 1000
+                circuit = min(max(row.circuit_ms * 2, first), most)
+                values |= {
+                    "circuit_ms": circuit,
+                    "paused_until_ms": max(row.paused_until_ms, now + circuit),
+                }
+                opened = circuit / 1000.0
+            conn.execute(sa.update(T).where(T.c.quota_key == self.key).values(**values))
+        self._failures_seen = failures
+        return opened
+
+    def answered(self) -> None:
+        """A request got an answer (of any status): the account's circuit closes."""
+        if not self._failures_seen:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(T)
+                .where(T.c.quota_key == self.key, T.c.failures > 0)
+                .values(failures=0, circuit_ms=0)
+            )
+        self._failures_seen = 0
+
     def _ensure_row(self) -> None:
         if self._row_ready:
             return
@@ -183,6 +244,8 @@ class SharedRateLimiter:
             backoff_ms=0,
             day_number=0,
             day_count=0,
+            failures=0,
+            circuit_ms=0,
         )
         for dialect, prefix in (
             ("mysql", "IGNORE"),

@@ -86,6 +86,9 @@ class SyncRun:
         self.on_item = on_item or (lambda item, outcome: None)
         self.on_claim = on_claim or (lambda count: None)
         self._finished: list[Finished] = []
+        self._deadline = 0.0  # monotonic time the run's budget ends
+        self._paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
+        self._parked: dict[int, tuple[int, str]] = {}  # store -> (seconds, why) it waits
         self.committer = Committer(engine, self.owner, self.policy, self.rng)
 
     @property
@@ -109,23 +112,45 @@ class SyncRun:
         self, limit: int | None = None, id_loja: int | None = None, entidade: str | None = None
     ) -> RunResult:
         started = time.monotonic()
-        budget = self.settings.sync.time_budget_seconds
         batch = min(limit or MAX_BATCH_SIZE, self.settings.sync.batch_size, MAX_BATCH_SIZE)
         result = RunResult()
         queue.recover_expired(self.engine, self.policy.max_attempts)
+        self._deadline = started + self.settings.sync.time_budget_seconds
+        # Items whose last run died among others go first, one claim each: if
+        # one kills this run too, it did so alone, and only it is blamed.
+        while result.claimed < batch and time.monotonic() < self._deadline:
+            alone = self._claim(1, id_loja, entidade, alone=True)
+            if not alone:
+                break
+            self._work(alone, result)
+        rest = batch - result.claimed
+        if rest > 0 and time.monotonic() < self._deadline:
+            self._work(self._claim(rest, id_loja, entidade), result)
+        result.requests = self._processor.requests_sent if self._processor else 0
+        result.elapsed = time.monotonic() - started
+        return result
+
+    def _claim(
+        self, limit: int, id_loja: int | None, entidade: str | None, alone: bool = False
+    ) -> list[QueueItem]:
         items = queue.claim(
             self.engine,
             owner=self.owner,
-            limit=batch,
+            limit=limit,
             lease_seconds=self.settings.sync.lease_seconds,
             id_loja=id_loja,
             entidade=entidade,
+            alone=alone,
         )
-        result.claimed = len(items)
-        self.on_claim(len(items))
+        return items
+
+    def _work(self, items: list[QueueItem], result: RunResult) -> None:
+        """Take claimed items through their CRMs until the run's time is up."""
+        result.claimed += len(items)
+        self.on_claim(result.claimed)
         locks = queue.RecordLocks(self.engine)
-        paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
-        parked: dict[int, tuple[int, str]] = {}  # store -> (seconds, why) it waits for
+        paused = self._paused  # store -> seconds its CRM account asked us to wait
+        parked = self._parked  # store -> (seconds, why) it waits for
         index = 0
         try:
             items = self._lock_records(locks, items, result)
@@ -134,7 +159,7 @@ class SyncRun:
                 # a request waiting for its rate-limit slot commits what is finished
                 self.processor.on_idle = lambda: self._commit_finished(result)
             for index, item in enumerate(items):
-                remaining = budget - (time.monotonic() - started)
+                remaining = self._deadline - time.monotonic()
                 if remaining <= 0:
                     result.released += self._release(items[index:])
                     break
@@ -175,9 +200,6 @@ class SyncRun:
             raise
         finally:
             locks.close()
-        result.requests = self._processor.requests_sent if self._processor else 0
-        result.elapsed = time.monotonic() - started
-        return result
 
     def _lock_records(
         self, locks: queue.RecordLocks, items: list[QueueItem], result: RunResult

@@ -50,7 +50,7 @@ class _Target:
 
 
 @dataclass(frozen=True)
-class _Ready:
+class Ready:
     """An ERP→CRM item read ahead: what to send, and whether its create marker is committed."""
 
     target: _Target
@@ -63,7 +63,7 @@ class _Ready:
     marked: bool
 
 
-_Prepared = _Ready | Outcome | CrmError  # an item's preparation: ready, already decided, or failed
+_Prepared = Ready | Outcome | Exception  # an item's preparation: ready, already decided, or failed
 
 
 class ToCrm:
@@ -95,7 +95,7 @@ class ToCrm:
         if prepared is None:
             self._read_ahead(item)
             prepared = self._prepared.pop(item.id)
-        if isinstance(prepared, CrmError):
+        if isinstance(prepared, Exception):
             raise prepared
         if isinstance(prepared, Outcome):
             return prepared
@@ -106,28 +106,48 @@ class ToCrm:
     def _read_ahead(self, item: QueueItem) -> None:
         """Prepare ``item`` and the ERP→CRM items that follow it, reading in one transaction."""
         batch = self._following(item)
+        targets = self._targets(batch)
+        with self.engine.begin() as conn:
+            self._prepared.update(self._prepare_all(conn, batch, targets))
+            marked = [_record(each) for each in batch if _marked(self._prepared[each.id])]
+            syncstate.mark_creates_started(conn, marked)
+
+    def preview(self, items: list[QueueItem]) -> dict[int, _Prepared]:
+        """What sending ``items`` would do, by item id, writing nothing (``sync --dry-run``)."""
+        targets = self._targets(items)
+        with self.engine.connect() as conn:
+            return self._prepare_all(conn, items, targets)
+
+    def _targets(self, batch: list[QueueItem]) -> dict[int, _Target | Exception]:
         # Clients and tables first, outside the transaction: opening a client
         # may write (a token refresh), and SQLite has one writer at a time.
-        targets: dict[int, _Target] = {}
+        targets: dict[int, _Target | Exception] = {}
         for each in batch:
             try:
                 targets[each.id] = self._target(each)
-            except CrmError as exc:
-                self._prepared[each.id] = exc
+            except Exception as exc:  # this item's (or its store's) problem: see failures
+                targets[each.id] = exc
+        return targets
+
+    def _prepare_all(
+        self, conn: Connection, batch: list[QueueItem], targets: dict[int, _Target | Exception]
+    ) -> dict[int, _Prepared]:
+        prepared: dict[int, _Prepared] = {}
         groups: dict[tuple[int, str], list[QueueItem]] = {}
         for each in batch:
-            if each.id in targets:
+            target = targets[each.id]
+            if isinstance(target, Exception):
+                prepared[each.id] = target
+            else:
                 groups.setdefault((each.id_loja, each.entidade), []).append(each)
-        with self.engine.begin() as conn:
-            for (id_loja, entidade), group in groups.items():
-                table = targets[group[0].id].table
-                ids = [each.id_registro for each in group]
-                found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
-                for each in group:
-                    row, state = found.get(each.id_registro, (None, None))
-                    self._prepared[each.id] = _prepare(each, targets[each.id], row, state)
-            marked = [_record(each) for each in batch if _marked(self._prepared[each.id])]
-            syncstate.mark_creates_started(conn, marked)
+        for (id_loja, entidade), group in groups.items():
+            table = _target_of(targets, group[0]).table
+            ids = [each.id_registro for each in group]
+            found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
+            for each in group:
+                row, state = found.get(each.id_registro, (None, None))
+                prepared[each.id] = _prepare(each, _target_of(targets, each), row, state)
+        return prepared
 
     def _following(self, item: QueueItem) -> list[QueueItem]:
         """``item``, then the ERP→CRM items right after it in the run not yet prepared.
@@ -152,7 +172,7 @@ class ToCrm:
         client = self.where.client(item.id_loja)
         return _Target(table, client, client.entity(item.entidade).load_handler())
 
-    def _update(self, item: QueueItem, ready: _Ready) -> Outcome:
+    def _update(self, item: QueueItem, ready: Ready) -> Outcome:
         table, external_id = ready.target.table, str(ready.external_id)
         try:
             received = ready.target.client.atualizar(item.entidade, external_id, ready.payload)
@@ -166,7 +186,7 @@ class ToCrm:
             item, table, external_id, ready.digest, ready.payload, received, message, link=False
         )
 
-    def _create(self, item: QueueItem, ready: _Ready) -> Outcome:
+    def _create(self, item: QueueItem, ready: Ready) -> Outcome:
         table, client = ready.target.table, ready.target.client
         if not ready.marked:
             if _maybe_created(item, ready.state):
@@ -189,7 +209,7 @@ class ToCrm:
         outcome.commit_at_once = not ready.natural_key
         return outcome
 
-    def _look_up(self, item: QueueItem, ready: _Ready) -> Outcome | None:
+    def _look_up(self, item: QueueItem, ready: Ready) -> Outcome | None:
         """A previous attempt may have created the record before dying: find it by its
         natural key and adopt it rather than create a second one."""
         client = ready.target.client
@@ -259,7 +279,7 @@ def _prepare(
         )
     try:
         payload = handler.to_external(row)
-    except CrmError as exc:
+    except Exception as exc:  # a row the handler cannot map: this item's problem only
         return exc
     external_id = row.get(table.mapping.external_id) or None
     digest = syncstate.payload_hash(payload, external_id)
@@ -272,11 +292,17 @@ def _prepare(
         )
     natural_key = handler.lookup_params(row) is not None
     marked = not external_id and not _maybe_created(item, state) and natural_key
-    return _Ready(target, row, state, payload, digest, external_id, natural_key, marked)
+    return Ready(target, row, state, payload, digest, external_id, natural_key, marked)
+
+
+def _target_of(targets: dict[int, _Target | Exception], item: QueueItem) -> _Target:
+    target = targets[item.id]
+    assert isinstance(target, _Target)
+    return target
 
 
 def _marked(prepared: _Prepared | None) -> bool:
-    return isinstance(prepared, _Ready) and prepared.marked
+    return isinstance(prepared, Ready) and prepared.marked
 
 
 def _record(item: QueueItem) -> syncstate.RecordKey:

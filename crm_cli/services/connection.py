@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from crm_cli.engine.clients import StoreClients
+from crm_cli.engine.failures import Verdict, decide
 from crm_cli.errors import (
     ConfigError,
     CredentialsError,
     NotFoundError,
     ProviderError,
     RateLimited,
+    StoreConfigError,
     StoreUnavailable,
 )
 from crm_cli.integrations import Integracoes
@@ -56,6 +58,8 @@ def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> Conne
         return ConnectionCheck(
             id_loja, provider, False, cause=f"rate limited (retry after {wait} s)"
         )
+    except StoreConfigError as exc:
+        return ConnectionCheck(id_loja, provider, False, cause=exc.cause, detail=exc.message)
     except StoreUnavailable as exc:
         return ConnectionCheck(id_loja, provider, False, cause=exc.cause)
     except ProviderError as exc:
@@ -64,6 +68,11 @@ def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> Conne
         return ConnectionCheck(
             id_loja, provider, False, cause="configuration error", detail=exc.message
         )
+    except Exception as exc:  # one store's surprise must not hide the others' lines
+        decision = decide(exc)
+        if decision.verdict is Verdict.FATAL:
+            raise
+        return ConnectionCheck(id_loja, provider, False, cause="error", detail=decision.message)
     latency = round((time.perf_counter() - started) * 1000)
     return ConnectionCheck(id_loja, provider, True, latency_ms=latency)
 

@@ -1,20 +1,32 @@
-"""``sync --dry-run``: what a run would do with the items due now, claiming nothing."""
+"""``sync --dry-run``: what a run would do with the items due now, claiming nothing.
+
+It goes through the engine's own preparation (``ToCrm.preview``) and its own
+verdict on errors (``crm_cli.engine.failures``), and coalesces duplicates as
+the claim would: what it prints is what a run would do, minus the sending.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from crm_cli.credentials import mask_secrets
-from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.failures import Verdict, decide
+from crm_cli.engine.outcome import Outcome
+from crm_cli.engine.processor import Processor
 from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, due_items
-from crm_cli.errors import CrmError, EntityNotSupported, NotFoundError
+from crm_cli.engine.to_crm import Ready
 from crm_cli.integrations import Integracoes
-from crm_cli.providers.base import ProviderInfo
-from crm_cli.providers.registry import get_provider
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
+
+_WHAT = {
+    Verdict.RETRY: "would fail and be retried later",
+    Verdict.FAIL: "would fail",
+    Verdict.PARK_STORE: "would wait for its store",
+    Verdict.PARK_ACCOUNT: "would wait for its CRM account",
+    Verdict.FATAL: "would stop the run",
+}
 
 
 def preview(
@@ -25,43 +37,43 @@ def preview(
     loja: int | None,
     entity: str | None,
 ) -> list[str]:
-    """One line per due item: what would be sent where (secrets masked), or why it would fail."""
+    """One line per due item: what would be sent where (secrets masked), or why not."""
     batch = min(limit or MAX_BATCH_SIZE, settings.sync.batch_size)
-    stores = {s.id_loja: s for s in integracoes.listar()}
+    items = due_items(engine, batch, loja, entity)
+    processor = Processor(engine, settings, integracoes)
+    kept: dict[tuple, QueueItem] = {}
+    for item in items:
+        kept.setdefault(item.key, item)
+    to_crm = [item for item in kept.values() if item.direcao == ERP_TO_CRM]
+    prepared = processor.to_crm.preview(to_crm)
     lines = []
-    for item in due_items(engine, batch, loja, entity):
-        store = stores.get(item.id_loja)
+    for item in items:
         prefix = f"#{item.id} loja {item.id_loja} {item.entidade} {item.id_registro or '-'}"
-        if store is None or not store.ativo:
-            lines.append(f"{prefix}: would fail: store has no active CRM integration")
-            continue
-        if item.direcao != ERP_TO_CRM:
-            lines.append(
-                f"{prefix}: would fetch {item.external_id or 'by external_id'} from "
-                f"{store.provider} into the ERP"
-            )
-            continue
-        try:
-            payload, action = _payload(engine, settings, get_provider(store.provider), item)
-        except Exception as exc:  # describe, do not stop the preview
-            why = exc.message if isinstance(exc, CrmError) else f"{type(exc).__name__}: {exc}"
-            lines.append(f"{prefix}: would fail: {why}")
-            continue
-        shown = json.dumps(mask_secrets(payload), ensure_ascii=False, default=str)
-        lines.append(f"{prefix}: would {action} in {store.provider}: {shown}")
+        first = kept[item.key]
+        if first is not item:
+            lines.append(f"{prefix}: would be coalesced into #{first.id} (the same change)")
+        elif item.direcao != ERP_TO_CRM:
+            lines.append(f"{prefix}: {_fetch(processor, item)}")
+        else:
+            lines.append(f"{prefix}: {_send(prepared[item.id])}")
     return lines
 
 
-def _payload(
-    engine: Engine, settings: Settings, info: ProviderInfo, item: QueueItem
-) -> tuple[dict[str, Any], str]:
-    spec = info.entities.get(item.entidade)
-    if spec is None:
-        raise EntityNotSupported(f"entity '{item.entidade}' is not supported by {info.name}")
-    table = EntityTable(engine, settings.entity(item.entidade))
-    with engine.connect() as conn:
-        row = table.load(conn, item.id_registro)
-    if row is None:
-        raise NotFoundError(f"record {item.id_registro} does not exist in {table.mapping.table}")
-    action = "update" if row.get(table.mapping.external_id) else "create"
-    return spec.load_handler().to_external(row), action
+def _send(prepared: Ready | Outcome | Exception) -> str:
+    if isinstance(prepared, Exception):
+        decision = decide(prepared)
+        return f"{_WHAT[decision.verdict]}: {decision.message}"
+    if isinstance(prepared, Outcome):
+        return f"would complete, sending nothing: {prepared.message}"
+    action = "update" if prepared.external_id else "create"
+    payload = json.dumps(mask_secrets(prepared.payload), ensure_ascii=False, default=str)
+    return f"would {action} in {prepared.target.client.info.name}: {payload}"
+
+
+def _fetch(processor: Processor, item: QueueItem) -> str:
+    try:
+        provider = processor.client(item.id_loja).info.name
+    except Exception as exc:
+        decision = decide(exc)
+        return f"{_WHAT[decision.verdict]}: {decision.message}"
+    return f"would fetch {item.external_id or 'by external_id'} from {provider} into the ERP"

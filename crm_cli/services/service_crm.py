@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from crm_cli.credentials import CredentialCipher
-from crm_cli.engine.clients import StoreClients
+from crm_cli.engine.clients import StoreClients, breaker_of
 from crm_cli.engine.synclog import CRM_TO_ERP, ERP_TO_CRM, write_log
 from crm_cli.errors import CrmError
 from crm_cli.integrations import Integracoes
@@ -38,7 +38,7 @@ class ServiceCrm:
             settings.credentials_key_env, settings.credentials_allow_fallback_key
         )
         self.integracoes = Integracoes(engine, cipher)
-        self.clients = StoreClients(engine, self.integracoes)
+        self.clients = StoreClients(engine, self.integracoes, breaker=breaker_of(settings))
 
     def client(self, id_loja: int) -> BaseClient:
         return self.clients.get(id_loja)

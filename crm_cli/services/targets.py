@@ -9,6 +9,7 @@ from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.queue import CRM_TO_ERP, DIRECTIONS
 from crm_cli.errors import NotFoundError, UsageError
 from crm_cli.integrations import Integracoes
+from crm_cli.providers.registry import get_provider
 from crm_cli.settings import Settings
 
 
@@ -36,9 +37,17 @@ def check_target(
         raise UsageError("an ecletech_para_crm item needs --id (the local record's id)")
     if direction != CRM_TO_ERP and external_id:
         raise UsageError("--external-id goes with --direction crm_para_ecletech")
-    stores = {s.id_loja for s in integracoes.listar()}
+    stores = {s.id_loja: s for s in integracoes.listar()}
     if loja not in stores:
         raise NotFoundError(f"store {loja} has no CRM configuration (see 'crm-cli config list')")
+    info = get_provider(stores[loja].provider)
+    if entity not in info.entities:
+        why = info.unsupported.get(entity)
+        raise UsageError(
+            f"store {loja} uses {info.name}, which does not sync entity '{entity}'"
+            + (f" ({why})" if why else "")
+            + f"; it syncs: {', '.join(info.entities)}"
+        )
     if record_id is not None:
         with engine.connect() as conn:
             if EntityTable(engine, mapping).load(conn, record_id) is None:

@@ -78,13 +78,11 @@ class BlingClient(BaseClient):
         basic = base64.b64encode(
             f"{credentials['client_id']}:{credentials['client_secret']}".encode()
         ).decode()
-        url = f"{self.base_url}{TOKEN_PATH}"
-        response = http.send(
-            self.session,
+        response = self.send(
             "POST",
-            url,
+            f"{self.base_url}{TOKEN_PATH}",
+            slot_taken=True,  # by refresh() / exchange_code(), before the store's row lock
             data=form,
-            timeout=self.timeout,
             headers={
                 "Authorization": f"Basic {basic}",
                 "enable-jwt": "1",

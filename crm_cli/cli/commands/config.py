@@ -66,6 +66,7 @@ def set_(
     inactive: bool = typer.Option(False, "--inactive", help="Save it disabled."),
 ) -> None:
     """Create or update a store's CRM configuration (revives a deleted one)."""
+    from crm_cli.engine.queue import unpark_store
     from crm_cli.providers.registry import get_provider
 
     info = get_provider(provider)
@@ -74,6 +75,8 @@ def set_(
     saved = integracoes_of(ctx).salvar_configuracao(
         loja, provider, credentials, settings, ativo=not inactive, remover_configuracoes=unset
     )
+    if saved.ativo:  # whatever made its items wait may be what was just fixed
+        unpark_store(state_of(ctx).engine, loja)
     state = "active" if saved.ativo else "inactive"
     out(f"Store {saved.id_loja}: {saved.provider} configured, {state}.")
     out(f"  credentials: {_masked(saved.credenciais)}")
@@ -198,14 +201,18 @@ def list_(
 
 @app.command("enable")
 def enable(ctx: typer.Context, loja: int = LOJA) -> None:
-    """Enable a store's integration (sync processes its items again)."""
+    """Enable a store's integration (its waiting queue items are due again at once)."""
+    from crm_cli.engine.queue import unpark_store
+
     integracoes_of(ctx).ativar_integracao(loja)
+    unpark_store(state_of(ctx).engine, loja)
     out(f"Store {loja}: integration enabled.")
 
 
 @app.command("disable")
 def disable(ctx: typer.Context, loja: int = LOJA) -> None:
-    """Disable a store's integration (its queue items wait; nothing is deleted)."""
+    """Disable a store's integration: its queue items wait, attempts intact, until
+    'config enable' (nothing is deleted, nothing fails)."""
     integracoes_of(ctx).desativar_integracao(loja)
     out(f"Store {loja}: integration disabled.")
 
@@ -278,4 +285,7 @@ def bling_authorize(
     saved = integracoes.salvar_configuracao(
         loja, "bling", {**credentials, **tokens}, remover_configuracoes=[REAUTHORIZATION]
     )
+    from crm_cli.engine.queue import unpark_store
+
+    unpark_store(state_of(ctx).engine, loja)
     out(f"Store {loja}: Bling authorised; tokens saved ({_masked(saved.credenciais)}).")

@@ -24,7 +24,10 @@ def sync(
     loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store's items."),
     entity: str | None = typer.Option(None, "--entity", help="Only this entity's items."),
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="Claim nothing, send nothing: print what would be sent."
+        False,
+        "--dry-run",
+        help="Claim nothing, send nothing, write nothing: print what a run would do "
+        "with each due item (not with --now).",
     ),
     now: bool = typer.Option(
         False,
@@ -48,6 +51,8 @@ def sync(
     ('[…] ERRO: cause').
     """
     try:
+        if now and dry_run:
+            raise UsageError("--dry-run goes without --now (--now sends the record at once)")
         if now:
             from crm_cli.services.targets import direction_of
 
@@ -77,7 +82,7 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
     run = SyncRun(
         state_of(ctx).engine,
         settings,
-        on_claim=lambda total: bar.update(0, total),
+        on_claim=lambda total: bar.update(bar.done, total),
         on_item=bar.advance,
     )
     try:

@@ -13,12 +13,17 @@ from crm_cli.engine.queue.locks import is_mysql, named_lock, supports_skip_locke
 # -- claim ---------------------------------------------------------------------------------
 
 
-def _due(id_loja: int | None, entidade: str | None) -> list[sa.ColumnElement[bool]]:
+def _due(
+    id_loja: int | None, entidade: str | None, alone: bool | None = False
+) -> list[sa.ColumnElement[bool]]:
+    """Due items; ``alone``: only those to be claimed on their own (None: either)."""
     where = [
         Q.c.status == "pending",
         Q.c.deletado_em.is_(None),
         sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry <= DbNow()),
     ]
+    if alone is not None:
+        where.append(Q.c.claim_alone == (1 if alone else 0))
     if id_loja is not None:
         where.append(Q.c.id_loja == id_loja)
     if entidade is not None:
@@ -33,7 +38,7 @@ def due_items(
     engine: Engine, limit: int, id_loja: int | None = None, entidade: str | None = None
 ) -> list[QueueItem]:
     """What a run would claim now, claiming nothing (``sync --dry-run``)."""
-    query = sa.select(*ITEM_COLUMNS).where(*_due(id_loja, entidade)).order_by(*CLAIM_ORDER)
+    query = sa.select(*ITEM_COLUMNS).where(*_due(id_loja, entidade, None)).order_by(*CLAIM_ORDER)
     with engine.connect() as conn:
         return [item_of(r) for r in conn.execute(query.limit(limit))]
 
@@ -41,43 +46,73 @@ def due_items(
 def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
     """Items whose run died (lease expired): pending again, or failed when out of attempts.
 
+    Which of a run's items killed it is not known, so none is blamed while it
+    had company: each gets its attempt back and is claimed alone next time
+    (``claim_alone``). An item whose run died holding only it keeps the
+    attempt, and fails once it has used them all.
+
     A plain read finds them, then they change by primary key. An UPDATE that
     searched for them through idx_claim would lock the index entries of the
     items other runs are finishing right now, and deadlock with those runs
     (finishing an item locks its row first, then its index entries).
     """
     with engine.begin() as conn:
-        ids = list(
-            conn.execute(
-                sa.select(Q.c.id).where(Q.c.status == "processing", Q.c.lease_expires_at < DbNow())
-            ).scalars()
-        )
-        if not ids:
-            return 0, 0
-        # Checked again (a late run may finish one meanwhile), in a form no
-        # index on status can serve: the rows are reached by primary key.
-        expired = sa.and_(
-            Q.c.id.in_(ids),
-            sa.func.coalesce(Q.c.status, "") == "processing",
-            Q.c.lease_expires_at < DbNow(),
-        )
-        failed = conn.execute(
-            sa.update(Q)
-            .where(expired, Q.c.tentativas >= max_attempts)
-            .values(
-                status="failed",
-                lease_owner=None,
-                lease_expires_at=None,
-                erro="the run processing it stopped before finishing, on every attempt",
-                erro_mensagem="the run processing it stopped before finishing, on every attempt",
+        rows = conn.execute(
+            sa.select(Q.c.id, Q.c.lease_owner).where(
+                Q.c.status == "processing", Q.c.lease_expires_at < DbNow()
             )
-        ).rowcount
+        ).all()
+        if not rows:
+            return 0, 0
+        by_run: dict[str | None, list[int]] = {}
+        for row in rows:
+            by_run.setdefault(row.lease_owner, []).append(row.id)
+        alone = [ids[0] for ids in by_run.values() if len(ids) == 1]
+        together = [i for ids in by_run.values() if len(ids) > 1 for i in ids]
+        failed = 0
+        if alone:
+            failed = conn.execute(
+                sa.update(Q)
+                .where(_expired(alone), Q.c.tentativas >= max_attempts)
+                .values(
+                    status="failed",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    erro=KILLED_ITS_RUN,
+                    erro_mensagem=KILLED_ITS_RUN,
+                )
+            ).rowcount
         requeued = conn.execute(
             sa.update(Q)
-            .where(expired)
+            .where(_expired(alone))
             .values(status="pending", lease_owner=None, lease_expires_at=None)
         ).rowcount
+        if together:
+            requeued += conn.execute(
+                sa.update(Q)
+                .where(_expired(together))
+                .values(
+                    status="pending",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    claim_alone=1,
+                    tentativas=sa.case((Q.c.tentativas > 0, Q.c.tentativas - 1), else_=0),
+                )
+            ).rowcount
     return requeued, failed
+
+
+KILLED_ITS_RUN = "the run processing it alone stopped before finishing, on every attempt"
+
+
+def _expired(ids: list[int]) -> sa.ColumnElement[bool]:
+    # Checked again (a late run may finish one meanwhile), in a form no
+    # index on status can serve: the rows are reached by primary key.
+    return sa.and_(
+        Q.c.id.in_(ids),
+        sa.func.coalesce(Q.c.status, "") == "processing",
+        Q.c.lease_expires_at < DbNow(),
+    )
 
 
 def claim(
@@ -88,29 +123,40 @@ def claim(
     lease_seconds: int,
     id_loja: int | None = None,
     entidade: str | None = None,
+    alone: bool = False,
 ) -> list[QueueItem]:
-    """Take up to ``limit`` due items for ``owner`` in one short transaction.
+    """Take up to ``limit`` due items for ``owner`` in one short transaction
+    (``alone``: only an item to be claimed on its own; see ``recover_expired``).
 
     MySQL/MariaDB: SELECT … FOR UPDATE SKIP LOCKED (or, on servers without it,
     the same under a GET_LOCK that serialises claims). SQLite: one write
     transaction. Two runs never claim the same item; duplicates of a claimed
     change (the PHP application may insert a record twice) are coalesced.
     """
+    if alone:
+        limit = 1
+    where = _due(id_loja, entidade, alone)
     with engine.connect() as conn:
         if is_mysql(conn) and not supports_skip_locked(conn):
             with named_lock(conn, "claim", timeout=30) as held:
                 if not held:
                     return []
-                return _claim(conn, owner, limit, lease_seconds, id_loja, entidade, False)
-        return _claim(conn, owner, limit, lease_seconds, id_loja, entidade, is_mysql(conn))
+                return _claim(conn, owner, limit, lease_seconds, where, False)
+        return _claim(conn, owner, limit, lease_seconds, where, is_mysql(conn))
 
 
-def claim_select(limit: int, id_loja: int | None = None, entidade: str | None = None) -> sa.Select:
+def claim_select(
+    limit: int,
+    id_loja: int | None = None,
+    entidade: str | None = None,
+    where: list[sa.ColumnElement[bool]] | None = None,
+) -> sa.Select:
     """The claim's SELECT: due items by priority, then age; served by idx_claim."""
-    return sa.select(Q.c.id).where(*_due(id_loja, entidade)).order_by(*CLAIM_ORDER).limit(limit)
+    where = where if where is not None else _due(id_loja, entidade)
+    return sa.select(Q.c.id).where(*where).order_by(*CLAIM_ORDER).limit(limit)
 
 
-def _sqlite_claimable(limit: int, id_loja: int | None, entidade: str | None) -> sa.Select:
+def _sqlite_claimable(limit: int, where: list[sa.ColumnElement[bool]]) -> sa.Select:
     """Due items whose record no other run is processing right now.
 
     SQLite serialises claims with its write lock, so this check is consistent
@@ -128,7 +174,7 @@ def _sqlite_claimable(limit: int, id_loja: int | None, entidade: str | None) -> 
             sa.or_(other.c.id_registro == Q.c.id_registro, other.c.external_id == Q.c.external_id),
         )
     )
-    return claim_select(limit, id_loja, entidade).where(~busy.exists())
+    return claim_select(limit, where=where).where(~busy.exists())
 
 
 def _claim(
@@ -136,19 +182,18 @@ def _claim(
     owner: str,
     limit: int,
     lease_seconds: int,
-    id_loja: int | None,
-    entidade: str | None,
+    where: list[sa.ColumnElement[bool]],
     skip_locked: bool,
 ) -> list[QueueItem]:
     with conn.begin():
         if is_mysql(conn):
-            select = claim_select(limit, id_loja, entidade).with_for_update(skip_locked=skip_locked)
+            select = claim_select(limit, where=where).with_for_update(skip_locked=skip_locked)
             ids = list(conn.execute(select).scalars())
             if not ids:
                 return []
             chosen = Q.c.id.in_(ids)
         else:
-            chosen = Q.c.id.in_(_sqlite_claimable(limit, id_loja, entidade))
+            chosen = Q.c.id.in_(_sqlite_claimable(limit, where))
         conn.execute(
             sa.update(Q)
             .where(chosen)

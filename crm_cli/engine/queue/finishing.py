@@ -82,6 +82,7 @@ def retry_later(
                 proximo_retry=DbNowPlus(delay_seconds),
                 lease_owner=None,
                 lease_expires_at=None,
+                claim_alone=0,  # it failed on its own terms: it did not kill its run
             )
         ).rowcount
         == 1

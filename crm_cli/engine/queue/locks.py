@@ -29,8 +29,11 @@ def supports_skip_locked(conn: Connection) -> bool:
     return version >= ((10, 6) if getattr(conn.dialect, "is_mariadb", False) else (8, 0, 1))
 
 
-def _lock_name(name: str) -> str:
-    return "crm_cli:" + hashlib.sha1(name.encode()).hexdigest()
+def lock_name(target: Connection | Engine, name: str) -> str:
+    """A named lock of this database: GET_LOCK names are server-wide, and two shops (or
+    staging beside production) on one server must not block each other."""
+    database = target.engine.url.database or ""
+    return "crm_cli:" + hashlib.sha1(f"{database}\x00{name}".encode()).hexdigest()
 
 
 @contextmanager
@@ -39,7 +42,7 @@ def named_lock(conn: Connection, name: str, timeout: int = LOCK_TIMEOUT) -> Iter
     if not is_mysql(conn):
         yield True
         return
-    lock = _lock_name(name)
+    lock = lock_name(conn, name)
     got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": lock, "t": timeout}).scalar()
     conn.commit()  # the lock belongs to the session, not to this (auto-begun) transaction
     try:
@@ -74,7 +77,7 @@ class RecordLocks:
             return []
         if self._conn is None:
             self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        names = [_lock_name(f"record:{item.key}") for item in items]
+        names = [lock_name(self._engine, f"record:{item.key}") for item in items]
         got = self._conn.execute(*_each_lock("GET_LOCK(:{}, 0)", names)).one()
         self._held += [name for name, ok in zip(names, got, strict=True) if ok == 1]
         return [item for item, ok in zip(items, got, strict=True) if ok != 1]

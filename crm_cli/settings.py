@@ -129,8 +129,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"config error in {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"line {line}); save the file as UTF-8"
+        ) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_unique_keys_loader())
+    except DuplicateKey as exc:
+        raise ConfigError(f"config error in {path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -141,6 +149,29 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config error in {path}: the top level must be a mapping of keys")
     return data
+
+
+class DuplicateKey(Exception):
+    """A YAML mapping names a key twice (PyYAML would silently keep the last)."""
+
+
+def _unique_keys_loader() -> type:
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+            seen: set = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    mark = key_node.start_mark
+                    raise DuplicateKey(
+                        f"key '{key}' appears twice (again at line {mark.line + 1}); keep one"
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 class _Reader:
@@ -267,8 +298,8 @@ def _parse_sync(r: _Reader) -> SyncSettings:
 def _parse_cleanup(r: _Reader) -> CleanupSettings:
     d = CleanupSettings()
     return CleanupSettings(
-        queue_days=r.integer("queue_days", d.queue_days, 1),
-        log_days=r.integer("log_days", d.log_days, 1),
+        queue_days=r.integer("queue_days", d.queue_days, 1, 36_500),
+        log_days=r.integer("log_days", d.log_days, 1, 36_500),
     )
 
 

@@ -104,11 +104,15 @@ def render_stats(data: dict[str, Any]) -> None:
             f"store {store['id_loja']} ({store['provider']}): re-authorization needed — "
             f"{store['reason']}"
         )
+    for store in data.get("waiting_stores", []):
+        out(f"store {store['id_loja']}: {store['items']} item(s) waiting — {store['reason']}")
     for account in data.get("paused_accounts", []):
-        out(
-            f"account {account['account']}: paused for {account['seconds_left']} s "
-            "(rate limit or daily budget)"
+        why = (
+            f"circuit open: {account['unanswered']} requests in a row unanswered"
+            if account.get("unanswered")
+            else "rate limit or daily budget"
         )
+        out(f"account {account['account']}: paused for {account['seconds_left']} s ({why})")
     if data["by_store"]:
         table(
             "by store and entity",

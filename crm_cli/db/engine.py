@@ -37,6 +37,12 @@ def create_db_engine(url: str) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed)
     if backend in ("mysql", "mariadb"):
+        if parsed.get_driver_name() != "pymysql":
+            raise ConfigError(
+                f"database.url {display_url(url)} uses the driver "
+                f"'{parsed.get_driver_name()}', which crm-cli does not install: write "
+                f"{backend}+pymysql://… (e.g. mysql+pymysql://user:password@host:3306/dbname)"
+            )
         engine = sa.create_engine(
             parsed,
             pool_recycle=3600,
@@ -129,7 +135,14 @@ def _rollback_if_open(dbapi_conn, _record, reset_state) -> None:  # type: ignore
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the folder {folder} of the SQLite database ({exc.strerror}); "
+                "choose another path in database.url or $CRM_DATABASE_URL"
+            ) from None
     engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
 
     @sa.event.listens_for(engine, "connect")

@@ -30,7 +30,14 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 SIDE = "/_emulator"
-FAULT_KINDS = ("500", "timeout", "bad_json", "429")
+# One-off faults (add_fault): the next requests answer so. "timeout" answers
+# after slow_seconds; "drop" closes the connection without an answer; "html" is
+# a proxy's (or Cloudflare's) page where JSON was due; "302" a redirect to a
+# login page.
+FAULT_KINDS = ("500", "timeout", "bad_json", "429", "401", "302", "html", "drop")
+# Standing conditions (``down``): every request until cleared.
+DOWN_KINDS = ("hang", "drop")
+DROP = 0  # Reply.status that closes the connection without answering
 
 
 @dataclass
@@ -77,6 +84,7 @@ class BaseEmulator:
         self.host, self.port = host, port
         self.rate, self.daily = rate, daily
         self.fail_rate, self.latency_ms, self.slow_seconds = fail_rate, latency_ms, slow_seconds
+        self.down: str | None = None  # DOWN_KINDS: the CRM hangs, or drops every connection
         self.credentials = {**self.CREDENTIALS, **(credentials or {})}
         self.random = random.Random(seed)
         self.lock = threading.RLock()
@@ -182,6 +190,11 @@ class BaseEmulator:
             random_failure = self.fail_rate and self.random.random() < self.fail_rate
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
+        if self.down == "hang":
+            time.sleep(self.slow_seconds)
+            return self._count(self.server_error())
+        if self.down == "drop":
+            return self._count(Reply(DROP))
         if over_rate or over_day:
             return self._count(self.too_many())
         if not self.authorized(request):
@@ -219,6 +232,15 @@ class BaseEmulator:
             return self.too_many(fault.get("retry_after"))
         if kind == "bad_json":
             return Reply(200, b'{"code": 200, "status": "success", "data": {"id": ')
+        if kind == "401":
+            return self.unauthorized()
+        if kind == "302":
+            return Reply(302, b"", {"Location": "https://login.example.invalid/"})
+        if kind == "html":
+            page = b"<html><body><h1>Attention Required!</h1></body></html>"
+            return Reply(200, page, {"Content-Type": "text/html"})
+        if kind == "drop":
+            return Reply(DROP)
         time.sleep(self.slow_seconds)  # "timeout": answer, but after the client gave up
         return None
 
@@ -336,11 +358,14 @@ def _handler_for(emulator: BaseEmulator) -> type[BaseHTTPRequestHandler]:
                 if isinstance(reply.body, bytes)
                 else json.dumps(reply.body, ensure_ascii=False, default=str).encode("utf-8")
             )
+            if reply.status == DROP:
+                self.close_connection = True  # no answer at all: the peer sees a reset
+                return
+            headers = {"Content-Type": "application/json; charset=utf-8", **reply.headers}
             try:
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
-                for name, value in reply.headers.items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)

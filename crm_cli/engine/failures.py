@@ -29,6 +29,7 @@ from crm_cli.errors import (
     EntityNotConfigured,
     EntityNotSupported,
     NotFoundError,
+    ProviderTimeout,
     ProviderUnreachable,
     RateLimited,
     RecordNotFound,
@@ -64,6 +65,9 @@ class Decision:
     verdict: Verdict
     message: str
     wait: float | None = None  # PARK_*: seconds before the items come back
+    # The CRM did not answer at all (refused, timed out): the run leaves the
+    # store's other items for later instead of waiting on it again.
+    unanswered: bool = False
 
 
 def decide(exc: BaseException) -> Decision:
@@ -73,12 +77,13 @@ def decide(exc: BaseException) -> Decision:
         return Decision(Verdict.FAIL, f"the ERP refused the record: {refused}")
     message = exc.message if isinstance(exc, CrmError) else _internal(exc)
     verdict = _verdict(exc)
+    unanswered = isinstance(exc, (ProviderTimeout, ProviderUnreachable))
     wait: float | None = None
     if verdict is Verdict.PARK_ACCOUNT:
         wait = getattr(exc, "retry_after", None)
     elif verdict is Verdict.PARK_STORE:
         wait = PARK_SECONDS
-    return Decision(verdict, message, wait)
+    return Decision(verdict, message, wait, unanswered)
 
 
 def _verdict(exc: BaseException) -> Verdict:

@@ -28,6 +28,7 @@ class Outcome:
     # A create that no later attempt could find again (no natural key): lost
     # with a crash, it would leave its item to an operator.
     commit_at_once: bool = False
+    unanswered: bool = False  # the CRM did not answer: its store's next items wait
 
     @property
     def log_status(self) -> str:
@@ -53,4 +54,4 @@ def outcome_of(exc: BaseException) -> Outcome:
         return Outcome("parked", decision.message, release_delay=round(decision.wait or 0))
     if decision.verdict is Verdict.FAIL:
         return Outcome("failed", decision.message)
-    return Outcome("retry", decision.message)
+    return Outcome("retry", decision.message, unanswered=decision.unanswered)

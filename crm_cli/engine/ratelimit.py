@@ -126,6 +126,8 @@ class SharedRateLimiter:
                     T.c.quota_key == self.key,
                     Greatest(T.c.next_slot_ms, T.c.paused_until_ms) <= now + max_wait_ms,
                     sa.or_(T.c.day_number != today, T.c.day_count < daily),
+                    # an open circuit is not waited out: the CRM is down, not busy
+                    sa.or_(T.c.failures < self.breaker.failures, T.c.paused_until_ms <= now),
                 )
                 .values(
                     next_slot_ms=Greatest(T.c.next_slot_ms, T.c.paused_until_ms, now) + interval,

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from crm_cli.engine.processor import Processor
 
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
+UNANSWERED_DELAY = 30  # seconds before a store whose CRM did not answer is tried again
 BUSY_RECORD_DELAY = 5  # seconds before an item whose record another run holds is due again
 # One commit for several finished items: a durable commit costs as much as a
 # request to a CRM without limits (see bench/p1_sync_overhead.py).
@@ -186,6 +187,11 @@ class SyncRun:
                     parked[item.id_loja] = (outcome.release_delay, outcome.message)
                     self._park(item, outcome, result)
                     continue
+                if outcome.unanswered:
+                    # Its CRM did not answer: one more try of the store in this run
+                    # would cost the others the same wait; later runs try it again
+                    # (and the account's circuit breaker counts it).
+                    paused[item.id_loja] = UNANSWERED_DELAY
                 self._finish(item, outcome, result, elapsed_ms)
             self._commit_finished(result)
         except BaseException:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from crm_cli.engine.clients import StoreClients
 from crm_cli.engine.failures import Verdict, decide
 from crm_cli.errors import (
+    CircuitOpen,
     ConfigError,
     CredentialsError,
     NotFoundError,
@@ -53,6 +54,8 @@ def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> Conne
         return ConnectionCheck(
             id_loja, provider, False, cause="cannot decrypt credentials", detail=exc.message
         )
+    except CircuitOpen as exc:
+        return ConnectionCheck(id_loja, provider, False, cause=exc.cause, detail=exc.message)
     except RateLimited as exc:
         wait = f"{exc.retry_after:.0f}" if exc.retry_after is not None else "?"
         return ConnectionCheck(

@@ -9,10 +9,14 @@ The JSON form (``stats --json``) is a stable object for monitoring:
      "by_store": [{"id_loja": N, "entidade": "…", "pending": N, "processing": N,
                    "failed": N, "completed_today": N}, …],
      "reauthorization_needed": [{"id_loja": N, "provider": "…", "reason": "…"}, …],
-     "paused_accounts": [{"account": "provider:hash", "seconds_left": N}, …]}
+     "waiting_stores": [{"id_loja": N, "items": N, "reason": "…"}, …],
+     "paused_accounts": [{"account": "provider:hash", "seconds_left": N,
+                          "unanswered": N}, …]}
 
-A paused account is one a 429 or a spent daily budget stopped (until 00:00 UTC
-for a daily budget).
+A waiting store is one whose items wait, attempts intact, until an operator
+acts (disabled, turned away by its CRM, stored settings it cannot use). A
+paused account is one a 429, a spent daily budget (until 00:00 UTC) or an open
+circuit (``unanswered`` requests in a row) stopped.
 
 "today" and "24 h" follow the database server's clock, in UTC.
 """
@@ -24,7 +28,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from crm_cli.engine.queue.admin import counts
+from crm_cli.engine.queue.admin import counts, waiting_stores
 from crm_cli.engine.synclog import figures
 
 
@@ -76,6 +80,7 @@ def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
         "log_24h": figures(engine, now - dt.timedelta(hours=24), id_loja),
         "by_store": [stores[k] for k in sorted(stores)],
         "reauthorization_needed": _awaiting_authorisation(engine, id_loja),
+        "waiting_stores": waiting_stores(engine, id_loja),
         "paused_accounts": _paused_accounts(engine),
     }
 
@@ -105,8 +110,11 @@ def _paused_accounts(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         now = conn.execute(sa.select(DbNowMs())).scalar_one()
         rows = conn.execute(
-            sa.select(R.c.quota_key, R.c.paused_until_ms)
+            sa.select(R.c.quota_key, R.c.paused_until_ms, R.c.failures)
             .where(R.c.paused_until_ms > now)
             .order_by(R.c.quota_key)
         ).all()
-    return [{"account": key, "seconds_left": round((until - now) / 1000)} for key, until in rows]
+    return [
+        {"account": key, "seconds_left": round((until - now) / 1000), "unanswered": failures}
+        for key, until, failures in rows
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from crm_cli.cli.options import MAX_DAYS
 from crm_cli.cli.render import now_text, out
 from crm_cli.cli.state import settings_of, state_of
 from crm_cli.errors import UsageError
@@ -15,10 +16,16 @@ app = typer.Typer()
 def cleanup(
     ctx: typer.Context,
     queue_days: int | None = typer.Option(
-        None, "--queue-days", help="Keep completed queue items this many days (default 7)."
+        None,
+        "--queue-days",
+        max=MAX_DAYS,
+        help="Keep completed queue items this many days (default 7).",
     ),
     log_days: int | None = typer.Option(
-        None, "--log-days", help="Keep log rows this many days (default 30)."
+        None,
+        "--log-days",
+        max=MAX_DAYS,
+        help="Keep log rows this many days (default 30).",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Count only; delete nothing."),
 ) -> None:

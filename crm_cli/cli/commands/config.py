@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out, table
 from crm_cli.cli.state import integracoes_of, state_of
 from crm_cli.errors import UsageError
@@ -24,7 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LOJA = typer.Option(..., "--loja", min=1, help="Store id (crm_integracoes.id_loja).")
+LOJA = typer.Option(..., "--loja", min=1, max=MAX_ID, help="Store id (crm_integracoes.id_loja).")
 FALLBACK = typer.Option(
     False,
     "--allow-fallback-key",

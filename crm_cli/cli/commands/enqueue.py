@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from crm_cli.cli.options import DIRECTION_HELP
+from crm_cli.cli.options import DIRECTION_HELP, MAX_ID
 from crm_cli.cli.render import out
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
 
@@ -14,9 +14,11 @@ app = typer.Typer()
 @app.command()
 def enqueue(
     ctx: typer.Context,
-    loja: int = typer.Option(..., "--loja", min=1, help="Store id (id_loja)."),
+    loja: int = typer.Option(..., "--loja", min=1, max=MAX_ID, help="Store id (id_loja)."),
     entity: str = typer.Option(..., "--entity", help="cliente, produto, venda, atividade, …"),
-    record_id: int | None = typer.Option(None, "--id", min=1, help="The local record's id."),
+    record_id: int | None = typer.Option(
+        None, "--id", min=1, max=MAX_ID, help="The local record's id."
+    ),
     external_id: str | None = typer.Option(
         None, "--external-id", help="The CRM's id, for a CRM→ERP item with no local row yet."
     ),

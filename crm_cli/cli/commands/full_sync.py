@@ -6,6 +6,7 @@ import math
 
 import typer
 
+from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import ProgressBar, now_text, out
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
 from crm_cli.errors import UsageError
@@ -17,7 +18,7 @@ app = typer.Typer()
 def full_sync(
     ctx: typer.Context,
     entity: str = typer.Option(..., "--entity", help="cliente, produto, venda, …"),
-    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store."),
+    loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Only this store."),
     priority: int = typer.Option(0, "--priority", min=0, max=10, help="Priority (default 0)."),
 ) -> None:
     """Queue every live row of an entity for sync to the CRM, for each active store.

@@ -6,6 +6,7 @@ import datetime as dt
 
 import typer
 
+from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import ProgressBar, now_text, out
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
 from crm_cli.errors import UsageError
@@ -17,8 +18,10 @@ app = typer.Typer()
 def import_(
     ctx: typer.Context,
     entity: str = typer.Option(..., "--entity", help="cliente, produto, venda, …"),
-    loja: int = typer.Option(..., "--loja", min=1, help="Store whose CRM to read."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Stop after N records."),
+    loja: int = typer.Option(..., "--loja", min=1, max=MAX_ID, help="Store whose CRM to read."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, max=MAX_ID, help="Stop after N records."
+    ),
     since: str | None = typer.Option(
         None, "--since", metavar="YYYY-MM-DD", help="Only records the CRM changed since then."
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import table
 from crm_cli.cli.state import state_of
 from crm_cli.errors import UsageError
@@ -14,9 +15,11 @@ app = typer.Typer()
 @app.command()
 def logs(
     ctx: typer.Context,
-    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store."),
+    loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Only this store."),
     entity: str | None = typer.Option(None, "--entity", help="Only this entity."),
-    record_id: int | None = typer.Option(None, "--id", help="Only this record (with --entity)."),
+    record_id: int | None = typer.Option(
+        None, "--id", min=1, max=MAX_ID, help="Only this record (with --entity)."
+    ),
     errors: bool = typer.Option(False, "--errors", help="Only errors."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N rows."),
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out, table
 from crm_cli.cli.state import state_of
 from crm_cli.errors import UsageError
@@ -14,12 +15,20 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-IDS = typer.Argument(None, help="Queue item ids.", show_default=False)
+IDS = typer.Argument(None, min=1, max=MAX_ID, help="Queue item ids.", show_default=False)
 
 
 def _short(text: object, size: int = 60) -> str:
     value = "" if text is None else str(text).replace("\n", " ")
     return value if len(value) <= size else value[: size - 1] + "…"
+
+
+def _reason(item: dict) -> object:
+    """The item's error, or why it waits (for its store) when it does."""
+    from crm_cli.engine.queue import PARKED
+
+    waiting = item.get("erro_mensagem") or ""
+    return waiting if item["status"] == "pending" and waiting.startswith(PARKED) else item["erro"]
 
 
 @app.command("list")
@@ -28,7 +37,7 @@ def list_(
     status: str | None = typer.Option(
         None, "--status", help="pending, processing, completed or failed."
     ),
-    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store."),
+    loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Only this store."),
     entity: str | None = typer.Option(None, "--entity", help="Only this entity."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N items."),
 ) -> None:
@@ -65,7 +74,7 @@ def list_(
                 i["tentativas"],
                 i["prioridade"],
                 i["proximo_retry"],
-                _short(i["erro"]),
+                _short(_reason(i)),
             ]
             for i in items
         ],
@@ -73,7 +82,9 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, item_id: int = typer.Argument(..., help="Queue item id.")) -> None:
+def show(
+    ctx: typer.Context, item_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Queue item id.")
+) -> None:
     """Show one item, and the log history of its record."""
     from crm_cli.engine.queue.admin import get_item
     from crm_cli.engine.synclog import entries
@@ -102,7 +113,9 @@ def retry(
     ctx: typer.Context,
     item_ids: list[int] | None = IDS,
     failed: bool = typer.Option(False, "--failed", help="Every failed item (of --loja/--entity)."),
-    loja: int | None = typer.Option(None, "--loja", min=1, help="With --failed: this store."),
+    loja: int | None = typer.Option(
+        None, "--loja", min=1, max=MAX_ID, help="With --failed: this store."
+    ),
     entity: str | None = typer.Option(None, "--entity", help="With --failed: this entity."),
 ) -> None:
     """Put failed (or waiting) items back to pending now, with their attempts reset."""
@@ -135,7 +148,10 @@ def retry(
 
 
 @app.command("cancel")
-def cancel(ctx: typer.Context, item_ids: list[int] = typer.Argument(..., help="Item ids.")) -> None:
+def cancel(
+    ctx: typer.Context,
+    item_ids: list[int] = typer.Argument(..., min=1, max=MAX_ID, help="Item ids."),
+) -> None:
     """Cancel pending or failed items (soft delete: deletado_em is set)."""
     from crm_cli.engine.queue.admin import cancel as cancel_items
 

@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out, render_stats
 from crm_cli.cli.state import state_of
 
@@ -15,7 +16,7 @@ app = typer.Typer()
 @app.command()
 def stats(
     ctx: typer.Context,
-    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store."),
+    loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Only this store."),
     as_json: bool = typer.Option(False, "--json", help="A stable JSON object, for monitoring."),
 ) -> None:
     """Queue and log figures: pending, processing, completed today, failed, errors and

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from crm_cli.cli.options import DIRECTION_HELP
+from crm_cli.cli.options import DIRECTION_HELP, MAX_ID
 from crm_cli.cli.render import ProgressBar, now_text, out
 from crm_cli.cli.reporting import explain, show_traceback
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
@@ -21,7 +21,9 @@ def sync(
     limit: int | None = typer.Option(
         None, "--limit", min=1, help="Claim at most N items (never more than sync.batch_size, 100)."
     ),
-    loja: int | None = typer.Option(None, "--loja", min=1, help="Only this store's items."),
+    loja: int | None = typer.Option(
+        None, "--loja", min=1, max=MAX_ID, help="Only this store's items."
+    ),
     entity: str | None = typer.Option(None, "--entity", help="Only this entity's items."),
     dry_run: bool = typer.Option(
         False,
@@ -35,7 +37,9 @@ def sync(
         help="Sync one record at once, without the queue (needs --loja, "
         "--entity and --id or --external-id).",
     ),
-    record_id: int | None = typer.Option(None, "--id", min=1, help="With --now: the record."),
+    record_id: int | None = typer.Option(
+        None, "--id", min=1, max=MAX_ID, help="With --now: the record."
+    ),
     external_id: str | None = typer.Option(None, "--external-id", help="With --now: CRM's id."),
     direction: str = typer.Option("ecletech_para_crm", "--direction", help=DIRECTION_HELP),
 ) -> None:

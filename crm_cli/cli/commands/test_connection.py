@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out
 from crm_cli.cli.state import integracoes_of, state_of
 from crm_cli.errors import UsageError
@@ -14,7 +15,7 @@ app = typer.Typer()
 @app.command("test-connection")
 def test_connection(
     ctx: typer.Context,
-    loja: int | None = typer.Option(None, "--loja", min=1, help="Check this store."),
+    loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Check this store."),
     all_stores: bool = typer.Option(False, "--all", help="Check every configured store."),
 ) -> None:
     """Check stores' CRM credentials with one cheap request each.

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.engine.queue.finishing import PARKED
 from crm_cli.engine.queue.items import ERP_TO_CRM, of_store, pending_by_record
 from crm_cli.errors import NotFoundError, UsageError
 
@@ -88,6 +89,27 @@ def list_items(
         query = query.where(Q.c.entidade == entidade)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def waiting_stores(engine: Engine, id_loja: int | None = None) -> list[dict[str, Any]]:
+    """Stores whose items wait for them (disabled, unusable, turned away), with the reason."""
+    query = (
+        sa.select(
+            Q.c.id_loja,
+            sa.func.count().label("items"),
+            sa.func.max(Q.c.erro_mensagem).label("reason"),
+        )
+        .where(Q.c.status == "pending", Q.c.erro_mensagem.like(PARKED + "%"))
+        .group_by(Q.c.id_loja)
+        .order_by(Q.c.id_loja)
+    )
+    if id_loja is not None:
+        query = query.where(Q.c.id_loja == id_loja)
+    with engine.connect() as conn:
+        return [
+            {"id_loja": r.id_loja, "items": r.items, "reason": r.reason[len(PARKED) :]}
+            for r in conn.execute(query)
+        ]
 
 
 def get_item(engine: Engine, item_id: int) -> dict[str, Any]:

@@ -109,6 +109,9 @@ def scenario(backend: str, broken: bool, minutes: int, per_store: int) -> float:
         ).start()
         for n in range(STORES)
     ]
+    for n, emulator in enumerate(emulators):
+        # ids of their own: the ERP's one external_id column holds every store's
+        emulator.next_id["clientes"] = n * 100_000
     try:
         with scratch_database(backend) as url:
             engine = setup(url, emulators, broken, per_store)

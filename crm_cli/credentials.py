@@ -88,7 +88,17 @@ class CredentialCipher:
 
     @classmethod
     def from_environment(cls, key_env: str, allow_fallback: bool = False) -> CredentialCipher:
-        return cls(os.environ.get(key_env) or None, key_env, allow_fallback)
+        """The secret from ``$key_env``. Set but empty, it is what the PHP application
+        then uses too: the key is the SHA-256 of the empty string (with a warning)."""
+        secret = os.environ.get(key_env)
+        if secret == "":
+            print(
+                f"crm-cli: warning: ${key_env} is set but empty: like the PHP application, "
+                "credentials are read and written with the key of the empty secret "
+                "(set the PHP application's JWT_SECRET, or unset it to mean 'no secret')",
+                file=sys.stderr,
+            )
+        return cls(secret, key_env, allow_fallback)
 
     def encrypt(self, credentials: dict[str, Any]) -> str:
         if self.secret is None:

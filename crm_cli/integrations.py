@@ -18,11 +18,19 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli import store_settings
 from crm_cli.credentials import CredentialCipher
+from crm_cli.db.schema import crm_cli_store_settings as O
 from crm_cli.db.schema import crm_integracoes as T
 from crm_cli.errors import CredentialsError, StoreUnavailable, UsageError
 from crm_cli.providers.registry import get_provider
 
-REAUTHORIZATION = "reauthorization_needed"  # configuracoes key: why the store must re-authorise
+REAUTHORIZATION = "reauthorization_needed"  # settings key: why the store must re-authorise
+
+# A store's row with crm-cli's own copy of its settings (crm_cli_store_settings):
+# the PHP screen rewrites configuracoes with only its form's keys, so every key
+# crm-cli sets is kept in both, and read from ours first.
+_WITH_OURS = sa.select(T, O.c.configuracoes.label("ours")).select_from(
+    T.outerjoin(O, O.c.id_loja == T.c.id_loja)
+)
 _SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -93,7 +101,7 @@ class Integracoes:
     # -- reading ---------------------------------------------------------
 
     def listar(self, incluir_excluidas: bool = False) -> list[StoreSummary]:
-        query = sa.select(T).order_by(T.c.id_loja, T.c.id)
+        query = _WITH_OURS.order_by(T.c.id_loja, T.c.id)
         if not incluir_excluidas:
             query = query.where(T.c.deletado_em.is_(None))
         with self.engine.connect() as conn:
@@ -132,7 +140,7 @@ class Integracoes:
         )
 
     def _live_row(self, conn: Connection, id_loja: int, lock: bool = False) -> sa.Row:
-        query = sa.select(T).where(T.c.id_loja == id_loja)
+        query = _WITH_OURS.where(T.c.id_loja == id_loja)
         if lock:
             query = query.with_for_update()
         row = conn.execute(query).first()
@@ -174,7 +182,7 @@ class Integracoes:
             if why is not None:
                 raise UsageError(f"setting {key} {why}; nothing was stored")
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(T).where(T.c.id_loja == id_loja).with_for_update()).first()
+            row = conn.execute(_WITH_OURS.where(T.c.id_loja == id_loja).with_for_update()).first()
             live = row is not None and row.deletado_em is None
             if credenciais is None:
                 if not live:
@@ -185,10 +193,12 @@ class Integracoes:
                 credenciais = validate_credentials(
                     provider, self.cipher.decrypt(row.credenciais, id_loja)
                 )
-            settings = dict(row.configuracoes or {}) if live else {}
-            settings.update(configuracoes or {})
-            for key in remover_configuracoes:
-                settings.pop(key, None)
+            settings = _json_object(row.configuracoes) if live else {}
+            ours = _json_object(row.ours) if live else {}
+            for copy in (settings, ours):
+                copy.update(configuracoes or {})
+                for key in remover_configuracoes:
+                    copy.pop(key, None)
             values = {
                 "provider": provider,
                 "credenciais": self.cipher.encrypt(credenciais),
@@ -202,7 +212,8 @@ class Integracoes:
                 conn.execute(sa.insert(T).values(id_loja=id_loja, **values))
             else:
                 conn.execute(sa.update(T).where(T.c.id == row.id).values(**values))
-            saved = conn.execute(sa.select(T).where(T.c.id_loja == id_loja)).one()
+            _save_ours(conn, id_loja, ours)
+            saved = conn.execute(_WITH_OURS.where(T.c.id_loja == id_loja)).one()
         return StoreConfig(**_summary(saved).__dict__, credenciais=credenciais)
 
     def atualizar_credenciais(
@@ -233,12 +244,14 @@ class Integracoes:
         """Record (or clear, with None) that the store must be authorised again."""
         with self.engine.begin() as conn:
             row = self._live_row(conn, id_loja, lock=True)
-            settings = dict(_summary(row).configuracoes)
-            if motivo is None:
-                settings.pop(REAUTHORIZATION, None)
-            else:
-                settings[REAUTHORIZATION] = motivo
+            settings, ours = _json_object(row.configuracoes), _json_object(row.ours)
+            for copy in (settings, ours):
+                if motivo is None:
+                    copy.pop(REAUTHORIZATION, None)
+                else:
+                    copy[REAUTHORIZATION] = motivo
             conn.execute(sa.update(T).where(T.c.id == row.id).values(configuracoes=settings))
+            _save_ours(conn, id_loja, ours)
 
     def ativar_integracao(self, id_loja: int) -> None:
         self._set(id_loja, ativo=1)
@@ -260,18 +273,31 @@ class Integracoes:
             )
 
 
-def _summary(row: sa.Row) -> StoreSummary:
-    settings = row.configuracoes
-    if isinstance(settings, str):  # a PHP row holding JSON text in a TEXT-typed copy
+def _json_object(value: Any) -> dict[str, Any]:
+    """A settings object as stored: JSON, or JSON text (a PHP row in a TEXT-typed copy)."""
+    if isinstance(value, str):
         try:
-            settings = json.loads(settings)
+            value = json.loads(value)
         except ValueError:
-            settings = {}
+            return {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _save_ours(conn: Connection, id_loja: int, ours: dict[str, Any]) -> None:
+    """crm-cli's copy of the store's settings (the row lock on the store is held)."""
+    values = {"configuracoes": ours, "atualizado_em": sa.func.current_timestamp()}
+    if not conn.execute(sa.update(O).where(O.c.id_loja == id_loja).values(**values)).rowcount:
+        conn.execute(sa.insert(O).values(id_loja=id_loja, **values))
+
+
+def _summary(row: sa.Row) -> StoreSummary:
+    # crm-cli's copy wins: the PHP screen may have dropped its keys from configuracoes
+    settings = {**_json_object(row.configuracoes), **_json_object(row.ours)}
     return StoreSummary(
         id_loja=row.id_loja,
         provider=row.provider,
         ativo=bool(row.ativo if row.ativo is not None else 1),
-        configuracoes=settings if isinstance(settings, dict) else {},
+        configuracoes=settings,
         criado_em=row.criado_em,
         atualizado_em=row.atualizado_em,
         deletado_em=row.deletado_em,

@@ -83,6 +83,8 @@ class CleanupSettings:
 class Settings:
     source: str  # the file read, or "built-in defaults"
     database_url: str
+    # the zone of the timestamps the PHP application writes (crm_cli.db.clock)
+    app_time_zone: str = "America/Sao_Paulo"
     credentials_key_env: str = "JWT_SECRET"
     credentials_allow_fallback_key: bool = False
     sync: SyncSettings = field(default_factory=SyncSettings)
@@ -119,6 +121,9 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     env_url = os.environ.get(DATABASE_URL_ENV)
     if env_url:
         settings = replace(settings, database_url=env_url)
+    from crm_cli.db.clock import use_app_time_zone
+
+    use_app_time_zone(settings.app_time_zone)
     return settings
 
 
@@ -244,14 +249,22 @@ def _kind(value: Any) -> str:
 
 def _parse(raw: dict[str, Any], source: str) -> Settings:
     top = _Reader(source, raw, "", {"database", "credentials", "sync", "cleanup", "entities"})
-    database = _Reader(source, top.data.get("database"), "database.", {"url"})
+    database = _Reader(source, top.data.get("database"), "database.", {"url", "app_time_zone"})
     url = database.text("url", None) or f"sqlite:///{default_database_path()}"
+    from crm_cli.db.clock import DEFAULT_APP_TIME_ZONE, zone_of  # sqlalchemy: not at import
+
+    app_time_zone = database.text("app_time_zone", DEFAULT_APP_TIME_ZONE) or ""
+    try:
+        zone_of(app_time_zone)
+    except ConfigError as exc:
+        raise ConfigError(f"config error in {source}: {exc.message}") from None
     credentials = _Reader(
         source, top.data.get("credentials"), "credentials.", {"key_env", "allow_fallback_key"}
     )
     return Settings(
         source=source,
         database_url=url,
+        app_time_zone=app_time_zone,
         credentials_key_env=credentials.identifier("key_env", "JWT_SECRET"),
         credentials_allow_fallback_key=credentials.boolean("allow_fallback_key", False),
         sync=_parse_sync(_Reader(source, top.data.get("sync"), "sync.", _fields(SyncSettings))),

@@ -73,6 +73,7 @@ QUEUE_ADDITIONS = [
     Col("lease_owner", "varchar(64)", True),
     Col("lease_expires_at", "datetime", True),
     Col("claim_alone", "smallint", False, "0"),  # revision 0006
+    Col("schedule_id", "int unsigned", True),  # revision 0007: PHP v3's
 ]
 
 
@@ -113,3 +114,11 @@ CLAIM_INDEX = (
     "idx_claim",
     (False, [("status", False), ("prioridade", True), ("criado_em", False), ("id", False)]),
 )
+
+# PHP v3's migration 101 indexes on the queue (crm-cli's revision 0007 adds them).
+V3_QUEUE_INDEXES = {
+    "idx_batch_id": (False, [("batch_id", False)]),
+    "idx_schedule_id": (False, [("schedule_id", False)]),
+    "idx_status": (False, [("status", False)]),
+    "idx_proximo_retry": (False, [("proximo_retry", False)]),
+}

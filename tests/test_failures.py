@@ -218,7 +218,7 @@ def test_a_missing_or_wrong_secret_stops_the_run_and_hands_everything_back(
 ):
     ids = erp_tables.add_clientes(shop, 3)
     php_enqueue(shop, ids)
-    env = {"JWT_SECRET": secret} if secret else {"JWT_SECRET": ""}
+    env = {"JWT_SECRET": secret}  # None: unset
 
     result = cli("sync", env=env)
 

@@ -6,7 +6,12 @@ import pytest
 
 from tests import dbinspect
 from tests.conftest import MARIADB_ONLY
-from tests.schema_spec import CLAIM_INDEX, ORIGINAL_INDEXES, expected_columns
+from tests.schema_spec import (
+    CLAIM_INDEX,
+    ORIGINAL_INDEXES,
+    V3_QUEUE_INDEXES,
+    expected_columns,
+)
 
 
 @pytest.fixture
@@ -34,6 +39,7 @@ def test_index_names_and_columns_match_the_original(migrated, table):
     expected = dict(ORIGINAL_INDEXES[table])
     if table == "crm_sync_queue":
         expected[CLAIM_INDEX[0]] = CLAIM_INDEX[1]
+        expected.update(V3_QUEUE_INDEXES)
     if migrated.dialect.name == "sqlite":  # SQLite index names are per database
         expected = {
             (name if unique else f"{table}_{name}"): spec

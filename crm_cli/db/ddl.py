@@ -165,7 +165,8 @@ def _seconds(element: DbNowPlus, compiler: sa.sql.compiler.SQLCompiler, **kw: ob
 def _now_plus_sqlite(
     element: DbNowPlus, compiler: sa.sql.compiler.SQLCompiler, **kw: object
 ) -> str:
-    return f"datetime('now', '+' || {_seconds(element, compiler, **kw)} || ' seconds')"
+    # "N seconds", N signed: a "+" before a negative N would make the modifier invalid
+    return f"datetime('now', {_seconds(element, compiler, **kw)} || ' seconds')"
 
 
 @compiles(DbNowPlus, "mysql")

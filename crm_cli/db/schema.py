@@ -33,6 +33,16 @@ crm_integracoes = sa.Table(
     sa.Column("deletado_em", sa.TIMESTAMP),
 )
 
+# revision 0008: crm-cli's own keys of each store's settings (the PHP screen
+# rewrites crm_integracoes.configuracoes with only its own form's keys)
+crm_cli_store_settings = sa.Table(
+    "crm_cli_store_settings",
+    metadata,
+    sa.Column("id_loja", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("configuracoes", sa.JSON, nullable=False),
+    sa.Column("atualizado_em", sa.DateTime),
+)
+
 crm_sync_queue = sa.Table(
     "crm_sync_queue",
     metadata,

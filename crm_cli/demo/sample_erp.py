@@ -16,7 +16,8 @@ clientes = sa.Table(
     metadata,
     sa.Column("id", BIGINT, primary_key=True, autoincrement=True),
     sa.Column("external_id", sa.String(50), unique=True),
-    sa.Column("tipo_pessoa", sa.Enum("PF", "PJ", native_enum=True, create_constraint=False)),
+    # the real ERP's ENUM: PF, PJ and ES (estrangeiro, a foreign client)
+    sa.Column("tipo_pessoa", sa.Enum("PF", "PJ", "ES", native_enum=True, create_constraint=False)),
     sa.Column("nome", sa.String(150)),
     sa.Column("razao_social", sa.String(150)),
     sa.Column("cnpj", sa.String(20), unique=True),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from crm_cli.db.clock import app_now
 from crm_cli.db.ddl import DbNow
 from crm_cli.engine.queue.admin import delete_completed
 from crm_cli.engine.synclog import delete_older_than
@@ -27,11 +28,15 @@ class CleanupResult:
 def cleanup(
     engine: Engine, queue_days: int, log_days: int, dry_run: bool = False, chunk: int = CHUNK
 ) -> CleanupResult:
-    with engine.connect() as conn:
-        now = conn.execute(sa.select(DbNow())).scalar()
-    if not isinstance(now, dt.datetime):
-        now = dt.datetime.fromisoformat(str(now))
+    with engine.connect() as conn:  # processado_em is on the PHP application's clock
+        now, app_clock = (_datetime(v) for v in conn.execute(sa.select(DbNow(), app_now())).one())
     return CleanupResult(
-        queue_items=delete_completed(engine, now - dt.timedelta(days=queue_days), chunk, dry_run),
+        queue_items=delete_completed(
+            engine, app_clock - dt.timedelta(days=queue_days), chunk, dry_run
+        ),
         log_rows=delete_older_than(engine, now - dt.timedelta(days=log_days), chunk, dry_run),
     )
+
+
+def _datetime(value: object) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))

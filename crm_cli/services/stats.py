@@ -45,6 +45,9 @@ def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
     oldest = queue["oldest_pending"]
     if oldest is not None and not isinstance(oldest, dt.datetime):
         oldest = dt.datetime.fromisoformat(str(oldest))
+    app_clock = queue["app_now"]  # criado_em's clock: the PHP application's
+    if not isinstance(app_clock, dt.datetime):
+        app_clock = dt.datetime.fromisoformat(str(app_clock))
     stores: dict[tuple, dict[str, Any]] = {}
 
     def entry(loja: int, entidade: str) -> dict[str, Any]:
@@ -74,7 +77,7 @@ def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
             "failed": by_status["failed"],
             "completed_today": queue["completed_since"],
             "oldest_pending_seconds": (
-                max(0, int((now - oldest).total_seconds())) if oldest is not None else None
+                max(0, int((app_clock - oldest).total_seconds())) if oldest is not None else None
             ),
         },
         "log_24h": figures(engine, now - dt.timedelta(hours=24), id_loja),

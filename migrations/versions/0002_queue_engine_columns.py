@@ -69,15 +69,23 @@ def upgrade() -> None:
             batch.alter_column("id_registro", existing_type=sa.Integer, nullable=True)
     if dialect == "sqlite" and not nullable:
         _restore_sqlite_processar_index()
-    if "status" not in columns:
-        # Rows the original worker finished must not look pending now. It
-        # marked rows processed after their third failure too (its defect 4):
-        # those, with an error kept, become 'failed' so they can be retried.
-        op.execute(
-            f"UPDATE {TABLE} SET status = CASE WHEN tentativas >= 3 AND erro IS NOT NULL "
-            "THEN 'failed' ELSE 'completed' END, completed_at = processado_em "
-            "WHERE processado = 1"
-        )
+    # History, by the original columns, whatever ``status`` says: a ``status``
+    # already here came from the PHP application's migration 101 (its v3), with
+    # DEFAULT 'pending' on every old row. Rows the original worker finished, or
+    # gave up on (3 attempts), must not become due. It marked rows processed
+    # after their third failure too (its defect 4): those, with an error kept,
+    # become 'failed' so an operator can retry them.
+    op.execute(
+        f"UPDATE {TABLE} SET status = CASE WHEN tentativas >= 3 AND erro IS NOT NULL "
+        "THEN 'failed' ELSE 'completed' END, completed_at = processado_em "
+        "WHERE processado = 1"
+    )
+    op.execute(
+        f"UPDATE {TABLE} SET status = 'failed', processado = 1 "
+        "WHERE processado = 0 AND tentativas >= 3"
+    )
+    if "status" in columns:  # v3's own states of unfinished rows: due again, as pending
+        op.execute(f"UPDATE {TABLE} SET status = 'pending' WHERE processado = 0 AND tentativas < 3")
     claim = index_name(TABLE, CLAIM_INDEX, dialect)
     if claim not in indexes:
         # Serves: WHERE status='pending' ORDER BY prioridade DESC, criado_em, id

@@ -8,6 +8,21 @@ of attempts. Every finalising statement names the lease owner: a run that lost
 its lease cannot overwrite another run's result. All times are the database's
 clock (UTC).
 
+The PHP application reads the original columns only (``processado``,
+``processado_em``, ``erro``, ``tentativas``), so every state answers its
+statements truthfully (php-app-behaviour.md):
+
+    status      processado  processado_em  to PHP
+    pending     0           NULL           pending; its enqueue reuses it
+    processing  1           NULL           in flight: not pending, and a change
+                                           queued meanwhile is a new item
+    completed   1           set            processed (today's count)
+    failed      1           NULL           not pending, not processed today;
+                                           ``erro`` says why
+
+``batch_id`` is the PHP application's (v3 counts its batches by it): crm-cli
+never writes it; a run is ``lease_owner``.
+
 The worker's path: ``items`` (the item, ``enqueue``), ``claims``, ``finishing``
 and ``locks``; ``admin`` is what operators and nightly jobs do (bulk enqueue,
 list, retry, cancel, clean up, count).

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli.db.clock import app_now
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_queue as Q
 from crm_cli.engine.queue.finishing import PARKED
@@ -46,6 +47,7 @@ def enqueue_ids(
         sa.literal(0),
         sa.literal(0),
         sa.literal("pending"),
+        app_now(),  # criado_em on the PHP application's clock
     ).where(~pending.exists())
     columns = [
         "id_loja",
@@ -56,6 +58,7 @@ def enqueue_ids(
         "tentativas",
         "processado",
         "status",
+        "criado_em",
     ]
     return conn.execute(sa.insert(Q).from_select(columns, rows)).rowcount
 
@@ -99,7 +102,11 @@ def waiting_stores(engine: Engine, id_loja: int | None = None) -> list[dict[str,
             sa.func.count().label("items"),
             sa.func.max(Q.c.erro_mensagem).label("reason"),
         )
-        .where(Q.c.status == "pending", Q.c.erro_mensagem.like(PARKED + "%"))
+        .where(
+            Q.c.status == "pending",
+            Q.c.erro_mensagem.like(PARKED + "%"),
+            Q.c.proximo_retry > app_now(),
+        )
         .group_by(Q.c.id_loja)
         .order_by(Q.c.id_loja)
     )
@@ -184,14 +191,15 @@ def cancel(engine: Engine, ids: Sequence[int]) -> list[int]:
     """Soft-delete pending or failed items (the PHP application's own way to drop one)."""
     with engine.begin() as conn:
         _check_ids(conn, ids, ("pending", "failed"), "cancelled")
-        conn.execute(sa.update(Q).where(Q.c.id.in_(list(ids))).values(deletado_em=DbNow()))
+        conn.execute(sa.update(Q).where(Q.c.id.in_(list(ids))).values(deletado_em=app_now()))
     return list(ids)
 
 
 def delete_completed(
     engine: Engine, older_than: dt.datetime, chunk: int, dry_run: bool = False
 ) -> int:
-    """Delete completed items finished before ``older_than``, ``chunk`` rows per transaction.
+    """Delete completed items finished (``processado_em``, on the PHP application's clock)
+    before ``older_than``, ``chunk`` rows per transaction.
 
     Pending, processing and failed items are never touched.
     """
@@ -239,12 +247,13 @@ def counts(engine: Engine, since: dt.datetime, id_loja: int | None = None) -> di
             .where(*live, Q.c.status == "completed", Q.c.completed_at >= since)
             .group_by(Q.c.id_loja, Q.c.entidade)
         ).all()
-        now = conn.execute(sa.select(DbNow())).scalar()
+        now, app_clock = conn.execute(sa.select(DbNow(), app_now())).one()
     return {
         "by_status": {s: by_status.get(s, 0) for s in STATUSES},
         "completed_since": completed_since,
         "oldest_pending": oldest,
         "now": now,
+        "app_now": app_clock,  # the clock of criado_em (the oldest pending item's age)
         "breakdown": [tuple(r) for r in breakdown],
         "completed_breakdown": [tuple(r) for r in done_breakdown],
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli.db.clock import app_now
 from crm_cli.db.ddl import DbNow, DbNowPlus
 from crm_cli.db.schema import crm_sync_queue as Q
 from crm_cli.engine.queue.items import ITEM_COLUMNS, QueueItem, item_of, pending_by_record
@@ -20,7 +21,8 @@ def _due(
     where = [
         Q.c.status == "pending",
         Q.c.deletado_em.is_(None),
-        sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry <= DbNow()),
+        # proximo_retry is on the PHP application's clock (v3 writes it too)
+        sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry <= app_now()),
     ]
     if alone is not None:
         where.append(Q.c.claim_alone == (1 if alone else 0))
@@ -76,6 +78,7 @@ def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
                 .where(_expired(alone), Q.c.tentativas >= max_attempts)
                 .values(
                     status="failed",
+                    processado=1,
                     lease_owner=None,
                     lease_expires_at=None,
                     erro=KILLED_ITS_RUN,
@@ -85,7 +88,7 @@ def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
         requeued = conn.execute(
             sa.update(Q)
             .where(_expired(alone))
-            .values(status="pending", lease_owner=None, lease_expires_at=None)
+            .values(status="pending", processado=0, lease_owner=None, lease_expires_at=None)
         ).rowcount
         if together:
             requeued += conn.execute(
@@ -93,6 +96,7 @@ def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
                 .where(_expired(together))
                 .values(
                     status="pending",
+                    processado=0,
                     lease_owner=None,
                     lease_expires_at=None,
                     claim_alone=1,
@@ -199,11 +203,13 @@ def _claim(
             .where(chosen)
             .values(
                 status="processing",
+                # not absorbable: a change the PHP application queues meanwhile
+                # is a new item, sent after this one (see the package's doc)
+                processado=1,
                 lease_owner=owner,
                 lease_expires_at=DbNowPlus(lease_seconds),
                 started_at=DbNow(),
                 tentativas=sa.func.coalesce(Q.c.tentativas, 0) + 1,
-                batch_id=owner[:36],
             )
         )
         items = [
@@ -259,11 +265,10 @@ def _complete_as_duplicate(
         .values(
             status="completed",
             processado=1,
-            processado_em=DbNow(),
+            processado_em=app_now(),
             completed_at=DbNow(),
             lease_owner=None,
             lease_expires_at=None,
-            batch_id=owner[:36],
             erro_mensagem=f"coalesced into item #{into}",
         )
     )

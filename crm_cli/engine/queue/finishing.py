@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli.db.clock import app_now, app_offset_seconds
 from crm_cli.db.ddl import DbNow, DbNowPlus
 from crm_cli.db.schema import crm_sync_queue as Q
 from crm_cli.engine.queue.items import QueueItem
@@ -18,32 +20,35 @@ def _mine(item: QueueItem, owner: str) -> sa.ColumnElement[bool]:
     return sa.and_(Q.c.id == item.id, Q.c.lease_owner == owner, Q.c.status == "processing")
 
 
-_COMPLETE = (  # built once: it runs for nearly every item
-    sa.update(Q)
-    .where(
-        Q.c.id == sa.bindparam("p_id"),
-        Q.c.lease_owner == sa.bindparam("p_owner"),
-        Q.c.status == "processing",
+@functools.lru_cache(maxsize=4)
+def _complete(app_offset: int) -> sa.Update:
+    """Built once per offset of the app's clock: it runs for nearly every item."""
+    return (
+        sa.update(Q)
+        .where(
+            Q.c.id == sa.bindparam("p_id"),
+            Q.c.lease_owner == sa.bindparam("p_owner"),
+            Q.c.status == "processing",
+        )
+        .values(
+            status="completed",
+            processado=1,
+            processado_em=DbNowPlus(app_offset),  # the PHP application's clock
+            completed_at=DbNow(),
+            tempo_processamento_ms=sa.bindparam("p_elapsed_ms"),
+            erro=None,
+            erro_mensagem=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            proximo_retry=None,
+            external_id=sa.func.coalesce(
+                sa.bindparam("p_external_id", type_=sa.String), Q.c.external_id
+            ),
+            id_registro=sa.func.coalesce(
+                sa.bindparam("p_id_registro", type_=sa.Integer), Q.c.id_registro
+            ),
+        )
     )
-    .values(
-        status="completed",
-        processado=1,
-        processado_em=DbNow(),
-        completed_at=DbNow(),
-        tempo_processamento_ms=sa.bindparam("p_elapsed_ms"),
-        erro=None,
-        erro_mensagem=None,
-        lease_owner=None,
-        lease_expires_at=None,
-        proximo_retry=None,
-        external_id=sa.func.coalesce(
-            sa.bindparam("p_external_id", type_=sa.String), Q.c.external_id
-        ),
-        id_registro=sa.func.coalesce(
-            sa.bindparam("p_id_registro", type_=sa.Integer), Q.c.id_registro
-        ),
-    )
-)
 
 
 def complete(
@@ -65,7 +70,7 @@ def complete(
         "p_external_id": external_id,
         "p_id_registro": id_registro,
     }
-    return conn.execute(_COMPLETE, params).rowcount == 1
+    return conn.execute(_complete(app_offset_seconds()), params).rowcount == 1
 
 
 def retry_later(
@@ -77,9 +82,10 @@ def retry_later(
             .where(_mine(item, owner))
             .values(
                 status="pending",
+                processado=0,
                 erro=message,
                 erro_mensagem=message,
-                proximo_retry=DbNowPlus(delay_seconds),
+                proximo_retry=app_now(delay_seconds),
                 lease_owner=None,
                 lease_expires_at=None,
                 claim_alone=0,  # it failed on its own terms: it did not kill its run
@@ -90,13 +96,16 @@ def retry_later(
 
 
 def fail(conn: Connection, item: QueueItem, owner: str, message: str) -> bool:
-    """Failed for good: not processed (processado stays 0), retried only by an operator."""
+    """Failed for good, retried only by an operator: ``processado = 1`` with
+    ``processado_em`` NULL, so the PHP application neither counts it pending nor
+    processed today, and queues its next change as a new item."""
     return (
         conn.execute(
             sa.update(Q)
             .where(_mine(item, owner))
             .values(
                 status="failed",
+                processado=1,
                 erro=message,
                 erro_mensagem=message,
                 completed_at=DbNow(),
@@ -128,12 +137,13 @@ def release(
         return 0
     values: dict = dict(
         status="pending",
+        processado=0,
         lease_owner=None,
         lease_expires_at=None,
         tentativas=sa.case((Q.c.tentativas > 0, Q.c.tentativas - 1), else_=0),
     )
     if delay_seconds:
-        values["proximo_retry"] = DbNowPlus(delay_seconds)
+        values["proximo_retry"] = app_now(delay_seconds)
     if reason:
         values["erro_mensagem"] = (PARKED + reason)[:2000]
     with engine.begin() as conn:
@@ -147,7 +157,7 @@ def release(
 def park_store(engine: Engine, id_loja: int, delay_seconds: int, reason: str) -> int:
     """Every due item of the store waits ``delay_seconds``, attempts intact: one statement,
     so later runs do not claim them only to hand them back."""
-    until = DbNowPlus(delay_seconds)
+    until = app_now(delay_seconds)
     with engine.begin() as conn:
         return conn.execute(
             sa.update(Q)

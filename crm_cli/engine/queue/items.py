@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from crm_cli.db.clock import app_now
 from crm_cli.db.schema import crm_sync_queue as Q
 from crm_cli.engine.queue.locks import named_lock
 from crm_cli.errors import DatabaseError
@@ -156,6 +157,7 @@ def enqueue(
                         tentativas=0,
                         processado=0,
                         external_id=external_id,
+                        criado_em=app_now(),  # as the PHP application writes it
                         status="pending",
                     )
                 ).inserted_primary_key[0]

@@ -27,7 +27,7 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
             row.get("razao_social") if pj and row.get("razao_social") else row.get("nome")
         ),
         "fantasia": text(row.get("nome")) if pj else "",
-        "tipo": "J" if pj else "F",
+        "tipo": "E" if row.get("tipo_pessoa") == "ES" else ("J" if pj else "F"),
         "numeroDocumento": _document(row),
         "situacao": "A" if flag(row.get("ativo")) == "1" else "I",
         "email": text(row.get("email")),
@@ -60,8 +60,8 @@ def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
         "data_nascimento": date_or_none(extra.get("dataNascimento")),
         "ativo": 0 if record.get("situacao") in ("I", "E") else 1,
     }
-    if record.get("tipo") in ("F", "J"):
-        row["tipo_pessoa"] = "PJ" if pj else "PF"
+    if record.get("tipo") in ("F", "J", "E"):  # E: estrangeiro (the ERP's ES)
+        row["tipo_pessoa"] = {"F": "PF", "J": "PJ", "E": "ES"}[record["tipo"]]
     return row
 
 

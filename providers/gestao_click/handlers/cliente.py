@@ -23,7 +23,7 @@ _PLAIN = ("nome", "razao_social", "inscricao_estadual", "inscricao_municipal", "
 
 def _tipo(row: Mapping[str, Any]) -> str:
     tipo = row.get("tipo_pessoa")
-    if tipo in ("PF", "PJ"):
+    if tipo in ("PF", "PJ", "ES"):  # ES: estrangeiro, a foreign client
         return tipo
     return "PJ" if digits(row.get("cnpj")) and not digits(row.get("cpf")) else "PF"
 
@@ -52,7 +52,7 @@ def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
         celular=digits_or_none(record.get("celular")),
         ativo=1 if flag(record.get("ativo")) == "1" else 0,
     )
-    if record.get("tipo_pessoa") in ("PF", "PJ"):  # ES (estrangeiro) has no ERP value
+    if record.get("tipo_pessoa") in ("PF", "PJ", "ES"):  # the ERP's ENUM has all three
         row["tipo_pessoa"] = record["tipo_pessoa"]
     return row
 

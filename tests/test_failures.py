@@ -253,6 +253,15 @@ def test_one_undecryptable_store_waits_while_the_others_are_sent(cli, shop, gc_e
 # -- a bad item beside good ones -------------------------------------------------------
 
 
+def enqueue_from_crm(cli, entity: str, record: dict) -> None:
+    """Queue store 1's CRM record for the ERP, as an operator would."""
+    result = cli(
+        "enqueue", "--loja", "1", "--entity", entity, "--external-id", str(record["id"]),
+        "--direction", "crm_para_ecletech",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+
+
 def test_a_record_the_erp_refuses_fails_alone(cli, shop, gc_emulator):
     [local] = erp_tables.add_produtos(shop, 1)
     with shop.connect() as conn:
@@ -260,10 +269,7 @@ def test_a_record_the_erp_refuses_fails_alone(cli, shop, gc_emulator):
     clash = gc_emulator.seed("produtos", {"nome": "Same code", "codigo_interno": code})
     fine = gc_emulator.seed("produtos", {"nome": "Another", "codigo_interno": "NEW-1"})
     for record in (clash, fine):
-        assert cli(
-            "enqueue", "--loja", "1", "--entity", "produto", "--external-id", str(record["id"]),
-            "--direction", "crm_para_ecletech",
-        ).exit_code == 0  # fmt: skip
+        enqueue_from_crm(cli, "produto", record)
     [cid] = erp_tables.add_clientes(shop, 1)
     php_enqueue(shop, [cid])
 
@@ -284,10 +290,7 @@ def test_a_sale_missing_a_not_null_column_fails_alone_and_import_goes_on(cli, sh
     with shop.begin() as conn:
         conn.execute(sa.text("ALTER TABLE vendas ADD COLUMN hash VARCHAR(10) NOT NULL"))
     sale = gc_emulator.seed("vendas", {"codigo": "77", "valor_total": "10.00"})
-    assert cli(
-        "enqueue", "--loja", "1", "--entity", "venda", "--external-id", str(sale["id"]),
-        "--direction", "crm_para_ecletech",
-    ).exit_code == 0  # fmt: skip
+    enqueue_from_crm(cli, "venda", sale)
     [cid] = erp_tables.add_clientes(shop, 1)
     php_enqueue(shop, [cid])
 

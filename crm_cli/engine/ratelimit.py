@@ -173,13 +173,7 @@ class SharedRateLimiter:
         self._ensure_row()
         self._consult = True
         with self.engine.begin() as conn:
-            # A no-op write first: it takes the row lock on every backend, so the
-            # read below and the write after it are one atomic step.
-            conn.execute(
-                sa.update(T).where(T.c.quota_key == self.key).values(backoff_ms=T.c.backoff_ms)
-            )
-            now = conn.execute(sa.select(DbNowMs())).scalar_one()
-            row = conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
+            now, row = self._locked(conn)
             if retry_after is not None:
                 pause_ms, backoff = int(retry_after * 1000), row.backoff_ms
             else:
@@ -204,11 +198,7 @@ class SharedRateLimiter:
         self._ensure_row()
         self._consult = True  # from now on the row's pause must hold here too
         with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(T).where(T.c.quota_key == self.key).values(backoff_ms=T.c.backoff_ms)
-            )  # the row lock first, as in pause()
-            now = conn.execute(sa.select(DbNowMs())).scalar_one()
-            row = conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
+            now, row = self._locked(conn)
             failures = row.failures + 1
             values: dict = {"failures": failures}
             opened = None
@@ -223,6 +213,18 @@ class SharedRateLimiter:
             conn.execute(sa.update(T).where(T.c.quota_key == self.key).values(**values))
         self._failures_seen = failures
         return opened
+
+    def _locked(self, conn: Connection) -> tuple[int, sa.Row]:
+        """The server's time and the account's row, locked for this transaction.
+
+        A no-op write first: it takes the row lock on every backend, so the
+        read and the write after it are one atomic step.
+        """
+        conn.execute(
+            sa.update(T).where(T.c.quota_key == self.key).values(backoff_ms=T.c.backoff_ms)
+        )
+        now = conn.execute(sa.select(DbNowMs())).scalar_one()
+        return now, conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
 
     def answered(self) -> None:
         """A request got an answer (of any status): the account's circuit closes."""

@@ -51,6 +51,48 @@ def test_handlers_map_the_erp_columns():
     assert atividade.lookup_params({"titulo": "x"}) is None
 
 
+def test_an_activity_names_its_person_as_primary_participant_and_its_time_in_utc():
+    activity = atividade.to_external(
+        {
+            "titulo": "Ligar",
+            "tipo": "Ligação",
+            "data_vencimento": "2026-12-01",
+            "hora_vencimento": "22:30:00",  # São Paulo, UTC-3
+            "cliente_external_id": "42",
+        }
+    )
+    assert "person_id" not in activity  # read-only in API v2
+    assert activity["participants"] == [{"person_id": 42, "primary": True}]
+    assert (activity["due_date"], activity["due_time"]) == ("2026-12-02", "01:30")
+    assert activity["type"] == "call"
+    back = atividade.to_internal(
+        {**activity, "participants": [{"person_id": 42, "primary_flag": True}]}
+    )
+    assert back["cliente_external_id"] == "42"
+    assert (str(back["data_vencimento"]), back["hora_vencimento"]) == ("2026-12-01", "22:30")
+
+
+@pytest.mark.parametrize(
+    ("tipo", "key"),
+    [("call", "call"), ("Reunião", "meeting"), ("E-mail", "email"), ("Visita técnica", "task")],
+)
+def test_activity_types_become_pipedrive_type_keys(tipo, key):
+    assert atividade.type_key(tipo) == key
+
+
+def test_the_emulator_refuses_person_id_on_an_activity(pd_emulator):
+    import requests
+
+    answer = requests.post(
+        f"{pd_emulator.url}/api/v2/activities",
+        json={"subject": "x", "type": "call", "person_id": 1},
+        headers={"x-api-token": pd_emulator.credentials["api_token"]},
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert "read-only field" in answer.json()["error"]
+
+
 def test_clients_products_sales_and_activities_sync_both_ways(cli, pd_shop, pd_emulator):
     [cid] = sample_erp.add_clientes(pd_shop, 1)
     [pid] = sample_erp.add_produtos(pd_shop, 1)
@@ -90,6 +132,8 @@ def test_clients_products_sales_and_activities_sync_both_ways(cli, pd_shop, pd_e
     assert (deal["title"], deal["person_id"], deal["value"]) == ("Venda V-1", int(person_id), 99.9)
     [person] = pd_emulator.records["persons"].values()
     assert person["emails"][0]["value"] == "c1@example.com"
+    [activity] = pd_emulator.records["activities"].values()
+    assert activity["person_id"] == int(person_id)  # set through its primary participant
 
     person["name"] = "Renamed in Pipedrive"  # and back: CRM → ERP
     php_enqueue(pd_shop, [cid], loja=2, direcao="crm_para_ecletech")

@@ -38,6 +38,11 @@ def use_app_time_zone(name: str) -> None:
     _zone = zone_of(name)
 
 
+def app_zone() -> ZoneInfo:
+    """The zone of the ERP's (and the PHP application's) wall-clock times."""
+    return _zone
+
+
 def app_offset_seconds() -> int:
     """The app zone's offset from UTC now, in seconds (-10800 for São Paulo)."""
     offset = dt.datetime.now(dt.timezone.utc).astimezone(_zone).utcoffset()

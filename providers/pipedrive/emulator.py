@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from typing import Any, ClassVar
 
 from crm_cli.demo.emulator import BaseEmulator, Reply, Request
 
 RESOURCES = {"persons": "name", "products": "name", "deals": "title", "activities": "subject"}
+# Pipedrive's default ActivityType keys (an account may add its own)
+ACTIVITY_TYPES = ("call", "meeting", "task", "deadline", "email", "lunch")
+READ_ONLY_PERSON = (
+    "'person_id' is a read-only field. Add a primary participant to set 'person_id' instead."
+)
 SEARCH_FIELDS = {"email": "emails", "code": "code", "title": "title", "name": "name"}
 
 
@@ -36,6 +42,35 @@ def _values(items: Any) -> list[str]:
     if not isinstance(items, list):
         return []
     return [str(i.get("value") if isinstance(i, dict) else i) for i in items]
+
+
+def _refused_activity(body: dict[str, Any]) -> Reply | None:
+    """What API v2 refuses in an activity's body (provider-apis.md §2)."""
+    if "person_id" in body:
+        return _error(400, READ_ONLY_PERSON, "ERR_BAD_REQUEST")
+    if "type" in body and body["type"] not in ACTIVITY_TYPES:
+        return _error(400, f"Invalid activity type '{body['type']}'", "ERR_BAD_REQUEST")
+    due_time = body.get("due_time")
+    if due_time is not None and not re.fullmatch(r"\d\d:\d\d", str(due_time)):
+        return _error(400, "due_time must be HH:MM (UTC)", "ERR_BAD_REQUEST")
+    for participant in body.get("participants") or []:
+        if not isinstance(participant, dict) or not isinstance(participant.get("person_id"), int):
+            return _error(400, "participants[].person_id must be an integer", "ERR_BAD_REQUEST")
+    return None
+
+
+def _as_stored(resource: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The record as GET shows it: an activity's primary participant is its person_id,
+    and participants read back with ``primary_flag``."""
+    stored = {k: v for k, v in body.items() if k != "id"}
+    if resource == "activities" and "participants" in stored:
+        stored["participants"] = [
+            {"person_id": p["person_id"], "primary_flag": bool(p.get("primary"))}
+            for p in stored["participants"]
+        ]
+        primary = [p["person_id"] for p in stored["participants"] if p["primary_flag"]]
+        stored["person_id"] = primary[0] if primary else None
+    return stored
 
 
 class PipedriveEmulator(BaseEmulator):
@@ -115,7 +150,10 @@ class PipedriveEmulator(BaseEmulator):
         required = RESOURCES[resource]
         if not isinstance(body, dict) or not str(body.get(required) or "").strip():
             return _error(400, f"Parameter '{required}' is required", "Check the request body")
-        stored = self.seed(resource, {k: v for k, v in body.items() if k != "id"})
+        refused = _refused_activity(body) if resource == "activities" else None
+        if refused is not None:
+            return refused
+        stored = self.seed(resource, _as_stored(resource, body))
         self.count_create(resource)
         return Reply(201, {"success": True, "data": stored, "additional_data": {}})
 
@@ -133,7 +171,10 @@ class PipedriveEmulator(BaseEmulator):
                 return _error(404, f"{resource[:-1].capitalize()} not found")
             if not isinstance(body, dict):
                 return _error(400, "Invalid body")
-            record.update({k: v for k, v in body.items() if k != "id"})
+            refused = _refused_activity(body) if resource == "activities" else None
+            if refused is not None:
+                return refused
+            record.update(_as_stored(resource, body))
             record["update_time"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             self.counters[f"update:{resource}"] += 1
             return Reply(200, {"success": True, "data": dict(record), "additional_data": {}})

@@ -4,14 +4,42 @@ Columns read from the ERP's ``atividades`` table: titulo, tipo, data_vencimento,
 hora_vencimento, duracao, descricao, concluida, cliente_external_id,
 venda_external_id. Activities have no search in Pipedrive, so no natural key:
 a create whose outcome is unknown is failed for a person to check, never repeated.
+
+API v2 rules (provider-apis.md §2):
+- ``person_id`` is read-only on write: "'person_id' is a read-only field. Add a
+  primary participant to set 'person_id' instead." The person goes in
+  ``participants: [{"person_id": N, "primary": true}]`` (Pipedrive developer
+  community, devcommunity.pipedrive.com/t/19734, and the v1→v2 migration guide).
+- ``due_time`` is UTC, ``HH:MM`` (AddActivityRequest in the official OpenAPI);
+  the ERP's ``hora_vencimento`` is local time (``database.app_time_zone``).
+- ``type`` must be the key of an existing ActivityType; the ERP's free text is
+  mapped onto Pipedrive's default keys (call, meeting, task, deadline, email,
+  lunch), ``task`` when it names none of them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from crm_cli.db.clock import app_zone
 from crm_cli.providers.brazil import date_or_none, date_text, digits, flag, text, text_or_none
+
+# Pipedrive's default ActivityType keys, and the ERP's words for them.
+TYPE_KEYS = ("call", "meeting", "task", "deadline", "email", "lunch")
+_TYPE_WORDS = {
+    "ligacao": "call",
+    "telefonema": "call",
+    "chamada": "call",
+    "reuniao": "meeting",
+    "visita": "meeting",
+    "tarefa": "task",
+    "prazo": "deadline",
+    "e-mail": "email",
+    "almoco": "lunch",
+}
 
 
 def _id(value: Any) -> int | None:
@@ -19,33 +47,77 @@ def _id(value: Any) -> int | None:
     return int(d) if d else None
 
 
+def type_key(tipo: Any) -> str:
+    """The ActivityType key for the ERP's ``tipo`` (free text)."""
+    word = unicodedata.normalize("NFKD", text(tipo).strip().lower())
+    word = "".join(c for c in word if not unicodedata.combining(c))
+    if word in TYPE_KEYS:
+        return word
+    return _TYPE_WORDS.get(word.replace("email", "e-mail"), "task")
+
+
+def _utc(day: Any, local: Any) -> tuple[str, str]:
+    """The ERP's local date and time as Pipedrive's UTC due_date and due_time."""
+    when = dt.datetime.combine(
+        dt.date.fromisoformat(date_text(day)), dt.time.fromisoformat(str(local)[:5])
+    ).replace(tzinfo=app_zone())
+    utc = when.astimezone(dt.timezone.utc)
+    return utc.strftime("%Y-%m-%d"), utc.strftime("%H:%M")
+
+
+def _local(day: Any, utc_time: Any) -> tuple[dt.date, str]:
+    when = dt.datetime.combine(
+        dt.date.fromisoformat(str(day)[:10]), dt.time.fromisoformat(str(utc_time)[:5])
+    ).replace(tzinfo=dt.timezone.utc)
+    local = when.astimezone(app_zone())
+    return local.date(), local.strftime("%H:%M")
+
+
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {
         "subject": text(row.get("titulo")),
-        "type": text(row.get("tipo")) or "task",
+        "type": type_key(row.get("tipo")),
         "done": flag(row.get("concluida") if row.get("concluida") is not None else 0) == "1",
         "note": text(row.get("descricao")),
     }
     if row.get("data_vencimento"):
         record["due_date"] = date_text(row.get("data_vencimento"))
-    if row.get("hora_vencimento"):
-        record["due_time"] = str(row.get("hora_vencimento"))[:5]
-    for column, field in (("cliente_external_id", "person_id"), ("venda_external_id", "deal_id")):
-        if _id(row.get(column)) is not None:
-            record[field] = _id(row.get(column))
+        if row.get("hora_vencimento"):
+            record["due_date"], record["due_time"] = _utc(
+                row.get("data_vencimento"), row.get("hora_vencimento")
+            )
+    person = _id(row.get("cliente_external_id"))
+    if person is not None:  # person_id itself is read-only in v2
+        record["participants"] = [{"person_id": person, "primary": True}]
+    if _id(row.get("venda_external_id")) is not None:
+        record["deal_id"] = _id(row.get("venda_external_id"))
     return record
 
 
+def _person(record: Mapping[str, Any]) -> Any:
+    for participant in record.get("participants") or []:
+        if isinstance(participant, Mapping) and (
+            participant.get("primary") or participant.get("primary_flag")
+        ):
+            return participant.get("person_id")
+    return record.get("person_id")
+
+
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    row = {
         "titulo": text_or_none(record.get("subject")),
         "tipo": text_or_none(record.get("type")),
         "data_vencimento": date_or_none(record.get("due_date")),
         "descricao": text_or_none(record.get("note")),
         "concluida": 1 if record.get("done") in (True, 1, "1", "true") else 0,
-        "cliente_external_id": text_or_none(record.get("person_id")),
+        "cliente_external_id": text_or_none(_person(record)),
         "venda_external_id": text_or_none(record.get("deal_id")),
     }
+    if record.get("due_date") and record.get("due_time"):
+        row["data_vencimento"], row["hora_vencimento"] = _local(
+            record["due_date"], record["due_time"]
+        )
+    return row
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -216,3 +216,53 @@ def test_products_and_orders_come_back_to_the_erp(cli, bling_shop, bling_emulato
     order["total"] = 123.45
 
     sync_back_renamed_product_and_sale(cli, bling_shop, 3, pid)
+
+
+def test_import_from_list_items_never_blanks_what_the_list_does_not_carry(
+    cli, bling_shop, bling_emulator
+):
+    contact = bling_emulator.seed(
+        "contatos",
+        {
+            "nome": "Acme Comércio Ltda",
+            "fantasia": "Acme",
+            "tipo": "J",
+            "numeroDocumento": "11222333000181",
+            "email": "crm@acme.example",
+            "situacao": "A",
+        },
+    )
+    with bling_shop.begin() as conn:  # the ERP's own copy, linked to that contact
+        conn.execute(
+            sa.text(
+                "INSERT INTO clientes (id, tipo_pessoa, nome, cnpj, email, external_id) "
+                "VALUES (1, 'PJ', 'Acme', '11222333000181', 'erp@acme.example', :x)"
+            ),
+            {"x": str(contact["id"])},
+        )
+
+    result = cli("import", "--entity", "cliente", "--loja", "3")
+
+    assert result.exit_code == 0, result.stderr
+    with bling_shop.connect() as conn:
+        row = conn.execute(sa.text("SELECT tipo_pessoa, email, cnpj FROM clientes")).one()
+    # the list item has no email and no tipo: the ERP keeps its own (not None, not PF)
+    assert tuple(row) == ("PJ", "erp@acme.example", "11222333000181")
+
+
+def test_handlers_map_only_the_fields_a_list_item_carries():
+    item = {"id": 7, "nome": "Maria", "numeroDocumento": "12345678909", "situacao": "A"}
+    assert cliente.to_internal(item) == {
+        "nome": "Maria",
+        "cpf": "12345678909",
+        "cnpj": None,
+        "ativo": 1,
+        "tipo_pessoa": "PF",
+    }
+    mapped = produto.to_internal({"id": 3, "nome": "Caneca", "codigo": "C-1", "preco": 9.9})
+    assert set(mapped) == {"nome", "codigo_interno", "valor_venda"}
+    assert (mapped["nome"], mapped["codigo_interno"], float(mapped["valor_venda"])) == (
+        "Caneca",
+        "C-1",
+        9.9,
+    )

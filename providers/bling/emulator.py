@@ -19,6 +19,25 @@ from crm_cli.demo.emulator import BaseEmulator, Reply, Request
 
 RESOURCES = {"contatos": ("nome",), "produtos": ("nome", "codigo"), "pedidos/vendas": ("contato",)}
 FILTERS = {"contatos": "numeroDocumento", "produtos": "codigo", "pedidos/vendas": "numero"}
+# What a list item holds: a subset of the record (provider-apis.md §3, the
+# official SDK's list interfaces); GET /<resource>/{id} answers the whole record.
+LIST_FIELDS = {
+    "contatos": ("id", "nome", "codigo", "situacao", "numeroDocumento", "telefone", "celular"),
+    "produtos": (
+        "id",
+        "idProdutoPai",
+        "nome",
+        "codigo",
+        "preco",
+        "precoCusto",
+        "estoque",
+        "tipo",
+        "situacao",
+        "formato",
+        "descricaoCurta",
+        "imagemURL",
+    ),
+}
 
 
 def _error(status: int, kind: str, description: str, **extra: Any) -> Reply:
@@ -210,4 +229,7 @@ class BlingEmulator(BaseEmulator):
         if request.query.get(key):
             wanted = request.query[key]
             items = [r for r in items if str(r.get(key)) == wanted]
+        fields = LIST_FIELDS.get(resource)
+        if fields is not None:
+            items = [{k: v for k, v in item.items() if k in fields} for item in items]
         return Reply(200, {"data": items[(page - 1) * size : page * size]})

@@ -40,28 +40,40 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    pj = record.get("tipo") == "J"
+    """The ERP's columns for what the record holds, and only that.
+
+    Bling's list items carry a subset of a contact (id, nome, codigo, situacao,
+    numeroDocumento, telefone, celular; provider-apis.md §3): a field the CRM
+    did not send is left out, so it never overwrites the ERP's value with None.
+    """
+    kind = record.get("tipo")
     document = digits_or_none(record.get("numeroDocumento"))
-    extra = (
-        record.get("dadosAdicionais") if isinstance(record.get("dadosAdicionais"), Mapping) else {}
-    )
-    row: dict[str, Any] = {
-        "nome": text_or_none(
+    if kind not in ("F", "J", "E") and document:  # a list item: its document tells
+        kind = "J" if len(document) == 14 else "F"
+    pj = kind == "J"
+    row: dict[str, Any] = {}
+    if "nome" in record or "fantasia" in record:
+        row["nome"] = text_or_none(
             record.get("fantasia") if pj and record.get("fantasia") else record.get("nome")
-        ),
-        "razao_social": text_or_none(record.get("nome")) if pj else None,
-        "cpf": None if pj else document,
-        "cnpj": document if pj else None,
-        "email": text_or_none(record.get("email")),
-        "telefone": digits_or_none(record.get("telefone")),
-        "celular": digits_or_none(record.get("celular")),
-        "inscricao_estadual": text_or_none(record.get("ie")),
-        "rg": text_or_none(record.get("rg")),
-        "data_nascimento": date_or_none(extra.get("dataNascimento")),
-        "ativo": 0 if record.get("situacao") in ("I", "E") else 1,
-    }
-    if record.get("tipo") in ("F", "J", "E"):  # E: estrangeiro (the ERP's ES)
-        row["tipo_pessoa"] = {"F": "PF", "J": "PJ", "E": "ES"}[record["tipo"]]
+        )
+        if pj and "nome" in record:
+            row["razao_social"] = text_or_none(record.get("nome"))
+    if "numeroDocumento" in record:
+        row["cpf"] = None if pj else document
+        row["cnpj"] = document if pj else None
+    for column, field in (("email", "email"), ("inscricao_estadual", "ie"), ("rg", "rg")):
+        if field in record:
+            row[column] = text_or_none(record.get(field))
+    for column in ("telefone", "celular"):
+        if column in record:
+            row[column] = digits_or_none(record.get(column))
+    extra = record.get("dadosAdicionais")
+    if isinstance(extra, Mapping) and "dataNascimento" in extra:
+        row["data_nascimento"] = date_or_none(extra.get("dataNascimento"))
+    if "situacao" in record:
+        row["ativo"] = 0 if record.get("situacao") in ("I", "E") else 1
+    if kind in ("F", "J", "E"):  # E: estrangeiro (the ERP's ES)
+        row["tipo_pessoa"] = {"F": "PF", "J": "PJ", "E": "ES"}[kind]
     return row
 
 

@@ -40,22 +40,27 @@ def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
     dims = record.get("dimensoes") if isinstance(record.get("dimensoes"), Mapping) else {}
     tax = record.get("tributacao") if isinstance(record.get("tributacao"), Mapping) else {}
     stock = record.get("estoque") if isinstance(record.get("estoque"), Mapping) else {}
-    return {
-        "nome": text_or_none(record.get("nome")),
-        "codigo_interno": text_or_none(record.get("codigo")),
-        "codigo_barra": text_or_none(record.get("gtin")),
-        "descricao": text_or_none(record.get("descricaoCurta")),
-        "valor_venda": decimal_or_none(record.get("preco")),
-        "valor_custo": decimal_or_none(record.get("precoCusto")),
-        "peso_liquido": decimal_or_none(record.get("pesoLiquido")),
-        "peso_bruto": decimal_or_none(record.get("pesoBruto")),
-        "largura": decimal_or_none(dims.get("largura")),
-        "altura": decimal_or_none(dims.get("altura")),
-        "comprimento": decimal_or_none(dims.get("profundidade")),
-        "ncm": text_or_none(tax.get("ncm")),
-        "estoque": decimal_or_none(stock.get("saldoVirtualTotal")),
-        "ativo": 0 if record.get("situacao") == "I" else 1,
-    }
+    # A list item carries a subset (provider-apis.md §3): a field Bling did not
+    # send is left out, never written over the ERP's value as None.
+    sources = [
+        ("nome", record, "nome", text_or_none),
+        ("codigo_interno", record, "codigo", text_or_none),
+        ("codigo_barra", record, "gtin", text_or_none),
+        ("descricao", record, "descricaoCurta", text_or_none),
+        ("valor_venda", record, "preco", decimal_or_none),
+        ("valor_custo", record, "precoCusto", decimal_or_none),
+        ("peso_liquido", record, "pesoLiquido", decimal_or_none),
+        ("peso_bruto", record, "pesoBruto", decimal_or_none),
+        ("largura", dims, "largura", decimal_or_none),
+        ("altura", dims, "altura", decimal_or_none),
+        ("comprimento", dims, "profundidade", decimal_or_none),
+        ("ncm", tax, "ncm", text_or_none),
+        ("estoque", stock, "saldoVirtualTotal", decimal_or_none),
+    ]
+    row = {column: convert(part.get(key)) for column, part, key, convert in sources if key in part}
+    if "situacao" in record:
+        row["ativo"] = 0 if record.get("situacao") == "I" else 1
+    return row
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -75,8 +75,8 @@ def problem(key: str, value: Any) -> str | None:
         return check(value)
     if secret_looking(key):
         return "looks like a secret: secrets go in the encrypted credentials (--credentials-file)"
-    if isinstance(value, str) and "://" in value and _url(value) is not None and "@" in value:
-        return "is a URL with a user or password: put secrets in the encrypted credentials"
+    if isinstance(value, str) and "://" in value and urlsplit(value).password:
+        return "is a URL with a password: put secrets in the encrypted credentials"
     return None
 
 

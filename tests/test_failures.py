@@ -457,6 +457,7 @@ def test_record_locks_of_two_databases_do_not_meet(engine, db_url):
         ("api_base_url=ftp://x", "api_base_url must be an http(s) URL"),
         ("api_base_url=https://u:p@api.example.com", "must not carry a user or password"),
         ("api_token=abc", "looks like a secret"),
+        ("proxy=https://u:pw@proxy.example", "is a URL with a password"),
     ],
 )
 def test_config_set_refuses_bad_settings_and_stores_nothing(cli, migrated, setting, message):

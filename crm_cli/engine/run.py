@@ -134,7 +134,7 @@ class SyncRun:
     def _claim(
         self, limit: int, id_loja: int | None, entidade: str | None, alone: bool = False
     ) -> list[QueueItem]:
-        items = queue.claim(
+        return queue.claim(
             self.engine,
             owner=self.owner,
             limit=limit,
@@ -143,7 +143,6 @@ class SyncRun:
             entidade=entidade,
             alone=alone,
         )
-        return items
 
     def _work(self, items: list[QueueItem], result: RunResult) -> None:
         """Take claimed items through their CRMs until the run's time is up."""

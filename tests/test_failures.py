@@ -143,6 +143,7 @@ def test_a_store_it_cannot_use_waits_and_the_others_are_sent(cli, shop, gc_emula
 
     assert result.exit_code == 0, result.stderr
     assert counts(result) == ("2", "0") and counts(again) == ("0", "0")
+    assert result.stderr.startswith("crm-cli: warning: store 5: its items wait")
     bad = waiting(shop, 5)
     assert [(status, attempts) for status, attempts, _ in bad] == [("pending", 0)] * 2
     assert all("store 5 cannot be used as configured" in reason for _, _, reason in bad)

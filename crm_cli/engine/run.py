@@ -58,7 +58,7 @@ class RunResult:
     requests: int = 0
     elapsed: float = 0.0
     lost_leases: int = 0
-    parked_stores: set[int] = field(default_factory=set)  # stores whose items now wait
+    parked_stores: dict[int, str] = field(default_factory=dict)  # store -> why its items wait
     log_errors: list[str] = field(default_factory=list)
 
     def summary_line(self, now: str) -> str:
@@ -231,7 +231,7 @@ class SyncRun:
         """The store waits: this item goes back, and so does every due item of the store."""
         result.released += self._release([item], outcome.release_delay, outcome.message)
         queue.park_store(self.engine, item.id_loja, outcome.release_delay, outcome.message)
-        result.parked_stores.add(item.id_loja)
+        result.parked_stores[item.id_loja] = outcome.message
         self.on_item(item, outcome)
 
     def _process(self, item: QueueItem, result: RunResult) -> Outcome:
@@ -252,7 +252,7 @@ class SyncRun:
     def _finish(
         self, item: QueueItem, outcome: Outcome, result: RunResult, elapsed_ms: int
     ) -> None:
-        if outcome.status == "released":  # record busy elsewhere, store awaiting re-authorisation
+        if outcome.status == "released":  # e.g. its record is busy in another run
             result.released += self._release([item], outcome.release_delay)
             self.on_item(item, outcome)
             return

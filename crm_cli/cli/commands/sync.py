@@ -7,7 +7,7 @@ import sys
 import typer
 
 from crm_cli.cli.options import DIRECTION_HELP, MAX_ID
-from crm_cli.cli.render import ProgressBar, now_text, out
+from crm_cli.cli.render import ProgressBar, now_text, out, warn
 from crm_cli.cli.reporting import explain, show_traceback
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
 from crm_cli.errors import EXIT_FAILURE, UsageError
@@ -94,6 +94,8 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
     finally:
         bar.stop()
     out(result.summary_line(now_text()))
+    for loja, why in result.parked_stores.items():  # not silent: an operator must act
+        warn(f"store {loja}: its items wait (attempts intact) — {why}")
     if result.log_errors:
         print(
             f"[{now_text()}] ERRO: the sync log could not be written for {len(result.log_errors)} "

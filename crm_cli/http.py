@@ -114,6 +114,13 @@ def retry_after(response: requests.Response) -> float | None:
         return None
 
 
+def blocked_at_the_edge(response: requests.Response) -> bool:
+    """A 403 that is an HTML page: a firewall in front of the API (Cloudflare) blocking
+    traffic, not the API rejecting credentials (an API answers its 403s in JSON)."""
+    content_type = response.headers.get("Content-Type", "")
+    return response.status_code == 403 and "html" in content_type.lower()
+
+
 def raise_for_status(response: requests.Response, detail: str = "") -> None:
     """Map a non-2xx answer to an error kind. ``detail`` is the provider's own reason."""
     status = response.status_code

@@ -27,6 +27,8 @@ from crm_cli.errors import (
 )
 from crm_cli.providers.base import EntitySpec, ProviderInfo
 
+EDGE_BLOCK_PAUSE = 300.0  # seconds an account rests after a firewall's block page
+
 
 @dataclass(frozen=True)
 class Page:
@@ -114,6 +116,15 @@ class BaseClient:
             raise RateLimited(
                 f"{http.where(method, url)}: HTTP 429 from {self.info.title}; "
                 f"account paused {paused:.1f} s",
+                paused,
+            )
+        if http.blocked_at_the_edge(response):
+            # Not the API refusing our credentials: its edge firewall blocking
+            # the account's traffic (after ignored 429s). Every process rests.
+            paused = self.pacer.pause(EDGE_BLOCK_PAUSE)
+            raise RateLimited(
+                f"{http.where(method, url)}: HTTP 403 page from {self.info.title}'s firewall "
+                f"(not its API); account paused {paused:.0f} s",
                 paused,
             )
         return response

@@ -555,3 +555,21 @@ def test_a_bad_config_file_or_url_is_one_line_exit_2(bare_cli, tmp_path, config,
     result = bare_cli(*args, "stats", env={"CRM_DATABASE_URL": url} if url else None)
     assert result.exit_code == 2, result.stderr
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_firewall_block_page_pauses_the_account_not_the_store(
+    cli, shop, gc_emulator, pd_shop, pd_emulator
+):
+    # an HTML 403 (Cloudflare's page after ignored 429s) is not "credentials rejected"
+    ids = erp_tables.add_produtos(shop, 2)
+    php_enqueue(shop, ids, entidade="produto", loja=2)
+    pd_emulator.add_fault("403_html")
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert "its items wait" not in result.stderr  # the store is not parked
+    assert [(s, a, r) for s, a, r in waiting(shop, 2)] == [("pending", 0, None)] * 2
+    stats = json.loads(cli("stats", "--json").stdout)
+    assert stats["waiting_stores"] == []
+    assert [a["seconds_left"] > 200 for a in stats["paused_accounts"]] == [True]

@@ -33,8 +33,9 @@ SIDE = "/_emulator"
 # One-off faults (add_fault): the next requests answer so. "timeout" answers
 # after slow_seconds; "drop" closes the connection without an answer; "html" is
 # a proxy's (or Cloudflare's) page where JSON was due; "302" a redirect to a
-# login page.
-FAULT_KINDS = ("500", "timeout", "bad_json", "429", "401", "302", "html", "drop")
+# login page; "403_html" the block page an edge firewall answers a client that
+# ignored its 429s with.
+FAULT_KINDS = ("500", "timeout", "bad_json", "429", "401", "302", "html", "drop", "403_html")
 # Standing conditions (``down``): every request until cleared.
 DOWN_KINDS = ("hang", "drop")
 DROP = 0  # Reply.status that closes the connection without answering
@@ -241,6 +242,9 @@ class BaseEmulator:
             return Reply(200, page, {"Content-Type": "text/html"})
         if kind == "drop":
             return Reply(DROP)
+        if kind == "403_html":  # an edge firewall's block page (Cloudflare), not the API's 403
+            page = b"<!DOCTYPE html><html><title>Attention Required! | Cloudflare</title></html>"
+            return Reply(403, page, {"Content-Type": "text/html; charset=UTF-8"})
         time.sleep(self.slow_seconds)  # "timeout": answer, but after the client gave up
         return None
 

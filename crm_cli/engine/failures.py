@@ -8,8 +8,9 @@ Every path that works on items — cron runs, ``sync --now``, ``import``,
 | RETRY         | the item is tried again after its backoff; the attempt is spent    |
 | FAIL          | the item fails now: no retry can fix it                            |
 | PARK_STORE    | the store's items wait, attempts intact, until an operator acts    |
-| PARK_ACCOUNT  | the CRM account waits (429, spent budget, open circuit): the items |
-|               | of its stores go back, attempts intact; other accounts carry on    |
+| PARK_ACCOUNT  | the CRM account waits (429, spent budget, a firewall's 403 page,   |
+|               | open circuit): its stores' items go back, attempts intact; other   |
+|               | accounts carry on                                                  |
 | FATAL         | the run stops: what it holds goes back untouched; exit 1           |
 
 The README's "When something goes wrong" table is this table.

@@ -80,6 +80,19 @@ def test_activity_types_become_pipedrive_type_keys(tipo, key):
     assert atividade.type_key(tipo) == key
 
 
+def test_the_emulator_takes_the_token_as_the_real_api_does(pd_emulator):
+    import requests
+
+    token = pd_emulator.credentials["api_token"]
+    by_query = requests.get(
+        f"{pd_emulator.url}/api/v2/persons", params={"api_token": token}, timeout=5
+    )
+    wrong = requests.get(
+        f"{pd_emulator.url}/api/v2/persons", params={"api_token": "nope"}, timeout=5
+    )
+    assert (by_query.status_code, wrong.status_code) == (200, 401)
+
+
 def test_the_emulator_refuses_person_id_on_an_activity(pd_emulator):
     import requests
 
@@ -173,6 +186,7 @@ def test_token_goes_in_a_header_and_errors_map_to_kinds(cli, pd_shop, pd_emulato
         client.listar("cliente")
     assert 2 <= caught.value.retry_after <= 3
     assert "api_token" not in json.dumps(pd_emulator.stats())
+    assert pd_emulator.counters["token_in_query"] == 0  # the header only, never the URL
     configure_store(
         cli,
         4,

@@ -157,6 +157,19 @@ def test_a_store_it_cannot_use_waits_and_the_others_are_sent(cli, shop, gc_emula
     assert checks.exit_code == 1
 
 
+def test_a_store_of_a_provider_crm_cli_lacks_waits(cli, shop, gc_emulator):
+    php_store(shop, 6, "hubspot", {"token": "x"})
+    ids = erp_tables.add_clientes(shop, 2)
+    php_enqueue(shop, ids[:1], loja=6, prioridade=9)
+    php_enqueue(shop, ids[1:], loja=1)
+
+    result = cli("sync")
+
+    assert counts(result) == ("1", "0")
+    [(status, attempts, reason)] = waiting(shop, 6)
+    assert (status, attempts) == ("pending", 0) and "unknown provider 'hubspot'" in reason
+
+
 def test_a_disabled_store_waits_and_goes_when_enabled(cli, shop, gc_emulator):
     ids = erp_tables.add_clientes(shop, 2)
     php_enqueue(shop, ids)

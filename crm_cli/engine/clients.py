@@ -25,6 +25,7 @@ from crm_cli.errors import (
     ReauthorizationNeeded,
     SecretWrong,
     StoreConfigError,
+    UsageError,
 )
 from crm_cli.integrations import REAUTHORIZATION, Integracoes, StoreConfig
 from crm_cli.providers.client import BaseClient
@@ -107,7 +108,10 @@ def pacer_for(
 def usable(store: StoreConfig) -> StoreConfig:
     """``store`` if its settings and credentials can be used as stored; StoreConfigError
     (the store waits for an operator) naming what to fix otherwise."""
-    info = get_provider(store.provider)
+    try:
+        info = get_provider(store.provider)
+    except UsageError as exc:  # the PHP application may name a provider crm-cli lacks
+        raise StoreConfigError(f"store {store.id_loja} cannot be used: {exc.message}") from None
     problems = store_settings.stored_problems(store.configuracoes)
     missing = [
         key

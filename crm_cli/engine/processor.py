@@ -80,7 +80,7 @@ class Processor:
 
     def reads_database(self, item: QueueItem) -> bool:
         """False when ``item`` was read ahead: processing it reads nothing more."""
-        return item.direcao != ERP_TO_CRM or not self.to_crm.read_ahead(item)
+        return item.direcao != ERP_TO_CRM or not self.to_crm.is_prepared(item)
 
     def expect(self, items: list[QueueItem]) -> None:
         """The run's items, in the order it will take them: ERP→CRM ones are read ahead."""

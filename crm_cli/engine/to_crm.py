@@ -75,7 +75,7 @@ class ToCrm:
         self._upcoming: list[QueueItem] = []  # the run's items, in the order it takes them
         self._prepared: dict[int, _Prepared] = {}  # by item id: read ahead, not yet sent
 
-    def read_ahead(self, item: QueueItem) -> bool:
+    def is_prepared(self, item: QueueItem) -> bool:
         """True when ``item`` was read ahead: sending it reads nothing more."""
         return item.id in self._prepared
 

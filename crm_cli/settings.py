@@ -46,6 +46,11 @@ class EntityMapping:
     deleted_at: str | None = None
     store_column: str | None = None
     conflict: str = "crm_vence"
+    # A table of line items (a sale's vendas_itens): sent with the record, each
+    # item's product by the CRM id its produto row holds.
+    items_table: str | None = None
+    items_parent_key: str | None = None  # the item's column naming its record
+    items_product_key: str | None = None  # the item's column naming its product
 
 
 DEFAULT_ENTITIES: dict[str, EntityMapping] = {
@@ -55,7 +60,15 @@ DEFAULT_ENTITIES: dict[str, EntityMapping] = {
     "produto": EntityMapping(
         "produto", "produtos", updated_at="updated_at", deleted_at="deleted_at"
     ),
-    "venda": EntityMapping("venda", "vendas", updated_at="modificado_em", deleted_at="deletado_em"),
+    "venda": EntityMapping(
+        "venda",
+        "vendas",
+        updated_at="modificado_em",
+        deleted_at="deletado_em",
+        items_table="vendas_itens",
+        items_parent_key="venda_id",
+        items_product_key="produto_id",
+    ),
     "atividade": EntityMapping(
         "atividade", "atividades", updated_at="atualizado_em", deleted_at="deletado_em"
     ),
@@ -336,5 +349,18 @@ def _parse_entities(source: str, raw: Any) -> dict[str, EntityMapping]:
             deleted_at=r.identifier("deleted_at", base.deleted_at),
             store_column=r.identifier("store_column", base.store_column),
             conflict=r.choice("conflict", base.conflict, CONFLICT_STRATEGIES),
+            items_table=r.identifier("items_table", base.items_table),
+            items_parent_key=r.identifier("items_parent_key", base.items_parent_key),
+            items_product_key=r.identifier("items_product_key", base.items_product_key),
         )
+        _check_items(top, entities[name])
     return entities
+
+
+def _check_items(top: _Reader, mapping: EntityMapping) -> None:
+    if mapping.items_table and not (mapping.items_parent_key and mapping.items_product_key):
+        top.fail(
+            f"entities.{mapping.name}.items_table",
+            "needs items_parent_key and items_product_key (the item's columns naming "
+            "its record and its product)",
+        )

@@ -6,6 +6,8 @@ creates these tables in a real shop (they belong to the ERP).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -84,6 +86,22 @@ vendas = sa.Table(
     sa.Column("deletado_em", sa.DateTime),
 )
 
+vendas_itens = sa.Table(
+    "vendas_itens",
+    metadata,
+    sa.Column("id", BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("venda_id", BIGINT, sa.ForeignKey("vendas.id"), nullable=False),
+    sa.Column("produto_id", BIGINT),
+    sa.Column("produto_external_id", sa.String(50)),
+    sa.Column("nome_produto", sa.String(150)),
+    sa.Column("quantidade", sa.Numeric(15, 3)),
+    sa.Column("valor_venda", sa.Numeric(15, 2)),
+    sa.Column("desconto_valor", sa.Numeric(15, 2)),
+    sa.Column("valor_total", sa.Numeric(15, 2)),
+    sa.Column("cadastrado_em", sa.DateTime),
+    sa.Column("modificado_em", sa.DateTime),
+)
+
 atividades = sa.Table(
     "atividades",
     metadata,
@@ -146,3 +164,33 @@ def add_produtos(engine: sa.Engine, count: int, start: int = 1) -> list[int]:
                 sa.select(produtos.c.id).order_by(produtos.c.id.desc()).limit(count)
             ).scalars()
         )[::-1]
+
+
+def add_venda(
+    engine: sa.Engine,
+    codigo: str,
+    items: list[tuple[int, float, float]],
+    frete: float = 0.0,
+    **values: object,
+) -> int:
+    """A sale with its line items, each (produto_id, quantidade, valor_venda); the totals
+    add up as the ERP writes them."""
+    lines = [
+        {"produto_id": p, "quantidade": q, "valor_venda": v, "valor_total": round(q * v, 2)}
+        for p, q, v in items
+    ]
+    produtos_total = round(sum(line["valor_total"] for line in lines), 2)
+    sale = {
+        "codigo": codigo,
+        "data_venda": dt.date(2026, 11, 30),
+        "valor_produtos": produtos_total,
+        "valor_frete": frete,
+        "valor_total": round(produtos_total + frete, 2),
+        **values,
+    }
+    with engine.begin() as conn:
+        venda_id = conn.execute(sa.insert(vendas).values(sale)).inserted_primary_key[0]
+        with_names = [{**line, "venda_id": venda_id} for line in lines]
+        if with_names:
+            conn.execute(sa.insert(vendas_itens), with_names)
+    return int(venda_id)

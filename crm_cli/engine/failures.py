@@ -56,6 +56,16 @@ class CannotSucceed(CrmError):
     """An item that no retry can fix (record missing, unknown create outcome, …)."""
 
 
+class WaitingFor(CrmError):
+    """An item that needs other records in the CRM first (a sale's products): it is
+    tried again after its backoff, and ``needs`` — (entidade, id_registro) pairs —
+    are queued so that they get there."""
+
+    def __init__(self, message: str, needs: list[tuple[str, object]]) -> None:
+        super().__init__(message)
+        self.needs = needs
+
+
 # Seconds a parked store's items wait before a run looks at the store again.
 # ``config enable``, new credentials and ``queue retry`` bring them back at once.
 PARK_SECONDS = 600
@@ -99,6 +109,8 @@ def _verdict(exc: BaseException) -> Verdict:
         return Verdict.FAIL if exc.cause == "store not configured" else Verdict.PARK_STORE
     if isinstance(exc, (AuthError, UnexpectedRedirect, CredentialsError)):
         return Verdict.PARK_STORE  # 401/403, re-authorisation, wrong URL, undecryptable
+    if isinstance(exc, WaitingFor):
+        return Verdict.RETRY  # what it needs is queued: it is there by the next attempt
     if isinstance(exc, RetryableProviderError):
         return Verdict.RETRY  # 5xx, timeouts, connection failures, nonsense answers
     if isinstance(

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from crm_cli.engine.clients import StoreClients, breaker_of
 from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.line_items import LineItems
 from crm_cli.engine.outcome import Outcome, outcome_of
 from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
 from crm_cli.engine.to_crm import ToCrm
@@ -32,6 +33,7 @@ class Processor:
             engine, integracoes, before_wait=self._idle, breaker=breaker_of(settings)
         )
         self._tables: dict[str, EntityTable] = {}
+        self._line_items: dict[str, LineItems | None] = {}
         self.to_crm = ToCrm(engine, self)
         self.to_erp = ToErp(engine, self)
         self.on_idle: Callable[[], None] | None = None  # run while a request waits for its slot
@@ -67,6 +69,16 @@ class Processor:
         if entidade not in self._tables:
             self._tables[entidade] = EntityTable(self.engine, self.settings.entity(entidade))
         return self._tables[entidade]
+
+    def line_items(self, entidade: str) -> LineItems | None:
+        if entidade not in self._line_items:
+            mapping = self.settings.entity(entidade)
+            self._line_items[entidade] = (
+                LineItems(self.engine, mapping, self.table("produto"))
+                if mapping.items_table
+                else None
+            )
+        return self._line_items[entidade]
 
     # -- one item --------------------------------------------------------------------
 

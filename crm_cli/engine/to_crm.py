@@ -20,9 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine import syncstate
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.failures import CannotSucceed, nothing_created
+from crm_cli.engine.failures import CannotSucceed, WaitingFor, nothing_created
+from crm_cli.engine.line_items import LINE_ITEMS, LineItems
 from crm_cli.engine.outcome import Outcome, no_local_write
-from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
+from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, enqueue
 from crm_cli.errors import CrmError, RecordNotFound
 from crm_cli.providers.client import BaseClient
 
@@ -39,6 +40,8 @@ class Resources(Protocol):
 
     def table(self, entidade: str) -> EntityTable: ...
 
+    def line_items(self, entidade: str) -> LineItems | None: ...
+
 
 @dataclass(frozen=True)
 class _Target:
@@ -47,6 +50,7 @@ class _Target:
     table: EntityTable
     client: BaseClient
     handler: Any
+    lines: LineItems | None  # the table of its line items, when it has one
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,12 @@ class ToCrm:
         self._prepared: dict[int, _Prepared] = {}  # by item id: read ahead, not yet sent
 
     def is_prepared(self, item: QueueItem) -> bool:
-        """True when ``item`` was read ahead: sending it reads nothing more."""
-        return item.id in self._prepared
+        """True when ``item`` was read ahead: sending it reads nothing more.
+
+        An item found waiting for other records is read again when its turn
+        comes: those may be items of this run, sent in the meantime.
+        """
+        return item.id in self._prepared and not isinstance(self._prepared[item.id], WaitingFor)
 
     def expect(self, items: list[QueueItem]) -> None:
         """The run's items, in the order it will take them: ERP→CRM ones are read ahead."""
@@ -91,10 +99,12 @@ class ToCrm:
                 syncstate.clear_creates(conn, keys)
 
     def process(self, item: QueueItem) -> Outcome:
-        prepared = self._prepared.pop(item.id, None)
-        if prepared is None:
+        if not self.is_prepared(item):
+            self._prepared.pop(item.id, None)
             self._read_ahead(item)
-            prepared = self._prepared.pop(item.id)
+        prepared = self._prepared.pop(item.id)
+        if isinstance(prepared, WaitingFor):
+            self._queue_what_it_waits_for(item, prepared)
         if isinstance(prepared, Exception):
             raise prepared
         if isinstance(prepared, Outcome):
@@ -111,6 +121,17 @@ class ToCrm:
             self._prepared.update(self._prepare_all(conn, batch, targets))
             marked = [_record(each) for each in batch if _marked(self._prepared[each.id])]
             syncstate.mark_creates_started(conn, marked)
+
+    def _queue_what_it_waits_for(self, item: QueueItem, waiting: WaitingFor) -> None:
+        """The records an item waits for (a sale's products) are queued ahead of it."""
+        for entidade, id_registro in waiting.needs:
+            enqueue(
+                self.engine,
+                id_loja=item.id_loja,
+                entidade=entidade,
+                id_registro=int(str(id_registro)),
+                prioridade=max(item.prioridade, 5) + 1,
+            )
 
     def preview(self, items: list[QueueItem]) -> dict[int, _Prepared]:
         """What sending ``items`` would do, by item id, writing nothing (``sync --dry-run``)."""
@@ -141,12 +162,17 @@ class ToCrm:
             else:
                 groups.setdefault((each.id_loja, each.entidade), []).append(each)
         for (id_loja, entidade), group in groups.items():
-            table = _target_of(targets, group[0]).table
+            table, lines = _target_of(targets, group[0]).table, _target_of(targets, group[0]).lines
             ids = [each.id_registro for each in group]
             found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
+            if lines is not None:
+                _with_line_items(conn, lines, found)
             for each in group:
                 row, state = found.get(each.id_registro, (None, None))
-                prepared[each.id] = _prepare(each, _target_of(targets, each), row, state)
+                ready = _prepare(each, _target_of(targets, each), row, state)
+                if lines is not None and isinstance(ready, Ready):
+                    ready = _unless_waiting(lines, each, ready)
+                prepared[each.id] = ready
         return prepared
 
     def _following(self, item: QueueItem) -> list[QueueItem]:
@@ -170,7 +196,8 @@ class ToCrm:
             raise CannotSucceed("an ERP→CRM item needs id_registro (the local record's id)")
         table = self.where.table(item.entidade)
         client = self.where.client(item.id_loja)
-        return _Target(table, client, client.entity(item.entidade).load_handler())
+        handler = client.entity(item.entidade).load_handler()
+        return _Target(table, client, handler, self.where.line_items(item.entidade))
 
     def _update(self, item: QueueItem, ready: Ready) -> Outcome:
         table, external_id = ready.target.table, str(ready.external_id)
@@ -293,6 +320,22 @@ def _prepare(
     natural_key = handler.lookup_params(row) is not None
     marked = not external_id and not _maybe_created(item, state) and natural_key
     return Ready(target, row, state, payload, digest, external_id, natural_key, marked)
+
+
+def _with_line_items(conn: Connection, lines: LineItems, found: dict[Any, tuple]) -> None:
+    """Put each found record's line items in its row (``row["itens"]``)."""
+    items = lines.load(conn, list(found))
+    for key, (row, _state) in found.items():
+        row[LINE_ITEMS] = items.get(key, [])
+
+
+def _unless_waiting(lines: LineItems, item: QueueItem, ready: Ready) -> _Prepared:
+    """``ready``, unless a line item's product is not in the CRM yet."""
+    try:
+        waiting = lines.unsynced_products(ready.row[LINE_ITEMS])
+    except CannotSucceed as exc:
+        return exc
+    return lines.waiting_for(item.id_registro, waiting) if waiting else ready
 
 
 def _target_of(targets: dict[int, _Target | Exception], item: QueueItem) -> _Target:

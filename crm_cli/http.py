@@ -8,11 +8,13 @@ headers can carry credentials.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -147,6 +149,13 @@ def raise_for_status(response: requests.Response, detail: str = "") -> None:
         error.cause = f"server error ({status})"
         raise error
     raise ValidationFailed(what)
+
+
+def until_midnight(zone: ZoneInfo) -> float:
+    """Seconds until the next 00:00 in ``zone`` (a company's day, for daily budgets)."""
+    now = dt.datetime.now(zone)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), zone)
+    return max(1.0, (midnight - now).total_seconds())
 
 
 def until_next_utc_day() -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_cli.masking import secret_looking
 
@@ -45,6 +46,14 @@ def _text(value: Any) -> str | None:
     return None if isinstance(value, str) and value.strip() else f"must be text, got {value!r}"
 
 
+def _zone(value: Any) -> str | None:
+    try:
+        ZoneInfo(str(value))
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return f"must be a time zone name such as America/Sao_Paulo, got {value!r}"
+    return None
+
+
 def _url(value: Any) -> str | None:
     if not isinstance(value, str):
         return f"must be an http(s) URL, got {value!r}"
@@ -53,6 +62,22 @@ def _url(value: Any) -> str | None:
         return f"must be an http(s) URL such as https://api.example.com, got {value!r}"
     if parts.username or parts.password:
         return "must not carry a user or password (put secrets in the encrypted credentials)"
+    return None
+
+
+def _crm_id(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip():
+        return f"must be an id of the CRM account (a number or text), got {value!r}"
+    return None
+
+
+def _id_map(value: Any) -> str | None:
+    if not isinstance(value, Mapping) or not value:
+        return f'must map the ERP\'s ids to the CRM\'s, such as {{"1": "3"}}, got {value!r}'
+    for erp, crm in value.items():
+        wrong = _crm_id(erp) or _crm_id(crm)
+        if wrong:
+            return f"entry {erp!r}: {wrong}"
     return None
 
 
@@ -65,6 +90,10 @@ KNOWN: dict[str, Check] = {
     "document_field": _text,  # Pipedrive: the person field holding CPF/CNPJ
     "webhook_url": _url,  # the PHP application's own
     "reauthorization_needed": _text,  # written by crm-cli (Bling refused the refresh token)
+    "situacoes_venda": _id_map,  # GestãoClick: ERP situacao_venda_id -> situacao_id
+    "forma_pagamento_id": _crm_id,  # GestãoClick and Bling: the sales' payment form
+    "price_type_id": _crm_id,  # GestãoClick: valores[].tipo_id of the ERP's price
+    "company_time_zone": _zone,  # Pipedrive: the company's midnight resets its budget
 }
 
 

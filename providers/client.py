@@ -81,6 +81,16 @@ class BaseClient:
     def observe(self, response: requests.Response) -> None:
         """Look at every answer (rate-limit headers, for providers that send them)."""
 
+    def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A handler's payload as this store sends it: where its settings shape the
+        request (a custom field's key, an account's own ids). ``operation``: criar
+        or atualizar."""
+        return payload
+
+    def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A record read from the CRM, in the terms its handler's ``to_internal`` reads."""
+        return record
+
     def records_of(self, data: Any) -> list[dict[str, Any]]:
         if not isinstance(data, list):
             raise UnexpectedAnswer(f"{self.info.title}: a list answer holds no list")
@@ -183,13 +193,16 @@ class BaseClient:
     # -- the five operations, plus the natural-key lookup ---------------------
 
     def criar(self, entity: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return self._record(self.call(entity, "criar", json=dict(payload)))
+        body = self.outgoing(entity, "criar", dict(payload))
+        return self._record(self.call(entity, "criar", json=body))
 
     def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return self._record(self.call(entity, "atualizar", record_id=record_id, json=dict(payload)))
+        body = self.outgoing(entity, "atualizar", dict(payload))
+        return self._record(self.call(entity, "atualizar", record_id=record_id, json=body))
 
     def buscar(self, entity: str, record_id: str) -> dict[str, Any]:
-        return self._record(self.call(entity, "buscar", record_id=record_id))
+        record = self._record(self.call(entity, "buscar", record_id=record_id))
+        return self.incoming(entity, record)
 
     def deletar(self, entity: str, record_id: str) -> None:
         self.call(entity, "deletar", record_id=record_id)
@@ -202,7 +215,8 @@ class BaseClient:
             raise EntityNotSupported(f"listing '{entity}' is not supported by {self.info.name}")
         query = {**(params or {}), **self.page_params(page)}
         body = self.unwrap_body(self.request(endpoint.method, endpoint.path, params=query))
-        return Page(self.records_of(self.data_of(body)), self.next_page(body, page))
+        records = [self.incoming(entity, r) for r in self.records_of(self.data_of(body))]
+        return Page(records, self.next_page(body, page))
 
     def iterar(self, entity: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
         page: Any = None

@@ -2,26 +2,41 @@
 cursor pages, PATCH updates, and its rate-limit headers.
 
 The token goes in a header, never in the query string (URLs end up in logs).
-Every answer's ``x-ratelimit-remaining`` / ``x-ratelimit-reset`` and daily
-budget headers are fed to the account's pacer: an exhausted burst window
-pauses the account until it resets, an exhausted daily budget until 00:00 UTC
-— before a 429 is ever needed.
+Every answer's rate-limit headers are fed to the account's pacer, so that an
+exhausted limit pauses the account before a 429 is ever needed
+(pipedrive.readme.io/docs/core-api-concepts-rate-limiting):
+- ``x-ratelimit-remaining`` 0: the 2-second burst window is spent; the account
+  waits ``x-ratelimit-reset`` seconds.
+- ``x-daily-ratelimit-token-remaining`` 0: the company's daily token budget is
+  spent (every request costs tokens). These headers may be missing (older
+  accounts, OAuth apps): then nothing is assumed.
+- ``x-daily-requests-left`` 0: the daily fair-use allowance of POST/PUT
+  requests (api_token only) is spent. Reads would still work, but the queue's
+  work is writes: the account waits too.
+Daily budgets reset at midnight of the company's day, not UTC
+(``configuracoes.company_time_zone``, default the ERP's ``app_time_zone``).
+Search endpoints have their own burst of 10 requests per 2 s; crm-cli searches
+only to find a record a crashed attempt may have created, and a 429 there
+pauses the account like any other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
 from crm_cli import http
+from crm_cli.db import clock
 from crm_cli.errors import UnexpectedAnswer
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.pipedrive.config import SEARCH
 
 PAGE_SIZE = 100
-DAILY_HEADERS = ("x-daily-requests-left", "x-daily-ratelimit-token-remaining")
+# Either spent means: no more writes today (see the module's docstring).
+DAILY_HEADERS = ("x-daily-ratelimit-token-remaining", "x-daily-requests-left")
 
 
 def _int_header(response: requests.Response, name: str) -> int | None:
@@ -39,6 +54,8 @@ class PipedriveClient(BaseClient):
         if domain and not self.settings.get("api_base_url"):
             self.base_url = f"https://{domain}.pipedrive.com"
         self.daily_budget_spent = False
+        zone = self.settings.get("company_time_zone")
+        self.company_zone = ZoneInfo(str(zone)) if zone else clock.app_zone()
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-api-token": str(self.credentials["api_token"])}
@@ -46,13 +63,13 @@ class PipedriveClient(BaseClient):
     def observe(self, response: requests.Response) -> None:
         if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
             self.daily_budget_spent = True
-            self.pacer.pause(http.until_next_utc_day())
+            self.pacer.pause(http.until_midnight(self.company_zone))
         elif _int_header(response, "x-ratelimit-remaining") == 0:
             self.pacer.pause(float(_int_header(response, "x-ratelimit-reset") or 1))
 
     def retry_after_of(self, response: requests.Response) -> float | None:
         if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
-            return http.until_next_utc_day()
+            return http.until_midnight(self.company_zone)
         reset = _int_header(response, "x-ratelimit-reset")
         return http.retry_after(response) or (float(reset) if reset else None)
 
@@ -84,20 +101,13 @@ class PipedriveClient(BaseClient):
         extra = body.get("additional_data") if isinstance(body, dict) else None
         return (extra or {}).get("next_cursor") or None
 
-    def _placed(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+    def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The document goes to the store's custom field, when it names one."""
-        data = dict(payload)
-        document = data.pop("_document", None)
+        document = payload.pop("_document", None)
         field = self.settings.get("document_field")
         if document and field:
-            data["custom_fields"] = {**data.get("custom_fields", {}), str(field): document}
-        return data
-
-    def criar(self, entity: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return super().criar(entity, self._placed(payload))
-
-    def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
-        return super().atualizar(entity, record_id, self._placed(payload))
+            payload["custom_fields"] = {**payload.get("custom_fields", {}), str(field): document}
+        return payload
 
     def procurar(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
         """Natural keys are found through the search endpoints (e-mail, code, title)."""

@@ -1,0 +1,17 @@
+"""Reading a CRM record into ERP columns: only what the record holds.
+
+A key the CRM did not send (a list endpoint's subset, an older API version)
+is left out of the row, so it never overwrites the ERP's value with None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+Field = tuple[str, str, Callable[[Any], Any]]  # (ERP column, CRM key, conversion)
+
+
+def sent(record: Mapping[str, Any], fields: Iterable[Field]) -> dict[str, Any]:
+    """ERP column → converted value, for each of ``fields`` whose CRM key ``record`` holds."""
+    return {column: convert(record.get(key)) for column, key, convert in fields if key in record}

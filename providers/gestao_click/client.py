@@ -3,10 +3,22 @@
 Quirks handled here (spec §1): POST answers 200; ids are strings; a validation
 error arrives as HTTP 404 with the reason in ``data.mensagem``, which is told
 apart from a missing record by the request (a POST's route exists) and the text.
+
+What a store's settings decide (the ids are the account's own, [GC-DOC] via
+provider-apis.md §1.8):
+- ``situacoes_venda``: ERP ``situacao_venda_id`` → GestãoClick ``situacao_id``
+  (read ``/situacoes_vendas``); a sale whose situação it lacks is refused here.
+- ``forma_pagamento_id``: the payment form of the sale's ``pagamentos``.
+- ``price_type_id``: the price type (``valores[].tipo_id``) a product's price
+  goes to. A PUT ignores a flat ``valor_venda`` ("Se os dados de valores não
+  forem informados, os valores de venda permanecerão inalterados"), so without
+  the setting the product's own price types are read: one is used; several
+  need the setting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -62,6 +74,67 @@ class GestaoClickClient(BaseClient):
 
     def ping(self) -> None:
         self.listar("cliente", params={"limite": 1})
+
+    # -- the account's own ids ------------------------------------------------------
+
+    def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
+        if entity == "produto":
+            payload = self._priced(record_id, dict(payload))
+        return super().atualizar(entity, record_id, payload)
+
+    def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if entity != "venda":
+            return payload
+        situacao = payload.get("situacao_id")
+        mapping = self._situacoes()
+        if mapping:
+            if str(situacao) not in mapping:
+                raise ValidationFailed(
+                    f"the sale's situação {situacao!r} has no GestãoClick situacao_id in "
+                    f"configuracoes.situacoes_venda (it maps {', '.join(sorted(mapping))})"
+                )
+            payload["situacao_id"] = mapping[str(situacao)]
+        forma = self.settings.get("forma_pagamento_id")
+        if forma is not None:
+            for entry in payload.get("pagamentos") or []:
+                entry["pagamento"]["forma_pagamento_id"] = str(forma)
+        return payload
+
+    def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        mapping = self._situacoes()
+        if entity != "venda" or not mapping or "situacao_id" not in record:
+            return record
+        back = {crm: erp for erp, crm in mapping.items()}
+        record = dict(record)
+        crm = str(record.pop("situacao_id"))
+        if crm in back:  # a situação the ERP has no id for is not written at all
+            record["situacao_id"] = back[crm]
+        return record
+
+    def _situacoes(self) -> dict[str, str]:
+        mapping = self.settings.get("situacoes_venda") or {}
+        return {str(erp): str(crm) for erp, crm in mapping.items()}
+
+    def _priced(self, record_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The price goes in ``valores`` (a PUT ignores a flat ``valor_venda``)."""
+        price = payload.pop("valor_venda", None)
+        if price in (None, ""):
+            return payload  # no price: the product's prices stay as they are
+        tipo = self.settings.get("price_type_id") or self._only_price_type(record_id)
+        payload["valores"] = [{"tipo_id": str(tipo), "valor_venda": price}]
+        return payload
+
+    def _only_price_type(self, record_id: str) -> str:
+        record = self.buscar("produto", record_id)
+        valores = [v for v in record.get("valores") or [] if isinstance(v, Mapping)]
+        tipos = {str(v.get("tipo_id")): str(v.get("nome_tipo") or "") for v in valores}
+        if len(tipos) == 1:
+            return next(iter(tipos))
+        named = ", ".join(f"{t} ({n})" if n else t for t, n in tipos.items()) or "none"
+        raise ValidationFailed(
+            f"GestãoClick product {record_id} has price types {named}: set "
+            "configuracoes.price_type_id to the one crm-cli keeps the ERP's price in"
+        )
 
 
 def _reason(body: Any) -> str:

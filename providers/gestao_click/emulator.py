@@ -5,6 +5,14 @@ union of both meta variants, ``pagina`` pages of at most 100, string ids,
 POST answering 200, required fields, validation errors as HTTP 404 with the
 reason in ``data.mensagem``, and 429 "O limite de requisicoes foi atingido"
 without Retry-After.
+
+Refused or ignored as [GC-DOC] says (provider-apis.md §1.6–1.8): PUT is a full
+replace (required fields again); a product's prices live in ``valores`` per
+price type, and a PUT's flat ``valor_venda`` is ignored ("Se os dados de
+valores não forem informados, os valores de venda permanecerão inalterados");
+a sale needs ``produtos`` naming existing products, a ``situacao_id`` of the
+account's, and ``pagamentos`` (or ``forma_pagamento_id`` + ``numero_parcelas``)
+whose total is the sale's.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ LOOKUPS = {
     ],
 }
 _FISCAL = ("ncm", "cest", "peso_liquido", "peso_bruto")
+PRICE_TYPES = [{"id": "1", "nome": "Varejo"}]  # the account's price types (valores[].tipo_id)
+CENT = 0.005
 
 
 def _digits(value: Any) -> str:
@@ -50,6 +60,13 @@ def _error(status: int, erro: str, mensagem: str) -> Reply:
     )
 
 
+def _number(value: Any) -> float:
+    try:
+        return float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _now() -> str:
     return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
 
@@ -60,6 +77,11 @@ class GestaoClickEmulator(BaseEmulator):
         "access_token": "demo-access-token",
         "secret_access_token": "demo-secret-token",
     }
+
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self.price_types = [dict(t) for t in PRICE_TYPES]
 
     def authorized(self, request: Request) -> bool:
         h = request.headers
@@ -109,17 +131,85 @@ class GestaoClickEmulator(BaseEmulator):
                 return _error(404, "Not Found", f"O campo {name} é obrigatório")
         if resource == "clientes" and body.get("tipo_pessoa") not in ("PF", "PJ", "ES"):
             return _error(404, "Not Found", "O campo tipo_pessoa deve ser PF, PJ ou ES")
+        if resource == "vendas":
+            return self._invalid_sale(body)
+        if resource == "produtos" and "valores" in body:
+            return self._invalid_prices(body["valores"])
         return None
 
-    def _stored(self, resource: str, body: dict[str, Any], record_id: str) -> dict[str, Any]:
+    def _invalid_sale(self, body: dict[str, Any]) -> Reply | None:
+        if str(body["situacao_id"]) not in {s["id"] for s in LOOKUPS["situacoes_vendas"]}:
+            return _error(404, "Not Found", f"Situação {body['situacao_id']} não encontrada")
+        if str(body["cliente_id"]) not in self.records["clientes"]:
+            return _error(404, "Not Found", f"Cliente {body['cliente_id']} não encontrado")
+        items = body.get("produtos")
+        if not isinstance(items, list) or not items:
+            return _error(404, "Not Found", "Informe ao menos um produto")
+        for entry in items:
+            item = entry.get("produto") if isinstance(entry, dict) else None
+            if (
+                not isinstance(item, dict)
+                or str(item.get("produto_id")) not in self.records["produtos"]
+            ):
+                return _error(404, "Not Found", "Produto da venda não encontrado")
+            if _number(item.get("quantidade")) <= 0:
+                return _error(404, "Not Found", "A quantidade do produto deve ser maior que 0")
+        payments = body.get("pagamentos")
+        if not payments:
+            if body.get("forma_pagamento_id") and body.get("numero_parcelas"):
+                return None  # the server builds the parcelas
+            return _error(404, "Not Found", "Informe os pagamentos da venda")
+        paid = sum(
+            _number((entry.get("pagamento") or {}).get("valor"))
+            for entry in payments
+            if isinstance(entry, dict)
+        )
+        if abs(paid - _number(body.get("valor_total"))) > CENT:
+            return _error(404, "Not Found", "A soma dos pagamentos difere do valor total da venda")
+        return None
+
+    def _invalid_prices(self, valores: Any) -> Reply | None:
+        known = {t["id"] for t in self.price_types}
+        if not isinstance(valores, list) or any(
+            not isinstance(v, dict) or str(v.get("tipo_id")) not in known for v in valores
+        ):
+            return _error(404, "Not Found", "Tipo de valor não encontrado")
+        return None
+
+    def _stored(
+        self, resource: str, body: dict[str, Any], record_id: str, old: dict | None = None
+    ) -> dict[str, Any]:
         record = {key: ("" if value is None else value) for key, value in body.items()}
         record["id"] = record_id
         if resource == "produtos":  # POST takes fiscal fields flat; answers nest them
             record["fiscal"] = {key: record.pop(key, None) for key in _FISCAL}
             record.setdefault("estoque", 0)
+            record["valores"] = self._prices(body, old)
+            record["valor_venda"] = record["valores"][0]["valor_venda"]
         record.setdefault("ativo", "1")
         record["modificado_em"] = _now()
         return record
+
+    def _prices(self, body: dict[str, Any], old: dict | None) -> list[dict[str, Any]]:
+        """A product's ``valores``: a POST's flat valor_venda fills every price type;
+        a PUT changes only the types its ``valores`` name (a flat one is ignored)."""
+        if old is None:
+            flat = str(body.get("valor_venda") or "0.00")
+            prices = {t["id"]: flat for t in self.price_types}
+        else:
+            prices = {v["tipo_id"]: v["valor_venda"] for v in old["valores"]}
+        for entry in body.get("valores") or []:
+            prices[str(entry["tipo_id"])] = str(entry.get("valor_venda") or "0.00")
+        return [
+            {
+                "tipo_id": t["id"],
+                "nome_tipo": t["nome"],
+                "lucro_utilizado": None,
+                "valor_custo": str(body.get("valor_custo") or "0.00"),
+                "valor_venda": prices[t["id"]],
+            }
+            for t in self.price_types
+        ]
 
     def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -156,7 +246,7 @@ class GestaoClickEmulator(BaseEmulator):
         if problem:
             return problem
         with self.lock:
-            record = self._stored(resource, body, record_id)
+            record = self._stored(resource, body, record_id, old)
             record["cadastrado_em"] = old.get("cadastrado_em")
             self.records[resource][record_id] = record
             self.counters[f"update:{resource}"] += 1

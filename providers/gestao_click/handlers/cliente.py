@@ -17,6 +17,7 @@ from crm_cli.providers.brazil import (
     text,
     text_or_none,
 )
+from crm_cli.providers.fields import sent
 
 _PLAIN = ("nome", "razao_social", "inscricao_estadual", "inscricao_municipal", "rg", "email")
 
@@ -42,16 +43,24 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _active(value: Any) -> int:
+    return 1 if flag(value) == "1" else 0
+
+
+_FIELDS = (
+    *((key, key, text_or_none) for key in _PLAIN),
+    ("cpf", "cpf", digits_or_none),
+    ("cnpj", "cnpj", digits_or_none),
+    ("data_nascimento", "data_nascimento", date_or_none),
+    ("telefone", "telefone", digits_or_none),
+    ("celular", "celular", digits_or_none),
+    ("ativo", "ativo", _active),
+)
+
+
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {key: text_or_none(record.get(key)) for key in _PLAIN}
-    row.update(
-        cpf=digits_or_none(record.get("cpf")),
-        cnpj=digits_or_none(record.get("cnpj")),
-        data_nascimento=date_or_none(record.get("data_nascimento")),
-        telefone=digits_or_none(record.get("telefone")),
-        celular=digits_or_none(record.get("celular")),
-        ativo=1 if flag(record.get("ativo")) == "1" else 0,
-    )
+    """The ERP's columns for what the record holds (a key it lacks is left out)."""
+    row = sent(record, _FIELDS)
     if record.get("tipo_pessoa") in ("PF", "PJ", "ES"):  # the ERP's ENUM has all three
         row["tipo_pessoa"] = record["tipo_pessoa"]
     return row

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_cli.providers.brazil import decimal_or_none, flag, money, text, text_or_none
+from crm_cli.providers.fields import sent
 
 _PLAIN = ("nome", "codigo_interno", "codigo_barra", "descricao")
 _MEASURES = ("largura", "altura", "comprimento")
@@ -27,19 +28,35 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _active(value: Any) -> int:
+    return 1 if flag(value) == "1" else 0
+
+
+_FIELDS = (
+    *((key, key, text_or_none) for key in _PLAIN),
+    *((key, key, decimal_or_none) for key in _MEASURES),
+    ("estoque", "estoque", decimal_or_none),
+    ("valor_custo", "valor_custo", decimal_or_none),
+    ("valor_venda", "valor_venda", decimal_or_none),
+    ("ativo", "ativo", _active),
+)
+_FISCAL_FIELDS = (
+    ("ncm", "ncm", text_or_none),
+    ("peso_liquido", "peso_liquido", decimal_or_none),
+    ("peso_bruto", "peso_bruto", decimal_or_none),
+)
+
+
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    fiscal = record.get("fiscal") if isinstance(record.get("fiscal"), Mapping) else {}
-    row: dict[str, Any] = {key: text_or_none(record.get(key)) for key in _PLAIN}
-    row.update({key: decimal_or_none(record.get(key)) for key in _MEASURES})
-    row.update(
-        ncm=text_or_none(fiscal.get("ncm", record.get("ncm"))),
-        peso_liquido=decimal_or_none(fiscal.get("peso_liquido", record.get("peso_liquido"))),
-        peso_bruto=decimal_or_none(fiscal.get("peso_bruto", record.get("peso_bruto"))),
-        estoque=decimal_or_none(record.get("estoque")),
-        valor_custo=decimal_or_none(record.get("valor_custo")),
-        valor_venda=decimal_or_none(record.get("valor_venda")),
-        ativo=1 if flag(record.get("ativo")) == "1" else 0,
-    )
+    """The ERP's columns for what the record holds (a key it lacks is left out).
+
+    Answers nest the fiscal fields under ``fiscal``; a flat one is read too.
+    """
+    row = sent(record, _FIELDS)
+    row.update(sent(record, _FISCAL_FIELDS))
+    fiscal = record.get("fiscal")
+    if isinstance(fiscal, Mapping):
+        row.update(sent(fiscal, _FISCAL_FIELDS))
     return row
 
 

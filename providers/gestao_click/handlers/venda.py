@@ -1,9 +1,12 @@
-"""ERP ``vendas`` ↔ GestãoClick ``/vendas`` (natural key: codigo).
+"""ERP ``vendas`` (with ``vendas_itens``) ↔ GestãoClick ``/vendas`` (natural key: codigo).
 
-The sale's client and seller are sent by their CRM ids (the ERP keeps them in
-``cliente_external_id`` / ``vendedor_external_id``); ``situacao_venda_id`` is
-sent as is: GestãoClick's situation ids are per account (read /situacoes_vendas).
-Sale items (``vendas_itens``) are not sent yet.
+What GestãoClick requires of a sale ([GC-DOC], provider-apis.md §1.8): ``tipo``,
+``codigo``, ``cliente_id``, ``situacao_id``, ``data``; its ``produtos`` and
+``pagamentos`` whose total is the sale's (refused with HTTP 404 otherwise).
+Items name products by their GestãoClick ids (numbers in item bodies); the
+client and seller go by their CRM ids (``cliente_external_id`` /
+``vendedor_external_id``). ``situacao_id`` and the payment form are the
+account's own ids: the client maps them from the store's settings.
 """
 
 from __future__ import annotations
@@ -15,39 +18,88 @@ from crm_cli.providers.brazil import (
     date_or_none,
     date_text,
     decimal_or_none,
+    digits,
     money,
     text,
     text_or_none,
 )
+from crm_cli.providers.fields import sent
+
+ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
+
+
+def _crm_id(value: Any) -> int | str:
+    number = digits(value)
+    return int(number) if number and number == text(value).strip() else text(value)
+
+
+def _quantity(value: Any) -> str:
+    amount = decimal_or_none(value)
+    return format(amount.normalize(), "f") if amount is not None else "0"
+
+
+def _product(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "produto": {
+            "produto_id": _crm_id(item.get("produto_external_id")),
+            "nome_produto": text(item.get("nome_produto")),
+            "quantidade": _quantity(item.get("quantidade")),
+            "valor_venda": money(item.get("valor_venda")),
+            "tipo_desconto": "R$",
+            "desconto_valor": money(item.get("desconto_valor")) or "0.00",
+            "valor_total": money(item.get("valor_total")),
+        }
+    }
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
+    total = money(row.get("valor_total"))
     return {
         "tipo": "produto",
         "codigo": text(row.get("codigo")),
         "cliente_id": text(row.get("cliente_external_id")),
         "vendedor_id": text(row.get("vendedor_external_id")),
         "situacao_id": text(row.get("situacao_venda_id")),
-        "nome_situacao": text(row.get("nome_situacao")),
         "data": date_text(row.get("data_venda")),
-        "valor_frete": money(row.get("valor_frete")),
-        "valor_total": money(row.get("valor_total")),
+        "valor_frete": money(row.get("valor_frete")) or "0.00",
+        "valor_total": total,
         "observacoes": text(row.get("observacoes")),
+        "condicao_pagamento": "a_vista",
+        "produtos": [_product(item) for item in row.get(ITEMS) or []],
+        # one payment of the whole sale, due on its date
+        "pagamentos": [
+            {"pagamento": {"data_vencimento": date_text(row.get("data_venda")), "valor": total}}
+        ],
     }
+
+
+_HEADER = (
+    ("codigo", "codigo", text_or_none),
+    ("cliente_external_id", "cliente_id", text_or_none),
+    ("vendedor_external_id", "vendedor_id", text_or_none),
+    ("situacao_venda_id", "situacao_id", text_or_none),
+    ("nome_situacao", "nome_situacao", text_or_none),
+    ("data_venda", "data", date_or_none),
+    ("valor_frete", "valor_frete", decimal_or_none),
+    ("valor_total", "valor_total", decimal_or_none),
+    ("observacoes", "observacoes", text_or_none),
+)
+_ITEM = (
+    ("produto_external_id", "produto_id", text_or_none),
+    ("nome_produto", "nome_produto", text_or_none),
+    ("quantidade", "quantidade", decimal_or_none),
+    ("valor_venda", "valor_venda", decimal_or_none),
+    ("desconto_valor", "desconto_valor", decimal_or_none),
+    ("valor_total", "valor_total", decimal_or_none),
+)
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "codigo": text_or_none(record.get("codigo")),
-        "cliente_external_id": text_or_none(record.get("cliente_id")),
-        "vendedor_external_id": text_or_none(record.get("vendedor_id")),
-        "situacao_venda_id": text_or_none(record.get("situacao_id")),
-        "nome_situacao": text_or_none(record.get("nome_situacao")),
-        "data_venda": date_or_none(record.get("data")),
-        "valor_frete": decimal_or_none(record.get("valor_frete")),
-        "valor_total": decimal_or_none(record.get("valor_total")),
-        "observacoes": text_or_none(record.get("observacoes")),
-    }
+    row = sent(record, _HEADER)
+    if isinstance(record.get("produtos"), list):
+        lines = [entry.get("produto") for entry in record["produtos"] if isinstance(entry, Mapping)]
+        row[ITEMS] = [sent(line, _ITEM) for line in lines if isinstance(line, Mapping)]
+    return row
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -59,16 +59,13 @@ def test_clients_products_sales_sync_both_ways(cli, bling_shop, bling_emulator):
     php_enqueue(bling_shop, [cid], loja=3)
     php_enqueue(bling_shop, [pid], entidade="produto", loja=3)
     cli("sync")
-    with bling_shop.begin() as conn:
+    with bling_shop.connect() as conn:
         contact_id = conn.execute(sa.text("SELECT external_id FROM clientes")).scalar()
-        conn.execute(
-            sa.text(
-                "INSERT INTO vendas (id, codigo, data_venda, valor_total, "
-                "cliente_external_id) VALUES (1, '1001', '2026-11-30', 50, :c)"
-            ),
-            {"c": contact_id},
-        )
-    php_enqueue(bling_shop, [1], entidade="venda", loja=3)
+        product_id = conn.execute(sa.text("SELECT external_id FROM produtos")).scalar()
+    sale = sample_erp.add_venda(
+        bling_shop, "1001", [(pid, 2, 20.0)], frete=10.0, cliente_external_id=contact_id
+    )
+    php_enqueue(bling_shop, [sale], entidade="venda", loja=3)
 
     result = cli("sync")
 
@@ -77,6 +74,10 @@ def test_clients_products_sales_sync_both_ways(cli, bling_shop, bling_emulator):
     assert bling_emulator.stats()["creates"] == {"contatos": 1, "produtos": 1, "pedidos/vendas": 1}
     [order] = bling_emulator.records["pedidos/vendas"].values()
     assert order["contato"] == {"id": int(contact_id)}
+    assert [(i["produto"], i["quantidade"], i["valor"]) for i in order["itens"]] == [
+        ({"id": int(product_id)}, 2.0, 20.0)
+    ]
+    assert (order["total"], [p["valor"] for p in order["parcelas"]]) == (50.0, [50.0])
     assert bling_emulator.counters["token:refresh_token"] == 1  # one token for the whole day
 
     contact = bling_emulator.records["contatos"][contact_id]
@@ -200,13 +201,8 @@ def test_errors_map_to_kinds(cli, bling_shop, bling_emulator):
 
 def test_products_and_orders_come_back_to_the_erp(cli, bling_shop, bling_emulator):
     [pid] = sample_erp.add_produtos(bling_shop, 1)
-    with bling_shop.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO vendas (id, codigo, data_venda, valor_total, "
-                "cliente_external_id) VALUES (1, '77', '2026-11-30', 10, '5')"
-            )
-        )
+    contact = bling_emulator.seed("contatos", {"nome": "C", "tipo": "F"})
+    sample_erp.add_venda(bling_shop, "77", [(pid, 1, 10.0)], cliente_external_id=contact["id"])
     php_enqueue(bling_shop, [pid], entidade="produto", loja=3)
     php_enqueue(bling_shop, [1], entidade="venda", loja=3)
     cli("sync")

@@ -49,6 +49,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: Any  # parsed JSON, or None
     raw: bytes = b""
+    query_all: dict[str, list[str]] = field(default_factory=dict)  # repeated names (ids[]=…)
 
     @property
     def form(self) -> dict[str, str]:
@@ -345,13 +346,15 @@ def _handler_for(emulator: BaseEmulator) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = None
+            query = parse_qs(split.query)
             request = Request(
                 method=self.command,
                 path=split.path,
-                query={k: v[-1] for k, v in parse_qs(split.query).items()},
+                query={k: v[-1] for k, v in query.items()},
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 raw=raw,
+                query_all=query,
             )
             try:
                 reply = emulator.handle(request)

@@ -157,8 +157,18 @@ class BlingClient(BaseClient):
         return int(page or 1) + 1 if isinstance(data, list) and len(data) >= PAGE_SIZE else None
 
     def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
-        self.call(entity, "atualizar", record_id=record_id, json=dict(payload))
-        return {**payload, "id": record_id}  # Bling answers a PUT with an empty body
+        body = self.outgoing(entity, "atualizar", dict(payload))
+        data = self.call(entity, "atualizar", record_id=record_id, json=body)
+        # PUT /contatos answers 204 and no body; PUT /produtos 200 with the record
+        return data if isinstance(data, dict) else {**body, "id": record_id}
+
+    def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A sale's parcelas are paid the store's way (``configuracoes.forma_pagamento_id``)."""
+        forma = self.settings.get("forma_pagamento_id")
+        if entity == "venda" and forma is not None:
+            for parcela in payload.get("parcelas") or []:
+                parcela["formaPagamento"] = {"id": int(forma)}
+        return payload
 
     def ping(self) -> None:
         self.listar("cliente", params={"limite": 1})

@@ -6,6 +6,14 @@ access tokens that expire (``token_ttl``, shortened for tests), the
 body), ``pagina``/``limite`` pages of at most 100 without metadata, errors as
 ``{error: {type, message, description, fields}}``, and 429 with ``limit`` and
 ``period``.
+
+Refused or ignored as the official OpenAPI (https://api.bling.com.br/Api/v3,
+developer.bling.com.br/referencia) says: list filters only by their documented
+names (products by ``codigos[]``; an unknown name filters nothing); list items
+hold only their documented subset; a sales order needs ``itens[]`` and
+``parcelas[]`` adding up to its total (items + freight − discount), with
+numbers as JSON numbers; PUT ``/contatos/{id}`` answers 204, PUT
+``/produtos/{id}`` 200 with ``{data}``.
 """
 
 from __future__ import annotations
@@ -17,8 +25,18 @@ from typing import Any, ClassVar
 
 from crm_cli.demo.emulator import BaseEmulator, Reply, Request
 
-RESOURCES = {"contatos": ("nome",), "produtos": ("nome", "codigo"), "pedidos/vendas": ("contato",)}
-FILTERS = {"contatos": "numeroDocumento", "produtos": "codigo", "pedidos/vendas": "numero"}
+RESOURCES = {
+    "contatos": ("nome",),
+    "produtos": ("nome", "codigo"),
+    "pedidos/vendas": ("contato", "data", "itens", "parcelas"),
+}
+# Record key each documented filter matches; ``[]`` names take repeated values.
+FILTERS = {
+    "contatos": {"numeroDocumento": "numeroDocumento"},
+    "produtos": {"codigos[]": "codigo", "idsProdutos[]": "id"},
+    "pedidos/vendas": {"numero": "numero", "idContato": "contato.id"},
+}
+PUT_STATUS = {"contatos": 204, "produtos": 200, "pedidos/vendas": 204}
 # What a list item holds: a subset of the record (provider-apis.md §3, the
 # official SDK's list interfaces); GET /<resource>/{id} answers the whole record.
 LIST_FIELDS = {
@@ -37,7 +55,39 @@ LIST_FIELDS = {
         "descricaoCurta",
         "imagemURL",
     ),
+    "pedidos/vendas": (
+        "id",
+        "numero",
+        "numeroLoja",
+        "data",
+        "dataSaida",
+        "dataPrevista",
+        "totalProdutos",
+        "total",
+        "contato",
+        "situacao",
+        "loja",
+    ),
 }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _field_error(element: str, msg: str) -> Reply:
+    return _error(
+        400,
+        "VALIDATION_ERROR",
+        "Não foi possível salvar a venda",
+        fields=[{"code": 1, "msg": msg, "element": element, "namespace": "VENDAS"}],
+    )
+
+
+def _value(record: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        record = record.get(part) if isinstance(record, dict) else None  # type: ignore[assignment]
+    return record
 
 
 def _error(status: int, kind: str, description: str, **extra: Any) -> Reply:
@@ -175,6 +225,38 @@ class BlingEmulator(BaseEmulator):
                     {"code": 1, "msg": f"O campo {f} é obrigatório", "element": f} for f in missing
                 ],
             )
+        if resource == "pedidos/vendas":
+            return self._invalid_order(body)
+        return None
+
+    def _invalid_order(self, body: dict[str, Any]) -> Reply | None:
+        contact = body["contato"].get("id") if isinstance(body["contato"], dict) else None
+        if not _is_number(contact) or str(contact) not in self.records["contatos"]:
+            return _field_error("contato", "Contato não encontrado")
+        goods = 0.0
+        for item in body["itens"] if isinstance(body["itens"], list) else [None]:
+            if not isinstance(item, dict):
+                return _field_error("itens", "Item inválido")
+            for name in ("quantidade", "valor"):
+                if not _is_number(item.get(name)):
+                    return _field_error(f"itens.{name}", f"O campo {name} deve ser numérico")
+            product = (item.get("produto") or {}).get("id")
+            if product is not None and str(product) not in self.records["produtos"]:
+                return _field_error("itens.produto", "Produto não encontrado")
+            goods += item["quantidade"] * item["valor"] * (1 - (item.get("desconto") or 0) / 100)
+        freight = (body.get("transporte") or {}).get("frete") or 0
+        discount = (body.get("desconto") or {}).get("valor") or 0
+        if not all(_is_number(v) for v in (freight, discount)):
+            return _field_error("desconto", "Valores devem ser numéricos")
+        total = round(goods + freight - discount, 2)
+        parcelas = body["parcelas"] if isinstance(body["parcelas"], list) else [None]
+        if any(not isinstance(p, dict) or not _is_number(p.get("valor")) for p in parcelas):
+            return _field_error("parcelas.valor", "O valor da parcela deve ser numérico")
+        if abs(sum(p["valor"] for p in parcelas) - total) > 0.005:
+            return _field_error(
+                "parcelas", f"A soma das parcelas difere do total da venda ({total:.2f})"
+            )
+        body["totalProdutos"], body["total"] = round(goods, 2), total
         return None
 
     def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +291,9 @@ class BlingEmulator(BaseEmulator):
         with self.lock:
             self.records[resource][record_id] = {**body, "id": int(record_id)}
             self.counters[f"update:{resource}"] += 1
-        return Reply(200, b"")
+        if PUT_STATUS[resource] == 200:
+            return Reply(200, {"data": {"id": int(record_id)}})
+        return Reply(204, b"")
 
     def _delete(self, resource: str, record_id: str) -> Reply:
         with self.lock:
@@ -225,10 +309,10 @@ class BlingEmulator(BaseEmulator):
             return _error(400, "VALIDATION_ERROR", "Paginação inválida")
         with self.lock:
             items = sorted(self.records[resource].values(), key=lambda r: int(r["id"]))
-        key = FILTERS[resource]
-        if request.query.get(key):
-            wanted = request.query[key]
-            items = [r for r in items if str(r.get(key)) == wanted]
+        for name, key in FILTERS[resource].items():
+            wanted = request.query_all.get(name)
+            if wanted:  # a repeated name (codigos[]=a&codigos[]=b) takes any of them
+                items = [r for r in items if str(_value(r, key)) in wanted]
         fields = LIST_FIELDS.get(resource)
         if fields is not None:
             items = [{k: v for k, v in item.items() if k in fields} for item in items]

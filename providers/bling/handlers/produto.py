@@ -64,8 +64,10 @@ def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    # The list filter is ``codigos[]`` (official OpenAPI, GET /produtos); an
+    # unknown filter name is ignored and the whole catalogue comes back.
     code = text(row.get("codigo_interno")).strip()
-    return {"codigo": code} if code else None
+    return {"codigos[]": code} if code else None
 
 
 def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:

@@ -1,12 +1,19 @@
-"""ERP ``vendas`` ↔ Bling ``/pedidos/vendas`` (natural key: numero = the sale's codigo).
+"""ERP ``vendas`` (with ``vendas_itens``) ↔ Bling ``/pedidos/vendas`` (natural key: numero).
 
-The customer is sent by its Bling id (``cliente_external_id``); items
-(``vendas_itens``) are not sent yet.
+Bling's schema requires ``itens[]`` and ``parcelas[]`` (the official OpenAPI of
+https://api.bling.com.br/Api/v3, ``POST /pedidos/vendas``); it works the total
+out itself: items + freight − discount, and refuses parcelas that do not add
+up to it. So the sale goes as its items at their unit prices, its freight,
+and as discount whatever else lies between those and the ERP's total; one
+parcela pays the ERP's total. Ids and money are JSON numbers. The customer and
+products go by their Bling ids; the payment form is the store's
+(``configuracoes.forma_pagamento_id``, placed by the client).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from crm_cli.providers.brazil import (
@@ -18,33 +25,78 @@ from crm_cli.providers.brazil import (
     text_or_none,
 )
 
+ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
+CENT = Decimal("0.01")
+
 
 def _int(value: Any) -> int | None:
     d = digits(value)
     return int(d) if d else None
 
 
+def _decimal(value: Any) -> Decimal:
+    return decimal_or_none(value) or Decimal(0)
+
+
+def _item(line: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "produto": {"id": _int(line.get("produto_external_id"))},
+        "descricao": text(line.get("nome_produto")),
+        "quantidade": float(_decimal(line.get("quantidade"))),
+        "valor": float(_decimal(line.get("valor_venda"))),
+        "desconto": 0,
+    }
+
+
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
-    total = decimal_or_none(row.get("valor_total"))
+    lines = row.get(ITEMS) or []
+    goods = sum(
+        (_decimal(x.get("quantidade")) * _decimal(x.get("valor_venda")) for x in lines), Decimal(0)
+    )
+    frete = _decimal(row.get("valor_frete"))
+    total = _decimal(row.get("valor_total"))
+    discount = (goods + frete - total).quantize(CENT)
     return {
         "numero": _int(row.get("codigo")),
         "data": date_text(row.get("data_venda")),
         "dataSaida": date_text(row.get("data_venda")),
         "contato": {"id": _int(row.get("cliente_external_id"))},
-        "total": float(total) if total is not None else None,
         "observacoes": text(row.get("observacoes")),
-        "itens": [],
+        "itens": [_item(line) for line in lines],
+        "transporte": {"frete": float(frete)},
+        "desconto": {"valor": float(discount), "unidade": "REAL"},
+        "parcelas": [{"dataVencimento": date_text(row.get("data_venda")), "valor": float(total)}],
     }
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    contact = record.get("contato") if isinstance(record.get("contato"), Mapping) else {}
+    """The ERP's columns for what the record holds (a list item is a subset)."""
+    row: dict[str, Any] = {}
+    if "numero" in record:
+        row["codigo"] = text_or_none(record.get("numero"))
+    if "data" in record:
+        row["data_venda"] = date_or_none(record.get("data"))
+    contact = record.get("contato")
+    if isinstance(contact, Mapping) and "id" in contact:
+        row["cliente_external_id"] = text_or_none(contact.get("id"))
+    if "total" in record:
+        row["valor_total"] = decimal_or_none(record.get("total"))
+    if "observacoes" in record:
+        row["observacoes"] = text_or_none(record.get("observacoes"))
+    if isinstance(record.get("itens"), list):
+        row[ITEMS] = [_line(item) for item in record["itens"] if isinstance(item, Mapping)]
+    return row
+
+
+def _line(item: Mapping[str, Any]) -> dict[str, Any]:
+    product = item.get("produto") if isinstance(item.get("produto"), Mapping) else {}
+    quantity, price = decimal_or_none(item.get("quantidade")), decimal_or_none(item.get("valor"))
     return {
-        "codigo": text_or_none(record.get("numero")),
-        "data_venda": date_or_none(record.get("data")),
-        "cliente_external_id": text_or_none(contact.get("id")),
-        "valor_total": decimal_or_none(record.get("total")),
-        "observacoes": text_or_none(record.get("observacoes")),
+        "produto_external_id": text_or_none(product.get("id")),
+        "nome_produto": text_or_none(item.get("descricao")),
+        "quantidade": quantity,
+        "valor_venda": price,
+        "valor_total": (quantity * price).quantize(CENT) if quantity and price else None,
     }
 
 

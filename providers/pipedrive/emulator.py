@@ -4,6 +4,15 @@ endpoints (``items[].item``), v1 lists with offset pages, the ``x-api-token``
 header (or the api_token query parameter), the success/error envelopes,
 the ``x-ratelimit-*`` headers of a 2-second burst window and the daily budget
 header, and 429 when either is spent.
+
+Stricter, as the docs and the official v2 SDK (pipedrive/client-nodejs) say:
+v2 refuses strings where it wants numbers (ids, values, prices); a deal's
+``person_id`` must be a person that exists; the daily budget comes as tokens
+(``x-daily-ratelimit-token-limit/-remaining``, every request; ``daily``), and
+apart from it the fair-use allowance of POST/PUT/PATCH (``x-daily-requests-left``;
+``daily_writes``); ``token_headers=False`` leaves the token headers out, as
+accounts without the token model answer. Search endpoints (``/{type}/search``
+and ``/api/v2/itemSearch``) have their own burst: 10 per 2 s.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+import time
 from typing import Any, ClassVar
 
 from crm_cli.demo.emulator import BaseEmulator, Reply, Request
@@ -22,6 +32,16 @@ READ_ONLY_PERSON = (
     "'person_id' is a read-only field. Add a primary participant to set 'person_id' instead."
 )
 SEARCH_FIELDS = {"email": "emails", "code": "code", "title": "title", "name": "name"}
+SEARCH_BURST = 10  # search requests per rolling 2 s, on every plan
+WRITES = ("POST", "PUT", "PATCH")
+# v2 fields that are integers or numbers: a string is refused (v2 is strict)
+NUMBERS = {
+    "persons": ("owner_id", "org_id"),
+    "products": ("owner_id", "tax"),
+    "deals": ("owner_id", "person_id", "org_id", "pipeline_id", "stage_id", "value"),
+    "activities": ("owner_id", "deal_id", "org_id", "duration"),
+}
+ITEM_TYPES = {"person": "persons", "product": "products", "deal": "deals"}
 
 
 def _error(status: int, message: str, info: str = "") -> Reply:
@@ -59,6 +79,27 @@ def _refused_activity(body: dict[str, Any]) -> Reply | None:
     return None
 
 
+def _wrong_type(resource: str, body: dict[str, Any]) -> Reply | None:
+    names = [n for n in NUMBERS[resource] if n in body and body[n] is not None]
+    for price in body.get("prices") or [] if resource == "products" else []:
+        if not isinstance(price, dict) or any(
+            not _is_number(price.get(k)) for k in ("price", "cost") if k in price
+        ):
+            return _error(400, "prices[].price must be a number", "ERR_SCHEMA_VALIDATION_FAILED")
+    for name in names:
+        if not _is_number(body[name]):
+            return _error(
+                400,
+                f"Validation failed: {name}: Parameter '{name}' must be a number",
+                "ERR_SCHEMA_VALIDATION_FAILED",
+            )
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _as_stored(resource: str, body: dict[str, Any]) -> dict[str, Any]:
     """The record as GET shows it: an activity's primary participant is its person_id,
     and participants read back with ``primary_flag``."""
@@ -76,6 +117,18 @@ def _as_stored(resource: str, body: dict[str, Any]) -> dict[str, Any]:
 class PipedriveEmulator(BaseEmulator):
     name = "pipedrive"
     CREDENTIALS: ClassVar[dict[str, str]] = {"api_token": "demo-api-token"}
+    OPTIONS: ClassVar[dict[str, type]] = {"daily_writes": int}
+
+    def __init__(self, *args: Any, daily_writes: int | None = None, **kwargs: Any) -> None:
+        self.daily_writes = daily_writes  # the POST/PUT fair-use allowance (None: none)
+        self.token_headers = True  # False: answer without the token-budget headers
+        super().__init__(*args, **kwargs)
+
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self.writes_today = 0
+            self._searches: list[float] = []
 
     def authorized(self, request: Request) -> bool:
         # Pipedrive takes the token in the x-api-token header or, as official
@@ -107,14 +160,43 @@ class PipedriveEmulator(BaseEmulator):
                 "x-ratelimit-remaining", str(max(0, burst - self.burst_count()))
             )
             reply.headers.setdefault("x-ratelimit-reset", "2")
-        if self.daily:
-            reply.headers["x-daily-requests-left"] = str(max(0, self.daily - self.day_count()))
+        if self.daily and self.token_headers:
+            reply.headers["x-daily-ratelimit-token-limit"] = str(self.daily)
+            left = max(0, self.daily - self.day_count())
+            reply.headers["x-daily-ratelimit-token-remaining"] = str(left)
+        if self.daily_writes is not None:
+            left = max(0, self.daily_writes - self.writes_today)
+            reply.headers["x-daily-requests-left"] = str(left)
         return reply
+
+    def _over_allowance(self, request: Request) -> Reply | None:
+        """429 for a write past the fair-use allowance, or a search past its burst."""
+        with self.lock:
+            if request.method in WRITES and self.daily_writes is not None:
+                self.writes_today += 1
+                if self.writes_today > self.daily_writes:
+                    return self.too_many()
+            if request.method == "GET" and _is_search(request.path):
+                now = time.monotonic()
+                self._searches = [t for t in self._searches if now - t < 2.0] + [now]
+                if len(self._searches) > SEARCH_BURST:
+                    self.counters["search_429"] += 1
+                    return self.too_many()
+        return None
 
     # -- routing ------------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
+        refused = self._over_allowance(request)
+        if refused is not None:
+            return refused
         parts = request.path.strip("/").split("/")
+        if parts[:3] == ["api", "v2", "itemSearch"] and len(parts) == 3:
+            return (
+                self._item_search(request)
+                if request.method == "GET"
+                else (_error(405, "Method not allowed"))
+            )
         if parts[:2] == ["api", "v2"]:
             return self._v2(request, parts[2:])
         v1_list = parts[:1] == ["v1"] and len(parts) == 2 and parts[1] in RESOURCES
@@ -155,12 +237,21 @@ class PipedriveEmulator(BaseEmulator):
         required = RESOURCES[resource]
         if not isinstance(body, dict) or not str(body.get(required) or "").strip():
             return _error(400, f"Parameter '{required}' is required", "Check the request body")
-        refused = _refused_activity(body) if resource == "activities" else None
+        refused = self._refused(resource, body)
         if refused is not None:
             return refused
         stored = self.seed(resource, _as_stored(resource, body))
         self.count_create(resource)
         return Reply(201, {"success": True, "data": stored, "additional_data": {}})
+
+    def _refused(self, resource: str, body: dict[str, Any]) -> Reply | None:
+        refused = _wrong_type(resource, body)
+        if refused is None and resource == "activities":
+            refused = _refused_activity(body)
+        person = body.get("person_id") if resource == "deals" else None
+        if refused is None and person is not None and str(person) not in self.records["persons"]:
+            refused = _error(400, f"Person with id {person} not found", "ERR_BAD_REQUEST")
+        return refused
 
     def _one(self, resource: str, record_id: str) -> Reply:
         with self.lock:
@@ -176,7 +267,7 @@ class PipedriveEmulator(BaseEmulator):
                 return _error(404, f"{resource[:-1].capitalize()} not found")
             if not isinstance(body, dict):
                 return _error(400, "Invalid body")
-            refused = _refused_activity(body) if resource == "activities" else None
+            refused = self._refused(resource, body)
             if refused is not None:
                 return refused
             record.update(_as_stored(resource, body))
@@ -238,7 +329,32 @@ class PipedriveEmulator(BaseEmulator):
             },
         )
 
+    def _item_search(self, request: Request) -> Reply:
+        """GET /api/v2/itemSearch: several item types at once; each hit says its type."""
+        wanted = request.query.get("item_types", ",".join(ITEM_TYPES)).split(",")
+        items = []
+        for kind in wanted:
+            if kind not in ITEM_TYPES:
+                return _error(400, f"Invalid item_types value '{kind}'", "ERR_BAD_REQUEST")
+            found = self._found(ITEM_TYPES[kind], request)
+            if isinstance(found, Reply):
+                return found
+            items += [{**hit, "item": {**hit["item"], "type": kind}} for hit in found]
+        return Reply(
+            200,
+            {"success": True, "data": {"items": items}, "additional_data": {"next_cursor": None}},
+        )
+
     def _search(self, resource: str, request: Request) -> Reply:
+        found = self._found(resource, request)
+        if isinstance(found, Reply):
+            return found
+        return Reply(
+            200,
+            {"success": True, "data": {"items": found}, "additional_data": {"next_cursor": None}},
+        )
+
+    def _found(self, resource: str, request: Request) -> list[dict[str, Any]] | Reply:
         term = request.query.get("term", "")
         exact = request.query.get("exact_match") == "true"
         if len(term) < (1 if exact else 2):
@@ -261,7 +377,9 @@ class PipedriveEmulator(BaseEmulator):
                         item["phones"] = _values(item["phones"])
                     found.append({"result_score": 1.0, "item": item})
                     break
-        return Reply(
-            200,
-            {"success": True, "data": {"items": found}, "additional_data": {"next_cursor": None}},
-        )
+        return found
+
+
+def _is_search(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return parts[-1] == "search" or parts[:3] == ["api", "v2", "itemSearch"]

@@ -43,13 +43,18 @@ def _values(items: Any) -> list[str]:
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    emails, phones = _values(record.get("emails")), _values(record.get("phones"))
-    return {
-        "nome": text_or_none(record.get("name")),
-        "email": emails[0] if emails else None,
-        "celular": digits(phones[0]) or None if phones else None,
-        "telefone": digits(phones[1]) or None if len(phones) > 1 else None,
-    }
+    """The ERP's columns for what the person holds (a key it lacks is left out)."""
+    row: dict[str, Any] = {}
+    if "name" in record:
+        row["nome"] = text_or_none(record.get("name"))
+    if "emails" in record:
+        emails = _values(record.get("emails"))
+        row["email"] = emails[0] if emails else None
+    if "phones" in record:
+        phones = _values(record.get("phones"))
+        row["celular"] = digits(phones[0]) or None if phones else None
+        row["telefone"] = digits(phones[1]) or None if len(phones) > 1 else None
+    return row
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_cli.providers.brazil import decimal_or_none, text, text_or_none
+from crm_cli.providers.fields import sent
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -19,16 +20,25 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_FIELDS = (
+    ("nome", "name", text_or_none),
+    ("codigo_interno", "code", text_or_none),
+    ("descricao", "description", text_or_none),
+)
+
+
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    prices = record.get("prices") if isinstance(record.get("prices"), list) else []
-    brl = next((p for p in prices if isinstance(p, Mapping) and p.get("currency") == "BRL"), {})
-    return {
-        "nome": text_or_none(record.get("name")),
-        "codigo_interno": text_or_none(record.get("code")),
-        "descricao": text_or_none(record.get("description")),
-        "valor_venda": decimal_or_none(brl.get("price")),
-        "valor_custo": decimal_or_none(brl.get("cost")),
-    }
+    """The ERP's columns for what the product holds (a key it lacks is left out)."""
+    row = sent(record, _FIELDS)
+    prices = record.get("prices")
+    if isinstance(prices, list):
+        brl = next(
+            (p for p in prices if isinstance(p, Mapping) and p.get("currency") == "BRL"), None
+        )
+        if brl is not None:
+            row.update(sent(brl, (("valor_venda", "price", decimal_or_none),)))
+            row.update(sent(brl, (("valor_custo", "cost", decimal_or_none),)))
+    return row
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:

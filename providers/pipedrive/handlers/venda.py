@@ -31,14 +31,19 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
-    title = text(record.get("title"))
-    person = record.get("person_id")
-    return {
-        "codigo": title[len(PREFIX) :] if title.startswith(PREFIX) else title or None,
-        "valor_total": decimal_or_none(record.get("value")),
-        "cliente_external_id": str(person) if person not in (None, "") else None,
-        "data_venda": date_or_none(record.get("expected_close_date")),
-    }
+    """The ERP's columns for what the deal holds (a key it lacks is left out)."""
+    row: dict[str, Any] = {}
+    if "title" in record:
+        title = text(record.get("title"))
+        row["codigo"] = title[len(PREFIX) :] if title.startswith(PREFIX) else title or None
+    if "value" in record:
+        row["valor_total"] = decimal_or_none(record.get("value"))
+    if "person_id" in record:
+        person = record.get("person_id")
+        row["cliente_external_id"] = str(person) if person not in (None, "") else None
+    if "expected_close_date" in record:
+        row["data_venda"] = date_or_none(record.get("expected_close_date"))
+    return row
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:

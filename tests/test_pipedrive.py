@@ -231,3 +231,85 @@ def test_products_and_deals_come_back_to_the_erp(cli, pd_shop, pd_emulator):
     deal["value"] = 123.45
 
     sync_back_renamed_product_and_sale(cli, pd_shop, 2, pid)
+
+
+def _pipedrive_store(cli, pd_emulator, **settings) -> None:
+    configure_store(
+        cli,
+        2,
+        "pipedrive",
+        pd_emulator.credentials,
+        api_base_url=pd_emulator.url,
+        rate_limit_per_second=0,
+        timeout_seconds=0.5,
+        **settings,
+    )
+
+
+def test_spent_write_allowance_waits_for_the_companys_midnight(cli, pd_shop, pd_emulator):
+    from zoneinfo import ZoneInfo
+
+    from crm_cli import http
+
+    _pipedrive_store(cli, pd_emulator, company_time_zone="Asia/Tokyo")
+    pd_emulator.daily_writes = 2  # x-daily-requests-left: POST/PUT only
+    ids = sample_erp.add_clientes(pd_shop, 4)
+    php_enqueue(pd_shop, ids, loja=2)
+
+    result = cli("sync")
+
+    assert result.exit_code == 0
+    assert pd_emulator.stats()["creates"]["persons"] == 2
+    assert pd_emulator.stats()["rate_limited"] == 0
+    [paused] = json.loads(cli("stats", "--json").stdout)["paused_accounts"]
+    tokyo = http.until_midnight(ZoneInfo("Asia/Tokyo"))
+    assert abs(paused["seconds_left"] - tokyo) < 120  # Tokyo's midnight, not UTC's
+
+
+def test_reads_do_not_spend_the_write_allowance(cli, pd_shop, pd_emulator):
+    pd_emulator.daily_writes = 1
+    for n in range(3):
+        pd_emulator.seed("persons", {"name": f"P{n}"})
+
+    result = cli("import", "--entity", "cliente", "--loja", "2")
+
+    assert result.exit_code == 0, result.stderr
+    assert "3 imported" in result.stdout
+    assert json.loads(cli("stats", "--json").stdout)["paused_accounts"] == []
+
+
+def test_missing_token_budget_headers_pause_nothing(cli, pd_shop, pd_emulator):
+    pd_emulator.daily, pd_emulator.token_headers = 1000, False
+    ids = sample_erp.add_clientes(pd_shop, 3)
+    php_enqueue(pd_shop, ids, loja=2)
+
+    cli("sync")
+
+    assert {r[1] for r in queue_rows(pd_shop)} == {"completed"}
+    assert json.loads(cli("stats", "--json").stdout)["paused_accounts"] == []
+
+
+def test_emulator_is_as_strict_as_v2(pd_emulator):
+    import requests
+
+    headers = {"x-api-token": pd_emulator.credentials["api_token"]}
+    url = f"{pd_emulator.url}/api/v2"
+    deal = requests.post(f"{url}/deals", json={"title": "T", "value": "10.5"}, headers=headers)
+    assert deal.status_code == 400 and "value" in deal.json()["error"]
+    deal = requests.post(f"{url}/deals", json={"title": "T", "person_id": 999}, headers=headers)
+    assert deal.status_code == 400 and "Person with id 999" in deal.json()["error"]
+
+    pd_emulator.seed("persons", {"name": "Ana", "emails": [{"value": "ana@x.com"}]})
+    found = requests.get(
+        f"{url}/itemSearch",
+        params={"term": "ana@x.com", "item_types": "person", "fields": "email"},
+        headers=headers,
+    ).json()
+    assert [i["item"]["type"] for i in found["data"]["items"]] == ["person"]
+
+    statuses = [
+        requests.get(f"{url}/persons/search", params={"term": "ana"}, headers=headers).status_code
+        for _ in range(12)
+    ]
+    # 10 searches per 2 s, the itemSearch above included
+    assert statuses[:9] == [200] * 9 and 429 in statuses[9:]

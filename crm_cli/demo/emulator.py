@@ -104,6 +104,8 @@ class BaseEmulator:
             self._window: deque[float] = deque()
             self._recent: deque[float] = deque()  # the last 2 s, for burst-window headers
             self.max_per_second = 0
+            # the last API requests, (method, path, JSON body): what a client really sent
+            self.journal: deque[tuple[str, str, Any]] = deque(maxlen=100)
             self._day, self._day_count = time.gmtime()[:3], 0
 
     def new_id(self, resource: str) -> int:
@@ -185,6 +187,8 @@ class BaseEmulator:
             return self._side(request)
         with self.lock:
             self.counters["requests"] += 1
+            body = json.loads(json.dumps(request.body))  # a copy: routes may change theirs
+            self.journal.append((request.method, request.path, body))
             in_window = self._arrive(time.monotonic())
             over_rate = bool(self.rate) and in_window > self.rate
             over_day = bool(self.daily) and self._count_day() > self.daily

@@ -84,6 +84,16 @@ def _field_error(element: str, msg: str) -> Reply:
     )
 
 
+def _totals(order: dict[str, Any]) -> dict[str, float]:
+    """What Bling works out of an order: items (less their % discount) + freight − discount."""
+    goods = sum(
+        i["quantidade"] * i["valor"] * (1 - (i.get("desconto") or 0) / 100) for i in order["itens"]
+    )
+    freight = (order.get("transporte") or {}).get("frete") or 0
+    discount = (order.get("desconto") or {}).get("valor") or 0
+    return {"totalProdutos": round(goods, 2), "total": round(goods + freight - discount, 2)}
+
+
 def _value(record: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         record = record.get(part) if isinstance(record, dict) else None  # type: ignore[assignment]
@@ -233,7 +243,6 @@ class BlingEmulator(BaseEmulator):
         contact = body["contato"].get("id") if isinstance(body["contato"], dict) else None
         if not _is_number(contact) or str(contact) not in self.records["contatos"]:
             return _field_error("contato", "Contato não encontrado")
-        goods = 0.0
         for item in body["itens"] if isinstance(body["itens"], list) else [None]:
             if not isinstance(item, dict):
                 return _field_error("itens", "Item inválido")
@@ -243,12 +252,11 @@ class BlingEmulator(BaseEmulator):
             product = (item.get("produto") or {}).get("id")
             if product is not None and str(product) not in self.records["produtos"]:
                 return _field_error("itens.produto", "Produto não encontrado")
-            goods += item["quantidade"] * item["valor"] * (1 - (item.get("desconto") or 0) / 100)
         freight = (body.get("transporte") or {}).get("frete") or 0
         discount = (body.get("desconto") or {}).get("valor") or 0
         if not all(_is_number(v) for v in (freight, discount)):
             return _field_error("desconto", "Valores devem ser numéricos")
-        total = round(goods + freight - discount, 2)
+        total = _totals(body)["total"]
         parcelas = body["parcelas"] if isinstance(body["parcelas"], list) else [None]
         if any(not isinstance(p, dict) or not _is_number(p.get("valor")) for p in parcelas):
             return _field_error("parcelas.valor", "O valor da parcela deve ser numérico")
@@ -256,8 +264,14 @@ class BlingEmulator(BaseEmulator):
             return _field_error(
                 "parcelas", f"A soma das parcelas difere do total da venda ({total:.2f})"
             )
-        body["totalProdutos"], body["total"] = round(goods, 2), total
         return None
+
+    @staticmethod
+    def _as_stored(resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        stored = {k: v for k, v in body.items() if k != "id"}
+        if resource == "pedidos/vendas":
+            stored.update(_totals(body))
+        return stored
 
     def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -269,7 +283,7 @@ class BlingEmulator(BaseEmulator):
         problem = self._invalid(resource, body)
         if problem:
             return problem
-        stored = self.seed(resource, {k: v for k, v in body.items() if k != "id"})
+        stored = self.seed(resource, self._as_stored(resource, body))
         self.count_create(resource)
         return Reply(201, {"data": {"id": stored["id"]}})
 
@@ -289,7 +303,10 @@ class BlingEmulator(BaseEmulator):
         if problem:
             return problem
         with self.lock:
-            self.records[resource][record_id] = {**body, "id": int(record_id)}
+            self.records[resource][record_id] = {
+                **self._as_stored(resource, body),
+                "id": int(record_id),
+            }
             self.counters[f"update:{resource}"] += 1
         if PUT_STATUS[resource] == 200:
             return Reply(200, {"data": {"id": int(record_id)}})

@@ -39,7 +39,7 @@ NUMBERS = {
     "persons": ("owner_id", "org_id"),
     "products": ("owner_id", "tax"),
     "deals": ("owner_id", "person_id", "org_id", "pipeline_id", "stage_id", "value"),
-    "activities": ("owner_id", "deal_id", "org_id", "duration"),
+    "activities": ("owner_id", "deal_id", "org_id"),  # duration is "HH:MM" text
 }
 ITEM_TYPES = {"person": "persons", "product": "products", "deal": "deals"}
 

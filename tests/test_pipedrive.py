@@ -32,7 +32,7 @@ def test_handlers_map_the_erp_columns():
         }
     )
     assert person == {
-        "name": "Loja Ltda",
+        "name": "Loja",  # the trade name: it comes back as nome
         "emails": [{"value": "x@y.com", "primary": True, "label": "work"}],
         "phones": [{"value": "11987654321", "primary": True, "label": "mobile"}],
         "_document": "12345678000195",
@@ -69,7 +69,7 @@ def test_an_activity_names_its_person_as_primary_participant_and_its_time_in_utc
         {**activity, "participants": [{"person_id": 42, "primary_flag": True}]}
     )
     assert back["cliente_external_id"] == "42"
-    assert (str(back["data_vencimento"]), back["hora_vencimento"]) == ("2026-12-01", "22:30")
+    assert (str(back["data_vencimento"]), back["hora_vencimento"]) == ("2026-12-01", "22:30:00")
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def _local(day: Any, utc_time: Any) -> tuple[dt.date, str]:
         dt.date.fromisoformat(str(day)[:10]), dt.time.fromisoformat(str(utc_time)[:5])
     ).replace(tzinfo=dt.timezone.utc)
     local = when.astimezone(app_zone())
-    return local.date(), local.strftime("%H:%M")
+    return local.date(), local.strftime("%H:%M:%S")  # as a TIME column reads back
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,14 +13,10 @@ from typing import Any
 from crm_cli.providers.brazil import digits, text, text_or_none
 
 
-def _name(row: Mapping[str, Any]) -> str:
-    if row.get("tipo_pessoa") == "PJ" and row.get("razao_social"):
-        return text(row.get("razao_social"))
-    return text(row.get("nome"))
-
-
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
-    record: dict[str, Any] = {"name": _name(row)}
+    # The ERP's nome (a PJ's trade name) both ways: the razão social has no
+    # person field, and sending it as the name would come back over nome.
+    record: dict[str, Any] = {"name": text(row.get("nome"))}
     email = text(row.get("email")).strip()
     if email:
         record["emails"] = [{"value": email, "primary": True, "label": "work"}]

@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from crm_cli.providers.brazil import flag
+
 Field = tuple[str, str, Callable[[Any], Any]]  # (ERP column, CRM key, conversion)
 
 
 def sent(record: Mapping[str, Any], fields: Iterable[Field]) -> dict[str, Any]:
     """ERP column → converted value, for each of ``fields`` whose CRM key ``record`` holds."""
     return {column: convert(record.get(key)) for column, key, convert in fields if key in record}
+
+
+def active(value: Any) -> int:
+    """A CRM's "1"/"0" (or true/false) as the ERP's ``ativo``."""
+    return 1 if flag(value) == "1" else 0

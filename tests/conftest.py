@@ -161,18 +161,17 @@ def configure_store(cli, loja: int, provider: str, credentials: dict, **settings
     assert result.exit_code == 0, result.stderr
 
 
+def configure_emulated_store(cli, loja: int, emulator, **settings) -> None:
+    """Store ``loja`` on ``emulator``, unpaced, with a short timeout, plus ``settings``."""
+    base = f"{emulator.url}/Api/v3" if emulator.name == "bling" else emulator.url
+    settings = {"rate_limit_per_second": 0, "timeout_seconds": 0.5, **settings}
+    configure_store(cli, loja, emulator.name, emulator.credentials, api_base_url=base, **settings)
+
+
 @pytest.fixture
 def gc_store(cli, migrated, gc_emulator):
     """Store 1 on the GestãoClick emulator, unpaced (tests that pace say so)."""
-    configure_store(
-        cli,
-        1,
-        "gestao_click",
-        gc_emulator.credentials,
-        api_base_url=gc_emulator.url,
-        rate_limit_per_second=0,
-        timeout_seconds=0.5,
-    )
+    configure_emulated_store(cli, 1, gc_emulator)
     return 1
 
 
@@ -266,15 +265,7 @@ def bling_emulator():
 @pytest.fixture
 def pd_shop(cli, erp, pd_emulator):
     """ERP tables and store 2 on the Pipedrive emulator (unpaced)."""
-    configure_store(
-        cli,
-        2,
-        "pipedrive",
-        pd_emulator.credentials,
-        api_base_url=pd_emulator.url,
-        rate_limit_per_second=0,
-        timeout_seconds=0.5,
-    )
+    configure_emulated_store(cli, 2, pd_emulator)
     return erp
 
 

@@ -22,7 +22,7 @@ import requests
 
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from tests.conftest import configure_store
+from tests.conftest import configure_emulated_store
 
 CONTRACTS = Path(__file__).parent / "contracts"
 STORES = {"gestao_click": 1, "pipedrive": 2, "bling": 3}
@@ -95,16 +95,7 @@ def stores(cli, erp, gc_emulator, pd_emulator, bling_emulator):
 
     def store(provider: str, **settings: Any):
         emulator = emulators[provider]
-        base = f"{emulator.url}/Api/v3" if provider == "bling" else emulator.url
-        configure_store(
-            cli,
-            STORES[provider],
-            provider,
-            emulator.credentials,
-            api_base_url=base,
-            rate_limit_per_second=0,
-            **settings,
-        )
+        configure_emulated_store(cli, STORES[provider], emulator, **settings)
         client = ServiceCrm(erp, load_settings()).client(STORES[provider])
         return emulator, client
 

@@ -13,6 +13,7 @@ from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, ve
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from tests.conftest import (
+    configure_emulated_store,
     configure_store,
     php_enqueue,
     queue_rows,
@@ -233,25 +234,12 @@ def test_products_and_deals_come_back_to_the_erp(cli, pd_shop, pd_emulator):
     sync_back_renamed_product_and_sale(cli, pd_shop, 2, pid)
 
 
-def _pipedrive_store(cli, pd_emulator, **settings) -> None:
-    configure_store(
-        cli,
-        2,
-        "pipedrive",
-        pd_emulator.credentials,
-        api_base_url=pd_emulator.url,
-        rate_limit_per_second=0,
-        timeout_seconds=0.5,
-        **settings,
-    )
-
-
 def test_spent_write_allowance_waits_for_the_companys_midnight(cli, pd_shop, pd_emulator):
     from zoneinfo import ZoneInfo
 
     from crm_cli import http
 
-    _pipedrive_store(cli, pd_emulator, company_time_zone="Asia/Tokyo")
+    configure_emulated_store(cli, 2, pd_emulator, company_time_zone="Asia/Tokyo")
     pd_emulator.daily_writes = 2  # x-daily-requests-left: POST/PUT only
     ids = sample_erp.add_clientes(pd_shop, 4)
     php_enqueue(pd_shop, ids, loja=2)

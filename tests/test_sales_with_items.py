@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from crm_cli.demo import sample_erp
-from tests.conftest import configure_store, php_enqueue, queue_rows
+from tests.conftest import configure_emulated_store, php_enqueue, queue_rows
 
 
 def _client_in_crm(gc_emulator) -> str:
@@ -108,15 +108,7 @@ def test_an_item_naming_no_product_fails_its_sale_only(cli, shop, gc_emulator):
 
 
 def test_situacoes_are_the_accounts_own_ids(cli, shop, gc_emulator):
-    configure_store(
-        cli,
-        1,
-        "gestao_click",
-        gc_emulator.credentials,
-        api_base_url=gc_emulator.url,
-        rate_limit_per_second=0,
-        situacoes_venda={"10": "2", "11": "3"},
-    )
+    configure_emulated_store(cli, 1, gc_emulator, situacoes_venda={"10": "2", "11": "3"})
     [product] = sample_erp.add_produtos(shop, 1)
     php_enqueue(shop, [product], entidade="produto")
     cli("sync")
@@ -172,15 +164,7 @@ def test_several_price_types_need_the_setting_naming_one(cli, shop, gc_emulator)
     assert last[0] == "failed"
     assert "1 (Varejo), 2 (Atacado)" in last[1] and "price_type_id" in last[1]
 
-    configure_store(
-        cli,
-        1,
-        "gestao_click",
-        gc_emulator.credentials,
-        api_base_url=gc_emulator.url,
-        rate_limit_per_second=0,
-        price_type_id="2",
-    )
+    configure_emulated_store(cli, 1, gc_emulator, price_type_id="2")
     php_enqueue(shop, [product], entidade="produto")
     cli("sync")
     [record] = gc_emulator.records["produtos"].values()

@@ -17,7 +17,7 @@ from crm_cli.providers.brazil import (
     text,
     text_or_none,
 )
-from crm_cli.providers.fields import sent
+from crm_cli.providers.fields import active, sent
 
 _PLAIN = ("nome", "razao_social", "inscricao_estadual", "inscricao_municipal", "rg", "email")
 
@@ -43,10 +43,6 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _active(value: Any) -> int:
-    return 1 if flag(value) == "1" else 0
-
-
 _FIELDS = (
     *((key, key, text_or_none) for key in _PLAIN),
     ("cpf", "cpf", digits_or_none),
@@ -54,7 +50,7 @@ _FIELDS = (
     ("data_nascimento", "data_nascimento", date_or_none),
     ("telefone", "telefone", digits_or_none),
     ("celular", "celular", digits_or_none),
-    ("ativo", "ativo", _active),
+    ("ativo", "ativo", active),
 )
 
 

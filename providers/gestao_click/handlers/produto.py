@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_cli.providers.brazil import decimal_or_none, flag, money, text, text_or_none
-from crm_cli.providers.fields import sent
+from crm_cli.providers.fields import active, sent
 
 _PLAIN = ("nome", "codigo_interno", "codigo_barra", "descricao")
 _MEASURES = ("largura", "altura", "comprimento")
@@ -28,17 +28,13 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _active(value: Any) -> int:
-    return 1 if flag(value) == "1" else 0
-
-
 _FIELDS = (
     *((key, key, text_or_none) for key in _PLAIN),
     *((key, key, decimal_or_none) for key in _MEASURES),
     ("estoque", "estoque", decimal_or_none),
     ("valor_custo", "valor_custo", decimal_or_none),
     ("valor_venda", "valor_venda", decimal_or_none),
-    ("ativo", "ativo", _active),
+    ("ativo", "ativo", active),
 )
 _FISCAL_FIELDS = (
     ("ncm", "ncm", text_or_none),

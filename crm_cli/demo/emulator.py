@@ -41,6 +41,11 @@ DOWN_KINDS = ("hang", "drop")
 DROP = 0  # Reply.status that closes the connection without answering
 
 
+def is_number(value: Any) -> bool:
+    """A JSON number (APIs with strict schemas refuse "10.5" where 10.5 is due)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 @dataclass
 class Request:
     method: str

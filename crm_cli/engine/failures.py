@@ -61,7 +61,7 @@ class WaitingFor(CrmError):
     tried again after its backoff, and ``needs`` — (entidade, id_registro) pairs —
     are queued so that they get there."""
 
-    def __init__(self, message: str, needs: list[tuple[str, object]]) -> None:
+    def __init__(self, message: str, needs: list[tuple[str, int]]) -> None:
         super().__init__(message)
         self.needs = needs
 

@@ -47,7 +47,6 @@ class LineItems:
                 )
         self.parent = self.table.c[str(mapping.items_parent_key)]
         self.product = self.table.c[str(mapping.items_product_key)]
-        self.products = products
         order = [c for c in self.table.primary_key.columns] or [self.product]
         self._select = (
             sa.select(self.table, products.external_id.label("_product_crm_id"))
@@ -90,7 +89,7 @@ class LineItems:
         return WaitingFor(
             f"{self.mapping.name} {record_id} waits for product(s) {names}: not in the CRM yet "
             "(queued to be sent first)",
-            needs=[("produto", each) for each in product_ids],
+            needs=[("produto", int(each)) for each in product_ids],
         )
 
 

@@ -129,7 +129,7 @@ class ToCrm:
                 self.engine,
                 id_loja=item.id_loja,
                 entidade=entidade,
-                id_registro=int(str(id_registro)),
+                id_registro=id_registro,
                 prioridade=max(item.prioridade, 5) + 1,
             )
 
@@ -162,7 +162,8 @@ class ToCrm:
             else:
                 groups.setdefault((each.id_loja, each.entidade), []).append(each)
         for (id_loja, entidade), group in groups.items():
-            table, lines = _target_of(targets, group[0]).table, _target_of(targets, group[0]).lines
+            first = _target_of(targets, group[0])
+            table, lines = first.table, first.lines
             ids = [each.id_registro for each in group]
             found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
             if lines is not None:

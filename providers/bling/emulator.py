@@ -23,7 +23,7 @@ import secrets
 import time
 from typing import Any, ClassVar
 
-from crm_cli.demo.emulator import BaseEmulator, Reply, Request
+from crm_cli.demo.emulator import BaseEmulator, Reply, Request, is_number
 
 RESOURCES = {
     "contatos": ("nome",),
@@ -69,10 +69,6 @@ LIST_FIELDS = {
         "loja",
     ),
 }
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _field_error(element: str, msg: str) -> Reply:
@@ -241,24 +237,24 @@ class BlingEmulator(BaseEmulator):
 
     def _invalid_order(self, body: dict[str, Any]) -> Reply | None:
         contact = body["contato"].get("id") if isinstance(body["contato"], dict) else None
-        if not _is_number(contact) or str(contact) not in self.records["contatos"]:
+        if not is_number(contact) or str(contact) not in self.records["contatos"]:
             return _field_error("contato", "Contato não encontrado")
         for item in body["itens"] if isinstance(body["itens"], list) else [None]:
             if not isinstance(item, dict):
                 return _field_error("itens", "Item inválido")
             for name in ("quantidade", "valor"):
-                if not _is_number(item.get(name)):
+                if not is_number(item.get(name)):
                     return _field_error(f"itens.{name}", f"O campo {name} deve ser numérico")
             product = (item.get("produto") or {}).get("id")
             if product is not None and str(product) not in self.records["produtos"]:
                 return _field_error("itens.produto", "Produto não encontrado")
         freight = (body.get("transporte") or {}).get("frete") or 0
         discount = (body.get("desconto") or {}).get("valor") or 0
-        if not all(_is_number(v) for v in (freight, discount)):
+        if not all(is_number(v) for v in (freight, discount)):
             return _field_error("desconto", "Valores devem ser numéricos")
         total = _totals(body)["total"]
         parcelas = body["parcelas"] if isinstance(body["parcelas"], list) else [None]
-        if any(not isinstance(p, dict) or not _is_number(p.get("valor")) for p in parcelas):
+        if any(not isinstance(p, dict) or not is_number(p.get("valor")) for p in parcelas):
             return _field_error("parcelas.valor", "O valor da parcela deve ser numérico")
         if abs(sum(p["valor"] for p in parcelas) - total) > 0.005:
             return _field_error(

@@ -23,7 +23,7 @@ import re
 import time
 from typing import Any, ClassVar
 
-from crm_cli.demo.emulator import BaseEmulator, Reply, Request
+from crm_cli.demo.emulator import BaseEmulator, Reply, Request, is_number
 
 RESOURCES = {"persons": "name", "products": "name", "deals": "title", "activities": "subject"}
 # Pipedrive's default ActivityType keys (an account may add its own)
@@ -83,21 +83,17 @@ def _wrong_type(resource: str, body: dict[str, Any]) -> Reply | None:
     names = [n for n in NUMBERS[resource] if n in body and body[n] is not None]
     for price in body.get("prices") or [] if resource == "products" else []:
         if not isinstance(price, dict) or any(
-            not _is_number(price.get(k)) for k in ("price", "cost") if k in price
+            not is_number(price.get(k)) for k in ("price", "cost") if k in price
         ):
             return _error(400, "prices[].price must be a number", "ERR_SCHEMA_VALIDATION_FAILED")
     for name in names:
-        if not _is_number(body[name]):
+        if not is_number(body[name]):
             return _error(
                 400,
                 f"Validation failed: {name}: Parameter '{name}' must be a number",
                 "ERR_SCHEMA_VALIDATION_FAILED",
             )
     return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _as_stored(resource: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -340,19 +336,11 @@ class PipedriveEmulator(BaseEmulator):
             if isinstance(found, Reply):
                 return found
             items += [{**hit, "item": {**hit["item"], "type": kind}} for hit in found]
-        return Reply(
-            200,
-            {"success": True, "data": {"items": items}, "additional_data": {"next_cursor": None}},
-        )
+        return _search_reply(items)
 
     def _search(self, resource: str, request: Request) -> Reply:
         found = self._found(resource, request)
-        if isinstance(found, Reply):
-            return found
-        return Reply(
-            200,
-            {"success": True, "data": {"items": found}, "additional_data": {"next_cursor": None}},
-        )
+        return found if isinstance(found, Reply) else _search_reply(found)
 
     def _found(self, resource: str, request: Request) -> list[dict[str, Any]] | Reply:
         term = request.query.get("term", "")
@@ -378,6 +366,12 @@ class PipedriveEmulator(BaseEmulator):
                     found.append({"result_score": 1.0, "item": item})
                     break
         return found
+
+
+def _search_reply(items: list[dict[str, Any]]) -> Reply:
+    return Reply(
+        200, {"success": True, "data": {"items": items}, "additional_data": {"next_cursor": None}}
+    )
 
 
 def _is_search(path: str) -> bool:

@@ -716,3 +716,23 @@ def test_a_record_another_run_holds_goes_back_untouched(cli, shop, gc_emulator):
             {"i": ids[0], "offset": app_offset_seconds()},  # proximo_retry: the app's clock
         ).scalar_one()
     assert 1 <= waits <= 5
+
+
+def test_a_record_adopted_by_its_natural_key_is_brought_up_to_date(cli, shop, gc_emulator):
+    """An earlier attempt may have died between the create and its answer, or the CRM
+    holds someone's older copy: the record found is sent the ERP's data."""
+    [cid] = erp_tables.add_clientes(shop, 1)
+    with shop.connect() as conn:
+        cpf = conn.execute(sa.text("SELECT cpf FROM clientes")).scalar()
+    stale = gc_emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": "Old name", "cpf": cpf})
+    php_enqueue(shop, [cid])
+    with shop.begin() as conn:  # as after a first attempt that died
+        conn.execute(sa.text("UPDATE crm_sync_queue SET tentativas = 1"))
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert gc_emulator.stats()["creates"] == {}
+    assert gc_emulator.records["clientes"][stale["id"]]["nome"] == "Cliente 1"
+    with shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT external_id FROM clientes")).scalar() == stale["id"]

@@ -239,7 +239,12 @@ class ToCrm:
 
     def _look_up(self, item: QueueItem, ready: Ready) -> Outcome | None:
         """A previous attempt may have created the record before dying: find it by its
-        natural key and adopt it rather than create a second one."""
+        natural key and adopt it rather than create a second one.
+
+        The adopted record is sent the payload: the attempt may have died halfway
+        (a deal created, its products not yet attached), or the record found may
+        be someone else's older copy; the sync state then tells the truth.
+        """
         client = ready.target.client
         if not ready.natural_key:
             if ready.state is not None and ready.state.create_started_at:
@@ -253,13 +258,14 @@ class ToCrm:
         if found is None:
             return None
         external_id = client.external_id(found)
+        received = client.atualizar(item.entidade, external_id, ready.payload)
         digest = syncstate.payload_hash(ready.payload, external_id)
         message = (
             f"adopted the CRM's existing {item.entidade} {external_id} "
-            "(found by its natural key) instead of creating it again"
+            "(found by its natural key) instead of creating it again, and updated it"
         )
         table = ready.target.table
-        return self._sent(item, table, external_id, digest, ready.payload, found, message)
+        return self._sent(item, table, external_id, digest, ready.payload, received, message)
 
     def _sent(
         self,

@@ -301,3 +301,30 @@ def test_emulator_is_as_strict_as_v2(pd_emulator):
     ]
     # 10 searches per 2 s, the itemSearch above included
     assert statuses[:9] == [200] * 9 and 429 in statuses[9:]
+
+
+def test_a_sale_s_items_become_its_deal_s_products(cli, pd_shop, pd_emulator):
+    [pid] = sample_erp.add_produtos(pd_shop, 1)
+    php_enqueue(pd_shop, [pid], entidade="produto", loja=2)
+    cli("sync")
+    sale = sample_erp.add_venda(pd_shop, "V-1", [(pid, 2, 30.0)])
+    php_enqueue(pd_shop, [sale], entidade="venda", loja=2)
+
+    cli("sync")
+
+    [product] = pd_emulator.records["products"].values()
+    [deal] = pd_emulator.records["deals"].values()
+    attached = list(pd_emulator.records["deal_products"].values())
+    assert [(p["deal_id"], p["product_id"], p["quantity"], p["item_price"]) for p in attached] == [
+        (deal["id"], product["id"], 2.0, 30.0)
+    ]
+
+    with pd_shop.begin() as conn:  # the ERP changes the sale's items: the deal follows
+        conn.execute(sa.text("UPDATE vendas_itens SET quantidade = 3, valor_total = 90"))
+        conn.execute(sa.text("UPDATE vendas SET valor_total = 90"))
+    php_enqueue(pd_shop, [sale], entidade="venda", loja=2)
+    cli("sync")
+
+    attached = list(pd_emulator.records["deal_products"].values())
+    assert [(p["quantity"], p["sum"]) for p in attached] == [(3.0, 90.0)]
+    assert {r[1] for r in queue_rows(pd_shop)} == {"completed"}

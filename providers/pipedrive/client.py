@@ -35,6 +35,8 @@ from crm_cli.providers.client import BaseClient
 from crm_cli.providers.pipedrive.config import SEARCH
 
 PAGE_SIZE = 100
+DEAL_PRODUCTS = "/api/v2/deals/{id}/products"
+BULK_PRODUCTS = 100  # products per POST /deals/{id}/products/bulk
 # Either spent means: no more writes today (see the module's docstring).
 DAILY_HEADERS = ("x-daily-ratelimit-token-remaining", "x-daily-requests-left")
 
@@ -124,5 +126,46 @@ class PipedriveClient(BaseClient):
                 return item
         return None
 
+    # -- a deal's products: the sale's items (DealProductsApi, API v2) ------------------
+
+    def criar(self, entity: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        deal, products = _split_products(entity, payload)
+        created = super().criar(entity, deal)
+        if products:
+            self._attach(self.external_id(created), products)
+        return created
+
+    def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
+        deal, products = _split_products(entity, payload)
+        updated = super().atualizar(entity, record_id, deal)
+        if products is not None:
+            # replaced whole: a sale's items have no identity of their own in the
+            # ERP that a deal product could keep
+            self.unwrap(self.request("DELETE", DEAL_PRODUCTS.format(id=record_id)))
+            if products:
+                self._attach(record_id, products)
+        return updated
+
+    def buscar(self, entity: str, record_id: str) -> dict[str, Any]:
+        record = super().buscar(entity, record_id)
+        if entity == "venda":
+            path = DEAL_PRODUCTS.format(id=record_id)
+            attached = self.unwrap(self.request("GET", path, params={"limit": 500}))
+            record = {**record, "products": attached if isinstance(attached, list) else []}
+        return record
+
+    def _attach(self, deal_id: str, products: list[dict[str, Any]]) -> None:
+        path = DEAL_PRODUCTS.format(id=deal_id) + "/bulk"
+        for start in range(0, len(products), BULK_PRODUCTS):
+            chunk = products[start : start + BULK_PRODUCTS]
+            self.unwrap(self.request("POST", path, json={"data": chunk}))
+
     def ping(self) -> None:
         self.listar("cliente", params={"limit": 1})
+
+
+def _split_products(entity: str, payload: Mapping[str, Any]) -> tuple[dict, list | None]:
+    """A deal's own fields, and its products (None: the handler sent none to set)."""
+    deal = dict(payload)
+    products = deal.pop("_products", None) if entity == "venda" else None
+    return deal, products

@@ -201,6 +201,8 @@ class PipedriveEmulator(BaseEmulator):
         return _error(404, "Unknown method .")
 
     def _v2(self, request: Request, parts: list[str]) -> Reply:
+        if parts[:1] == ["deals"] and len(parts) in (3, 4) and parts[2] == "products":
+            return self._deal_products(request, parts[1], parts[3:])
         if not parts or parts[0] not in RESOURCES or len(parts) > 2:
             return _error(404, "Unknown method .")
         resource = parts[0]
@@ -214,6 +216,72 @@ class PipedriveEmulator(BaseEmulator):
         return self.crud(request, resource, record_id, update="PATCH") or _error(
             405, "Method not allowed"
         )
+
+    # -- a deal's products (DealProductsApi: GET/POST/DELETE /deals/{id}/products, POST
+    #    /deals/{id}/products/bulk with {data: [...]}, at most 100 per request) ---------
+
+    def _deal_products(self, request: Request, deal_id: str, rest: list[str]) -> Reply:
+        if deal_id not in self.records["deals"]:
+            return _error(404, "Deal not found")
+        bulk = rest == ["bulk"]
+        if rest and not bulk:
+            return _error(404, "Unknown method .")
+        if request.method == "GET" and not bulk:
+            with self.lock:
+                attached = [
+                    p for p in self._sorted("deal_products") if str(p["deal_id"]) == deal_id
+                ]
+            return Reply(
+                200, {"success": True, "data": attached, "additional_data": {"next_cursor": None}}
+            )
+        if request.method == "DELETE" and not bulk:
+            return self._detach(deal_id, request.query.get("ids"))
+        if request.method == "POST":
+            body = request.body if isinstance(request.body, dict) else {}
+            products = body.get("data") if bulk else [body]
+            if not isinstance(products, list) or not 0 < len(products) <= 100:
+                return _error(400, "data must hold 1 to 100 products", "ERR_BAD_REQUEST")
+            refused = next((r for r in map(self._refused_deal_product, products) if r), None)
+            if refused is not None:
+                return refused
+            attached = [self._attach(deal_id, p) for p in products]
+            return Reply(201, {"success": True, "data": attached if bulk else attached[0]})
+        return _error(405, "Method not allowed")
+
+    def _refused_deal_product(self, product: Any) -> Reply | None:
+        if not isinstance(product, dict):
+            return _error(400, "Invalid product", "ERR_BAD_REQUEST")
+        for name in ("product_id", "item_price", "quantity"):
+            if not is_number(product.get(name)):
+                return _error(
+                    400, f"Parameter '{name}' is required and must be a number", "ERR_BAD_REQUEST"
+                )
+        if str(product["product_id"]) not in self.records["products"]:
+            return _error(400, f"Product with id {product['product_id']} not found")
+        if product.get("discount_type", "percentage") not in ("percentage", "amount"):
+            return _error(400, "discount_type must be percentage or amount", "ERR_BAD_REQUEST")
+        return None
+
+    def _attach(self, deal_id: str, product: dict[str, Any]) -> dict[str, Any]:
+        gross = product["item_price"] * product["quantity"]
+        discount = product.get("discount") or 0
+        if product.get("discount_type", "percentage") == "percentage":
+            discount = gross * discount / 100
+        return self.seed(
+            "deal_products",
+            {**product, "deal_id": int(deal_id), "sum": round(gross - discount, 2)},
+        )
+
+    def _detach(self, deal_id: str, ids: str | None) -> Reply:
+        with self.lock:
+            mine = [
+                key
+                for key, p in self.records["deal_products"].items()
+                if str(p["deal_id"]) == deal_id and (not ids or key in ids.split(","))
+            ][:100]
+            for key in mine:
+                del self.records["deal_products"][key]
+        return Reply(200, {"success": True, "data": [int(k) for k in mine]})
 
     # -- records -------------------------------------------------------------------------
 

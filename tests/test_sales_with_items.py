@@ -170,3 +170,69 @@ def test_several_price_types_need_the_setting_naming_one(cli, shop, gc_emulator)
     [record] = gc_emulator.records["produtos"].values()
     prices = {v["tipo_id"]: v["valor_venda"] for v in record["valores"]}
     assert prices["2"] == "50.00" and prices["1"] != "50.00"
+
+
+def _items(shop, sale: int) -> list[tuple]:
+    with shop.connect() as conn:
+        return [
+            (r.produto_id, r.produto_external_id, float(r.quantidade), float(r.valor_total))
+            for r in conn.execute(
+                sa.text("SELECT * FROM vendas_itens WHERE venda_id = :v ORDER BY id"), {"v": sale}
+            )
+        ]
+
+
+def _synced_sale(cli, shop, gc_emulator) -> tuple[int, int, str]:
+    [product] = sample_erp.add_produtos(shop, 1)
+    php_enqueue(shop, [product], entidade="produto")
+    cli("sync")
+    sale = _sale(shop, gc_emulator, "V-8", [(product, 1, 10.0)])
+    php_enqueue(shop, [sale], entidade="venda")
+    cli("sync")
+    with shop.connect() as conn:
+        crm_id = conn.execute(sa.text("SELECT external_id FROM produtos")).scalar()
+    return sale, product, crm_id
+
+
+def test_the_crm_s_items_come_back_into_vendas_itens(cli, shop, gc_emulator):
+    sale, product, crm_id = _synced_sale(cli, shop, gc_emulator)
+    other = gc_emulator.seed("produtos", {"nome": "X", "codigo_interno": "X1", "valor_custo": "1"})
+    _crm_sale(gc_emulator, "V-8")["produtos"] = [
+        {
+            "produto": {
+                "produto_id": int(crm_id),
+                "quantidade": "4",
+                "valor_venda": "10.00",
+                "valor_total": "40.00",
+            }
+        },
+        {
+            "produto": {
+                "produto_id": int(other["id"]),
+                "quantidade": "1",
+                "valor_venda": "5.00",
+                "valor_total": "5.00",
+            }
+        },
+    ]
+    php_enqueue(shop, [sale], entidade="venda", direcao="crm_para_ecletech")
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    # a product the ERP does not have yet keeps its CRM id, and no produtos id
+    assert _items(shop, sale) == [(product, crm_id, 4.0, 40.0), (None, other["id"], 1.0, 5.0)]
+
+
+def test_the_erp_s_items_stay_when_the_erp_wins(cli, shop, gc_emulator, tmp_path):
+    sale, product, crm_id = _synced_sale(cli, shop, gc_emulator)
+    before = _items(shop, sale)
+    _crm_sale(gc_emulator, "V-8")["produtos"] = []
+    config = tmp_path / "crm.yaml"
+    config.write_text("entities:\n  venda:\n    conflict: ecletech_vence\n", encoding="utf-8")
+    php_enqueue(shop, [sale], entidade="venda", direcao="crm_para_ecletech")
+
+    result = cli("--config", str(config), "sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert _items(shop, sale) == before

@@ -4,11 +4,16 @@ Handlers get them under ``row["itens"]``, each item carrying the CRM id of its
 product as the ``produtos`` row holds it (``produto_external_id``): the CRM
 knows products only by its own ids. An item whose product has no CRM id yet
 makes the record wait (``WaitingFor``) rather than reach the CRM without it.
+
+Coming back (CRM → ERP), the CRM's items replace the record's: their products
+found again by CRM id in ``produtos``. Items the same as the ERP's (on what the
+CRM sent) are left as they are, rows and ids untouched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +50,7 @@ class LineItems:
                     f"table '{mapping.items_table}' has no column '{column}' "
                     f"(entities.{mapping.name}.{role})"
                 )
+        self.products = products
         self.parent = self.table.c[str(mapping.items_parent_key)]
         self.product = self.table.c[str(mapping.items_product_key)]
         order = [c for c in self.table.primary_key.columns] or [self.product]
@@ -65,6 +71,50 @@ class LineItems:
             item[PRODUCT_EXTERNAL_ID] = item.pop("_product_crm_id") or None
             found.setdefault(item[self.parent.name], []).append(item)
         return found
+
+    def replace(
+        self, conn: Connection, record_id: Any, incoming: list[dict], only_if_empty: bool = False
+    ) -> bool:
+        """Make the record's items the CRM's ``incoming`` ones; False when nothing changed.
+
+        ``only_if_empty``: the ``mesclar`` strategy, which fills only what the ERP lacks.
+        """
+        current = self.load(conn, [record_id])[record_id]
+        if only_if_empty and current:
+            return False
+        rows = self._rows(conn, record_id, incoming)
+        if _lines(current, rows) == _lines(rows, rows):
+            return False
+        conn.execute(sa.delete(self.table).where(self.parent == record_id))
+        if rows:
+            conn.execute(sa.insert(self.table), rows)
+        return True
+
+    def _rows(self, conn: Connection, record_id: Any, incoming: list[dict]) -> list[dict]:
+        """The item rows to write: the CRM's values for the table's columns, each
+        product by the ``produtos`` row holding its CRM id (None when none does)."""
+        crm_ids = {str(i[PRODUCT_EXTERNAL_ID]) for i in incoming if i.get(PRODUCT_EXTERNAL_ID)}
+        products = self.products
+        found = (
+            dict(
+                conn.execute(
+                    sa.select(products.external_id, products.pk).where(
+                        products.external_id.in_(sorted(crm_ids))
+                    )
+                ).all()
+            )
+            if crm_ids
+            else {}
+        )
+        keys = {k for item in incoming for k in item if k in self.table.c}
+        keys -= {self.parent.name, self.product.name, *self.table.primary_key.columns.keys()}
+        rows = []
+        for item in incoming:
+            row = {key: item.get(key) for key in keys}
+            row[self.parent.name] = record_id
+            row[self.product.name] = found.get(str(item.get(PRODUCT_EXTERNAL_ID)))
+            rows.append(row)
+        return rows
 
     def unsynced_products(self, items: list[dict]) -> list[Any]:
         """The ids of the products these items name that have no CRM id yet.
@@ -96,3 +146,22 @@ class LineItems:
 def _key_text(table: sa.Table, item: dict) -> str:
     keys = [str(item.get(c.name)) for c in table.primary_key.columns]
     return "/".join(keys) or "?"
+
+
+def _lines(items: list[dict], like: list[dict]) -> list[tuple]:
+    """Items as comparable tuples over the columns ``like`` carries: empty and zero
+    are the same (a CRM may send 0 for a discount the ERP left NULL)."""
+    columns = sorted({key for row in like for key in row})
+    return [tuple(_plain(item.get(c)) for c in columns) for item in items]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        return str(value)
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return "" if number == 0 else number.normalize()

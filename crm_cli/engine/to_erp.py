@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.failures import CannotSucceed
+from crm_cli.engine.line_items import LINE_ITEMS, LineItems
 from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.to_crm import Resources
@@ -53,8 +54,10 @@ class ToErp:
         values = handler.to_internal(record)
         values[table.mapping.external_id] = external_id
         if row is None:
-            return self._insert_local(item, table, external_id, values, record)
-        return self._update_local(item, table, handler, row, external_id, values, record)
+            outcome = self._insert_local(item, table, external_id, values, record)
+        else:
+            outcome = self._update_local(item, table, handler, row, external_id, values, record)
+        return _with_line_items(outcome, self.where.line_items(item.entidade), values)
 
     def _insert_local(
         self, item: QueueItem, table: EntityTable, external_id: str, values: dict, record: Any
@@ -86,6 +89,8 @@ class ToErp:
         from crm_cli.engine.conflicts import resolve
 
         changes, why = resolve(table.mapping, handler, row, values, record)
+        if LINE_ITEMS not in changes:
+            values.pop(LINE_ITEMS, None)  # the strategy kept the ERP's: its items too
         record_id = row[table.mapping.primary_key]
 
         def update(conn: Connection) -> int:
@@ -94,3 +99,21 @@ class ToErp:
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
         return Outcome("completed", message, received=record, external_id=external_id, apply=update)
+
+
+def _with_line_items(outcome: Outcome, lines: LineItems | None, values: dict) -> Outcome:
+    """The CRM's line items (when it sent them, and the strategy took them) replace the
+    record's, in the same transaction as the record itself."""
+    items = values.get(LINE_ITEMS)
+    write = outcome.apply
+    if lines is None or items is None or write is None:
+        return outcome
+    only_if_empty = lines.mapping.conflict == "mesclar"
+
+    def with_items(conn: Connection) -> Any:
+        record_id = write(conn)
+        lines.replace(conn, record_id, items, only_if_empty)
+        return record_id
+
+    outcome.apply = with_items
+    return outcome

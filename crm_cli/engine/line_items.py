@@ -74,47 +74,44 @@ class LineItems:
 
     def replace(
         self, conn: Connection, record_id: Any, incoming: list[dict], only_if_empty: bool = False
-    ) -> bool:
-        """Make the record's items the CRM's ``incoming`` ones; False when nothing changed.
+    ) -> None:
+        """Make the record's items the CRM's ``incoming`` ones, unless they already are.
 
         ``only_if_empty``: the ``mesclar`` strategy, which fills only what the ERP lacks.
         """
         current = self.load(conn, [record_id])[record_id]
         if only_if_empty and current:
-            return False
+            return
         rows = self._rows(conn, record_id, incoming)
         if _lines(current, rows) == _lines(rows, rows):
-            return False
+            return
         conn.execute(sa.delete(self.table).where(self.parent == record_id))
         if rows:
             conn.execute(sa.insert(self.table), rows)
-        return True
 
     def _rows(self, conn: Connection, record_id: Any, incoming: list[dict]) -> list[dict]:
         """The item rows to write: the CRM's values for the table's columns, each
         product by the ``produtos`` row holding its CRM id (None when none does)."""
-        crm_ids = {str(i[PRODUCT_EXTERNAL_ID]) for i in incoming if i.get(PRODUCT_EXTERNAL_ID)}
-        products = self.products
-        found = (
-            dict(
-                conn.execute(
-                    sa.select(products.external_id, products.pk).where(
-                        products.external_id.in_(sorted(crm_ids))
-                    )
-                ).all()
-            )
-            if crm_ids
-            else {}
-        )
+        found = self._product_ids(conn, [i.get(PRODUCT_EXTERNAL_ID) for i in incoming])
         keys = {k for item in incoming for k in item if k in self.table.c}
         keys -= {self.parent.name, self.product.name, *self.table.primary_key.columns.keys()}
-        rows = []
-        for item in incoming:
-            row = {key: item.get(key) for key in keys}
-            row[self.parent.name] = record_id
-            row[self.product.name] = found.get(str(item.get(PRODUCT_EXTERNAL_ID)))
-            rows.append(row)
-        return rows
+        return [
+            {
+                **{key: item.get(key) for key in keys},
+                self.parent.name: record_id,
+                self.product.name: found.get(str(item.get(PRODUCT_EXTERNAL_ID))),
+            }
+            for item in incoming
+        ]
+
+    def _product_ids(self, conn: Connection, crm_ids: list[Any]) -> dict[str, Any]:
+        """produtos ids by the CRM ids their rows hold."""
+        wanted = sorted({str(each) for each in crm_ids if each})
+        if not wanted:
+            return {}
+        external_id, pk = self.products.external_id, self.products.pk
+        query = sa.select(external_id, pk).where(external_id.in_(wanted))
+        return {str(crm): own for crm, own in conn.execute(query).all()}
 
     def unsynced_products(self, items: list[dict]) -> list[Any]:
         """The ids of the products these items name that have no CRM id yet.

@@ -54,10 +54,8 @@ class ToErp:
         values = handler.to_internal(record)
         values[table.mapping.external_id] = external_id
         if row is None:
-            outcome = self._insert_local(item, table, external_id, values, record)
-        else:
-            outcome = self._update_local(item, table, handler, row, external_id, values, record)
-        return _with_line_items(outcome, self.where.line_items(item.entidade), values)
+            return self._insert_local(item, table, external_id, values, record)
+        return self._update_local(item, table, handler, row, external_id, values, record)
 
     def _insert_local(
         self, item: QueueItem, table: EntityTable, external_id: str, values: dict, record: Any
@@ -68,13 +66,14 @@ class ToErp:
         def insert(conn: Connection) -> int:
             return table.insert(conn, values)
 
-        return Outcome(
+        outcome = Outcome(
             "completed",
             f"inserted locally from the CRM's {item.entidade} {external_id}",
             received=record,
             external_id=external_id,
             apply=insert,
         )
+        return _with_line_items(outcome, self.where.line_items(item.entidade), values)
 
     def _update_local(
         self,
@@ -89,8 +88,6 @@ class ToErp:
         from crm_cli.engine.conflicts import resolve
 
         changes, why = resolve(table.mapping, handler, row, values, record)
-        if LINE_ITEMS not in changes:
-            values.pop(LINE_ITEMS, None)  # the strategy kept the ERP's: its items too
         record_id = row[table.mapping.primary_key]
 
         def update(conn: Connection) -> int:
@@ -98,13 +95,17 @@ class ToErp:
             return record_id
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
-        return Outcome("completed", message, received=record, external_id=external_id, apply=update)
+        outcome = Outcome(
+            "completed", message, received=record, external_id=external_id, apply=update
+        )
+        # the items as the strategy decided: none when it kept the ERP's values
+        return _with_line_items(outcome, self.where.line_items(item.entidade), changes)
 
 
-def _with_line_items(outcome: Outcome, lines: LineItems | None, values: dict) -> Outcome:
-    """The CRM's line items (when it sent them, and the strategy took them) replace the
+def _with_line_items(outcome: Outcome, lines: LineItems | None, written: dict) -> Outcome:
+    """The CRM's line items in ``written`` (the values the record gets) replace the
     record's, in the same transaction as the record itself."""
-    items = values.get(LINE_ITEMS)
+    items = written.get(LINE_ITEMS)
     write = outcome.apply
     if lines is None or items is None or write is None:
         return outcome

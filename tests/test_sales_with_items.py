@@ -225,7 +225,7 @@ def test_the_crm_s_items_come_back_into_vendas_itens(cli, shop, gc_emulator):
 
 
 def test_the_erp_s_items_stay_when_the_erp_wins(cli, shop, gc_emulator, tmp_path):
-    sale, product, crm_id = _synced_sale(cli, shop, gc_emulator)
+    sale, _product, _crm_id = _synced_sale(cli, shop, gc_emulator)
     before = _items(shop, sale)
     _crm_sale(gc_emulator, "V-8")["produtos"] = []
     config = tmp_path / "crm.yaml"

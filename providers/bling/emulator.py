@@ -23,7 +23,7 @@ import secrets
 import time
 from typing import Any, ClassVar
 
-from crm_cli.demo.emulator import BaseEmulator, Reply, Request, is_number
+from crm_cli.providers.emulator import BaseEmulator, Reply, Request, is_number
 
 RESOURCES = {
     "contatos": ("nome",),
@@ -112,8 +112,7 @@ class BlingEmulator(BaseEmulator):
     OPTIONS: ClassVar[dict[str, type]] = {"token_ttl": float}  # seconds an access token lives
 
     def __init__(self, *args: Any, token_ttl: float = 21600, **kwargs: Any) -> None:
-        self.token_ttl = token_ttl
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, token_ttl=token_ttl, **kwargs)
 
     def reset(self) -> None:
         super().reset()

@@ -21,7 +21,7 @@ import datetime as dt
 import math
 from typing import Any, ClassVar
 
-from crm_cli.demo.emulator import BaseEmulator, Reply, Request
+from crm_cli.providers.emulator import BaseEmulator, Reply, Request
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20

@@ -23,7 +23,7 @@ import re
 import time
 from typing import Any, ClassVar
 
-from crm_cli.demo.emulator import BaseEmulator, Reply, Request, is_number
+from crm_cli.providers.emulator import BaseEmulator, Reply, Request, is_number
 
 RESOURCES = {"persons": "name", "products": "name", "deals": "title", "activities": "subject"}
 # Pipedrive's default ActivityType keys (an account may add its own)
@@ -116,9 +116,9 @@ class PipedriveEmulator(BaseEmulator):
     OPTIONS: ClassVar[dict[str, type]] = {"daily_writes": int}
 
     def __init__(self, *args: Any, daily_writes: int | None = None, **kwargs: Any) -> None:
-        self.daily_writes = daily_writes  # the POST/PUT fair-use allowance (None: none)
-        self.token_headers = True  # False: answer without the token-budget headers
-        super().__init__(*args, **kwargs)
+        # daily_writes: the POST/PUT fair-use allowance (None: none);
+        # token_headers False: answer without the token-budget headers
+        super().__init__(*args, daily_writes=daily_writes, token_headers=True, **kwargs)
 
     def reset(self) -> None:
         super().reset()

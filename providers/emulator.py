@@ -4,8 +4,9 @@ A provider's emulator (``providers/<name>/emulator.py``) subclasses
 ``BaseEmulator`` and implements ``route`` from its reading of the API spec.
 This module adds what tests, the demo and benchmarks need around it: limits
 answered with 429, injected faults (500s, slow answers past the client's
-timeout, malformed JSON, 429 with Retry-After), latency, and a side path
-``/_emulator/…`` exposing records and counters:
+timeout, malformed JSON, 429 with Retry-After), latency, a hook on every
+create (``on_create``), and a side path ``/_emulator/…`` exposing records and
+counters:
 
   GET  /_emulator/stats               counters (requests, creates per resource,
                                       429s sent, max requests in any 1 s window)
@@ -13,7 +14,8 @@ timeout, malformed JSON, 429 with Retry-After), latency, and a side path
   POST /_emulator/records/<resource>  seed records (JSON list); answers them with ids
   POST /_emulator/faults              queue faults: {"kind": "500"|"timeout"|"bad_json"|
                                       "429", "count": N, "retry_after": S}
-  POST /_emulator/reset               forget records, counters and faults
+  POST /_emulator/reset               back to how it was started: no records,
+                                      counters, faults or hook; its options as given
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import socket
 import threading
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -39,6 +43,9 @@ FAULT_KINDS = ("500", "timeout", "bad_json", "429", "401", "302", "html", "drop"
 # Standing conditions (``down``): every request until cleared.
 DOWN_KINDS = ("hang", "drop")
 DROP = 0  # Reply.status that closes the connection without answering
+# How often the serving thread looks for a stop request: a stop takes at most
+# this long (socketserver's default, 0.5 s, made every test's teardown wait).
+STOP_POLL_SECONDS = 0.02
 
 
 def is_number(value: Any) -> bool:
@@ -87,21 +94,40 @@ class BaseEmulator:
         slow_seconds: float = 35.0,
         credentials: dict[str, str] | None = None,
         seed: int | None = None,
+        **options: Any,
     ) -> None:
+        """``options``: a provider emulator's own settings (its ``OPTIONS``), kept like
+        the common ones: ``reset`` puts every one back as given here."""
         self.host, self.port = host, port
-        self.rate, self.daily = rate, daily
-        self.fail_rate, self.latency_ms, self.slow_seconds = fail_rate, latency_ms, slow_seconds
-        self.down: str | None = None  # DOWN_KINDS: the CRM hangs, or drops every connection
-        self.credentials = {**self.CREDENTIALS, **(credentials or {})}
-        self.random = random.Random(seed)
+        self._seed = seed
+        self._configured: dict[str, Any] = {
+            "rate": rate,
+            "daily": daily,
+            "fail_rate": fail_rate,
+            "latency_ms": latency_ms,
+            "slow_seconds": slow_seconds,
+            "down": None,  # DOWN_KINDS: the CRM hangs, or drops every connection
+            "credentials": {**self.CREDENTIALS, **(credentials or {})},
+            **options,
+        }
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
+        self._generation = 0
         self.reset()
 
     # -- state ------------------------------------------------------------------
 
     def reset(self) -> None:
+        """Back to how it was started: no records, counters, faults or create hook,
+        and the options it was given (a test may have changed ``rate`` or ``down``).
+        One emulator can then serve many tests, each from a clean start."""
         with self.lock:
+            # Requests still asleep from before (a "timeout" fault, a hang) see the
+            # generation change and leave without touching the new state.
+            self._generation += 1
+            for name, value in self._configured.items():
+                setattr(self, name, deepcopy(value))
+            self.random = random.Random(self._seed)
             self.records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
             self.next_id: Counter[str] = Counter()
             self.counters: Counter[str] = Counter()
@@ -112,6 +138,9 @@ class BaseEmulator:
             # the last API requests, (method, path, JSON body): what a client really sent
             self.journal: deque[tuple[str, str, Any]] = deque(maxlen=100)
             self._day, self._day_count = time.gmtime()[:3], 0
+            # Called with (resource, reply) once a create is stored, before the
+            # client has its answer: the window in which a client can die.
+            self.on_create: Callable[[str, Reply], None] | None = None
 
     def new_id(self, resource: str) -> int:
         with self.lock:
@@ -174,7 +203,7 @@ class BaseEmulator:
         if record_id is None:
             calls = {
                 "GET": lambda: self._list(resource, request),
-                "POST": lambda: self._create(resource, request.body),
+                "POST": lambda: self._created(resource, request.body),
             }
         else:
             calls = {
@@ -185,12 +214,20 @@ class BaseEmulator:
         call = calls.get(request.method)
         return call() if call else None
 
+    def _created(self, resource: str, body: Any) -> Reply:
+        reply = self._create(resource, body)
+        hook = self.on_create
+        if hook is not None and 200 <= reply.status < 300:
+            hook(resource, reply)
+        return reply
+
     # -- the request path ------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
         if request.path.startswith(SIDE):
             return self._side(request)
         with self.lock:
+            generation = self._generation
             self.counters["requests"] += 1
             body = json.loads(json.dumps(request.body))  # a copy: routes may change theirs
             self.journal.append((request.method, request.path, body))
@@ -203,7 +240,7 @@ class BaseEmulator:
             time.sleep(self.latency_ms / 1000.0)
         if self.down == "hang":
             time.sleep(self.slow_seconds)
-            return self._count(self.server_error())
+            return self._count(self.server_error(), generation)
         if self.down == "drop":
             return self._count(Reply(DROP))
         if over_rate or over_day:
@@ -214,6 +251,8 @@ class BaseEmulator:
             reply = self._fault(fault)
             if reply is not None:
                 return self._count(reply)
+            if generation != self._generation:  # reset while this one slept
+                return Reply(DROP)
         if random_failure:
             return self._count(self.server_error())
         return self._count(self.route(request))
@@ -258,9 +297,10 @@ class BaseEmulator:
         time.sleep(self.slow_seconds)  # "timeout": answer, but after the client gave up
         return None
 
-    def _count(self, reply: Reply) -> Reply:
+    def _count(self, reply: Reply, generation: int | None = None) -> Reply:
         with self.lock:
-            self.counters[f"status_{reply.status}"] += 1
+            if generation is None or generation == self._generation:
+                self.counters[f"status_{reply.status}"] += 1
         return self.finish(reply)
 
     def finish(self, reply: Reply) -> Reply:
@@ -314,15 +354,21 @@ class BaseEmulator:
         return f"http://{self.host}:{self._server.server_address[1]}"
 
     def start(self) -> BaseEmulator:
+        """Serve from a background thread (tests, the demo); ``stop`` ends it at once."""
         self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": STOP_POLL_SECONDS},
+            name=self.name,
+            daemon=True,
+        ).start()
         return self
 
     def serve_forever(self) -> None:
         self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
         self._server.daemon_threads = True
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=STOP_POLL_SECONDS)
 
     def stop(self) -> None:
         if self._server is not None:

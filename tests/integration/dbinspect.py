@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 
-from tests.schema_spec import Col
+from tests.integration.schema_spec import Col
 
 
 def columns(engine: sa.Engine, table: str) -> list[Col]:

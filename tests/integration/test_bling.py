@@ -15,7 +15,12 @@ from crm_cli.integrations import Integracoes
 from crm_cli.providers.bling.handlers import cliente, produto, venda
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from tests.conftest import SECRET, php_enqueue, queue_rows, sync_back_renamed_product_and_sale
+from tests.integration.support import (
+    SECRET,
+    php_enqueue,
+    queue_rows,
+    sync_back_renamed_product_and_sale,
+)
 
 
 def stored_credentials(engine, loja=3) -> dict:

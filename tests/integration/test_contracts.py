@@ -22,7 +22,7 @@ import requests
 
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from tests.conftest import configure_emulated_store
+from tests.integration.support import configure_emulated_store
 
 CONTRACTS = Path(__file__).parent / "contracts"
 STORES = {"gestao_click": 1, "pipedrive": 2, "bling": 3}

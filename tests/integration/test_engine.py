@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_cli.db.engine import _mysql_connect_args, create_db_engine, json_text
-from tests.conftest import MARIADB_ONLY
+from tests.integration.support import MARIADB_ONLY
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from crm_cli.errors import (
     UnexpectedRedirect,
     ValidationFailed,
 )
-from tests.conftest import MARIADB_ONLY, SECRET, configure_store, php_enqueue, queue_rows
+from tests.integration.support import MARIADB_ONLY, SECRET, configure_store, php_enqueue, queue_rows
 
 LINE = re.compile(r"Processados: (\d+) \| Erros: (\d+)")
 

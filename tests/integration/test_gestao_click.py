@@ -148,7 +148,7 @@ def test_faults_map_to_error_kinds(service, gc_emulator, fault, error, retryable
 
 
 def test_wrong_credentials_are_an_auth_error(cli, migrated, gc_emulator):
-    from tests.conftest import configure_store
+    from tests.integration.support import configure_store
 
     configure_store(
         cli,
@@ -163,7 +163,7 @@ def test_wrong_credentials_are_an_auth_error(cli, migrated, gc_emulator):
 
 
 def test_connection_refused(cli, migrated):
-    from tests.conftest import configure_store
+    from tests.integration.support import configure_store
 
     configure_store(
         cli,

@@ -12,7 +12,7 @@ from alembic.config import Config
 from crm_cli.db.migrator import script_directory
 from crm_cli.errors import CrmError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # folder in the checkout -> the package it installs as (setup.py)
 MOUNTS = {
     "crm_cli": "crm_cli",

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from crm_cli.db.migrator import head_revision
-from tests import dbinspect
-from tests.conftest import MARIADB_ONLY
-from tests.schema_spec import expected_columns
+from tests.integration import databases, dbinspect
+from tests.integration.schema_spec import expected_columns
+from tests.integration.support import MARIADB_ONLY, Cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CRM_TABLES = ("crm_integracoes", "crm_sync_queue", "crm_sync_log")
@@ -52,6 +52,39 @@ def test_first_run_creates_and_second_run_changes_nothing(cli, engine):
     assert "Applied" not in second.stdout
     assert snapshot(engine) == before
     assert version(engine) == head_revision()
+
+
+def test_the_tests_migrated_database_is_what_migrate_makes(migrated, backend, tmp_path):
+    """The ``migrated`` fixture copies a template: the copy must be what ``crm-cli
+    migrate`` makes, foreign keys and table options included, or every test built on
+    it proves less."""
+    if backend == "sqlite":
+        fresh_url = databases.sqlite_url(tmp_path / "fresh.sqlite3")
+    else:
+        fresh_url = databases.new_mariadb_database()
+    fresh = sa.create_engine(fresh_url)
+    try:
+        result = Cli(fresh_url)("migrate")
+        assert result.exit_code == 0, result.stderr
+        assert snapshot(migrated) == snapshot(fresh)
+        assert version(migrated) == version(fresh) == head_revision()
+        for table in dbinspect.table_names(fresh):
+            assert _foreign_keys(migrated, table) == _foreign_keys(fresh, table)
+            if backend != "sqlite":
+                assert dbinspect.table_options(migrated, table) == dbinspect.table_options(
+                    fresh, table
+                )
+    finally:
+        fresh.dispose()
+        if backend != "sqlite":
+            databases.drop_mariadb_database(fresh_url)
+
+
+def _foreign_keys(engine: sa.Engine, table: str) -> list:
+    keys = sa.inspect(engine).get_foreign_keys(table)
+    return sorted(
+        (k["constrained_columns"], k["referred_table"], k["referred_columns"]) for k in keys
+    )
 
 
 def test_adopts_the_schema_made_by_the_php_application(cli, engine, backend):
@@ -224,7 +257,7 @@ def test_database_errors_are_one_line_exit_1_or_2(bare_cli, url, cause):
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
 def test_unknown_database_names_the_fix(bare_cli, backend):
-    from tests.conftest import MYSQL_SERVER_URL
+    from tests.integration.support import MYSQL_SERVER_URL
 
     url = sa.engine.make_url(MYSQL_SERVER_URL).set(database="crm_no_such_db")
     result = bare_cli("migrate", env={"CRM_DATABASE_URL": url.render_as_string(False)})

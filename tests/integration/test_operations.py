@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_cli.demo import sample_erp as erp_tables
-from tests.conftest import configure_store, php_enqueue, queue_rows
+from tests.integration.support import configure_store, php_enqueue, queue_rows
 
 
 def test_full_sync_queues_live_rows_once(cli, shop):
@@ -41,7 +41,7 @@ def test_full_sync_in_chunks_respects_the_store_column(cli, shop, gc_emulator, t
     from crm_cli.integrations import Integracoes
     from crm_cli.services.full_sync import full_sync
     from crm_cli.settings import load_settings
-    from tests.conftest import SECRET
+    from tests.integration.support import SECRET
 
     configure_store(cli, 2, "gestao_click", gc_emulator.credentials, api_base_url=gc_emulator.url)
     config = tmp_path / "c.yaml"

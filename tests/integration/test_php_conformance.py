@@ -19,8 +19,8 @@ from crm_cli.db.clock import app_offset_seconds
 from crm_cli.demo import sample_erp as erp_tables
 from crm_cli.engine import queue
 from crm_cli.engine.queue import admin
-from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows
-from tests.test_migrate import run_sql_file
+from tests.integration.support import MARIADB_ONLY, php_enqueue, queue_rows
+from tests.integration.test_migrate import run_sql_file
 
 # -- v1/v2: ModelCrmSyncQueue -----------------------------------------------------------
 

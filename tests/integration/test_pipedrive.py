@@ -12,7 +12,7 @@ from crm_cli.errors import AuthError, RateLimited, RecordNotFound, ValidationFai
 from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, venda
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from tests.conftest import (
+from tests.integration.support import (
     configure_emulated_store,
     configure_store,
     php_enqueue,

@@ -10,7 +10,7 @@ import pytest
 from crm_cli.providers.registry import known_providers
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from tests.conftest import configure_store
+from tests.integration.support import configure_store
 
 FILES = {
     "acme_crm/__init__.py": "",

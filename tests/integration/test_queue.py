@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import signal
 import threading
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +12,13 @@ import sqlalchemy as sa
 from crm_cli.demo import sample_erp as erp_tables
 from crm_cli.engine import queue
 from crm_cli.engine.retry import RetryPolicy
-from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows, run_cli_process
+from tests.integration.support import (
+    MARIADB_ONLY,
+    expire_leases,
+    php_enqueue,
+    queue_rows,
+    run_cli_process,
+)
 
 
 def test_backoff_follows_the_schedule_with_jitter():
@@ -137,22 +142,19 @@ def test_concurrent_claims_never_share_an_item(shop, monkeypatch, backend):
 def test_database_lost_mid_run_exits_1_and_a_later_run_finishes_without_duplicates(
     shop, gc_emulator, db_url, tmp_path
 ):
-    from tests.tcpproxy import TcpProxy
+    from tests.integration.tcpproxy import TcpProxy
 
     url = sa.engine.make_url(db_url)
     proxy = TcpProxy(url.host, url.port or 3306)
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     ids = erp_tables.add_clientes(shop, 6)
     php_enqueue(shop, ids)
-    original = gc_emulator._create
 
-    def create(resource, body):
-        reply = original(resource, body)
+    def cut_on_third(resource, reply):
         if gc_emulator.stats()["creates"][resource] == 3:
             proxy.cut()  # the database goes away while the CRM answers the 3rd create
-        return reply
 
-    gc_emulator._create = create
+    gc_emulator.on_create = cut_on_third
     config = tmp_path / "c.yaml"
     config.write_text("sync:\n  lease_seconds: 3\n  time_budget_seconds: 2\n")
     proc = run_cli_process(["sync"], proxied, config)
@@ -172,11 +174,12 @@ def test_database_lost_mid_run_exits_1_and_a_later_run_finishes_without_duplicat
         )
     assert set(done) <= created  # nothing completed that was not sent
 
-    gc_emulator._create = original
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and {r[1] for r in queue_rows(shop)} != {"completed"}:
-        time.sleep(0.5)
-        run_cli_process(["sync"], db_url, config).communicate(timeout=60)  # once leases expired
+    gc_emulator.on_create = None
+    for _ in range(5):  # later cron runs, once the dead run's leases expired
+        if {r[1] for r in queue_rows(shop)} == {"completed"}:
+            break
+        expire_leases(shop)
+        run_cli_process(["sync"], db_url, config).communicate(timeout=60)
     assert [r[1] for r in queue_rows(shop)] == ["completed"] * 6
     # those sent before the cut are found by their CPF, not created again
     assert gc_emulator.stats()["creates"] == {"clientes": 6}

@@ -11,7 +11,7 @@ import pytest
 from crm_cli.engine import ratelimit
 from crm_cli.engine.ratelimit import PACE_MARGIN, Limits, SharedRateLimiter, quota_key
 from crm_cli.errors import RateLimited
-from tests.conftest import configure_store
+from tests.integration.support import configure_store
 
 
 def test_quota_key_hides_the_credential():

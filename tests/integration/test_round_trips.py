@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_cli.demo import sample_erp
-from tests.conftest import php_enqueue, queue_rows
+from tests.integration.support import php_enqueue, queue_rows
 
 STORES = {"gestao_click": 1, "pipedrive": 2, "bling": 3}
 TIMESTAMPS = {"cadastrado_em", "modificado_em", "created_at", "updated_at", "atualizado_em"}

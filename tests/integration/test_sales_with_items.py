@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from crm_cli.demo import sample_erp
-from tests.conftest import configure_emulated_store, php_enqueue, queue_rows
+from tests.integration.support import configure_emulated_store, php_enqueue, queue_rows
 
 
 def _client_in_crm(gc_emulator) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests import dbinspect
-from tests.conftest import MARIADB_ONLY
-from tests.schema_spec import (
+from tests.integration import dbinspect
+from tests.integration.schema_spec import (
     CLAIM_INDEX,
     ORIGINAL_INDEXES,
     V3_QUEUE_INDEXES,
     expected_columns,
 )
+from tests.integration.support import MARIADB_ONLY
 
 
 @pytest.fixture

@@ -133,7 +133,7 @@ def test_unconfigured_entity_names_the_fix():
 def test_example_config_is_valid_and_complete():
     from pathlib import Path
 
-    example = Path(__file__).parent.parent / "config.example.yaml"
+    example = Path(__file__).resolve().parents[2] / "config.example.yaml"
     settings = load_settings(example)
 
     text = example.read_text()

@@ -12,7 +12,13 @@ import sqlalchemy as sa
 
 from crm_cli.db.clock import app_offset_seconds
 from crm_cli.demo import sample_erp as erp_tables
-from tests.conftest import MARIADB_ONLY, php_enqueue, queue_rows, run_cli_process
+from tests.integration.support import (
+    MARIADB_ONLY,
+    expire_leases,
+    php_enqueue,
+    queue_rows,
+    run_cli_process,
+)
 
 LINE = re.compile(
     r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] Processados: (\d+) \| Erros: (\d+) \| "
@@ -260,7 +266,7 @@ def test_time_budget_hands_the_rest_back(cli, shop, gc_emulator, tmp_path):
 
 def pace_store_1(cli, gc_emulator, per_second: float) -> None:
     """Store 1 on the GestãoClick emulator, paced at ``per_second`` requests/s."""
-    from tests.conftest import configure_store
+    from tests.integration.support import configure_store
 
     configure_store(
         cli,
@@ -297,14 +303,12 @@ def test_a_paced_run_commits_each_item_while_the_next_waits_for_its_slot(cli, sh
     ids = erp_tables.add_clientes(shop, 3)
     php_enqueue(shop, ids)
     completed_at_each_create: list[int] = []
-    original = gc_emulator._create
 
-    def create(resource, body):
+    def count_completed(resource, reply):
         completed = [r for r in queue_rows(shop) if r[1] == "completed"]
         completed_at_each_create.append(len(completed))
-        return original(resource, body)
 
-    gc_emulator._create = create
+    gc_emulator.on_create = count_completed
 
     result = cli("sync")
 
@@ -594,15 +598,12 @@ def test_overlapping_runs_create_every_record_exactly_once(shop, gc_emulator, db
 def _kill_on_create(emulator, victim_pid: list[int], after: int) -> None:
     """Kill the sync process right after the CRM stored its Nth create, before it answers:
     the window between the CRM's create and the write-back."""
-    original = emulator._create
 
-    def create(resource, body):
-        reply = original(resource, body)
+    def kill(resource, reply):
         if emulator.stats()["creates"].get(resource) == after and victim_pid:
             os.kill(victim_pid.pop(), signal.SIGKILL)
-        return reply
 
-    emulator._create = create
+    emulator.on_create = kill
 
 
 def test_a_run_killed_mid_batch_leaves_no_duplicate(shop, gc_emulator, db_url, tmp_path):
@@ -619,16 +620,13 @@ def test_a_run_killed_mid_batch_leaves_no_duplicate(shop, gc_emulator, db_url, t
     assert proc.returncode == -signal.SIGKILL
     assert [r[1] for r in queue_rows(shop)].count("processing") >= 1
 
-    import time
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # later cron runs, once the dead run's lease expired
+    for _ in range(5):  # later cron runs, once the dead run's lease expired
+        expire_leases(shop)
         later = run_cli_process(["sync"], db_url, config)
         later.communicate(timeout=60)
         assert later.returncode == 0
         if all(r[1] == "completed" for r in queue_rows(shop)):
             break
-        time.sleep(0.5)
 
     assert {r[1] for r in queue_rows(shop)} == {"completed"}
     assert gc_emulator.stats()["creates"] == {"clientes": 10}
@@ -654,13 +652,12 @@ def test_unknown_create_outcome_without_natural_key_fails_instead_of_duplicating
     victim.append(proc.pid)
     proc.communicate(timeout=60)
 
-    import time
-
-    deadline = time.monotonic() + 30
     unfinished = ("pending", "processing")
-    while time.monotonic() < deadline and {r[1] for r in queue_rows(shop)} & set(unfinished):
+    for _ in range(5):  # later cron runs, once the dead run's lease expired
+        if not {r[1] for r in queue_rows(shop)} & set(unfinished):
+            break
+        expire_leases(shop)
         run_cli_process(["sync"], db_url, config).communicate(timeout=60)
-        time.sleep(0.5)
 
     rows = queue_rows(shop, "status", "erro")
     assert [status for status, _ in rows] == ["completed", "failed", "completed", "completed"]

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_cli.credentials import encrypt
-from tests.conftest import configure_store
+from tests.integration.support import configure_store
 
 CREDS = {"access_token": "demo-access-token", "secret_access_token": "demo-secret-token"}
 

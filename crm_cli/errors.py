@@ -14,9 +14,15 @@ EXIT_USAGE = 2  # bad command line or configuration
 
 
 class CrmError(Exception):
-    """Base of every error the tool reports to the operator as one line."""
+    """Base of every error the tool reports to the operator as one line.
+
+    What an error means for a queue item, its store, its account or the run is
+    decided in one place, ``crm_cli.engine.failures.decide``; ``cause`` is the
+    few words ``test-connection`` and the log print for it.
+    """
 
     exit_code = EXIT_FAILURE
+    cause = "error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -30,12 +36,23 @@ class UsageError(CrmError):
     """The command line asks for something impossible (bad value, conflicting flags)."""
 
     exit_code = EXIT_USAGE
+    cause = "usage error"
+
+
+class InvalidRequest(CrmError):
+    """A request to the library that cannot be carried out as asked (a queue item in
+    the wrong state for it, a malformed setting): nothing was changed. The CLI
+    reports it like a bad command line (exit 2); its message names no flag."""
+
+    exit_code = EXIT_USAGE
+    cause = "invalid request"
 
 
 class ConfigError(CrmError):
     """The YAML configuration is missing, unreadable or invalid."""
 
     exit_code = EXIT_USAGE
+    cause = "configuration error"
 
 
 class EntityNotConfigured(ConfigError):
@@ -49,9 +66,13 @@ class SecretMissing(ConfigError):
 class DatabaseError(CrmError):
     """The database cannot be reached or refused a statement."""
 
+    cause = "database error"
+
 
 class NotFoundError(CrmError):
     """A store, queue item or record named by the operator does not exist."""
+
+    cause = "not found"
 
 
 class StoreUnavailable(NotFoundError):
@@ -73,23 +94,52 @@ class StoreConfigError(StoreUnavailable):
 class CredentialsError(CrmError):
     """Stored credentials cannot be decrypted, or cannot be written safely."""
 
+    cause = "cannot decrypt credentials"
+
 
 class SecretWrong(CredentialsError):
     """No store's credentials decrypt: the secret is not the PHP application's."""
 
 
 class RowRefused(DatabaseError):
-    """The ERP's database refused to write a record (NOT NULL, constraint, too long …)."""
+    """The ERP's database refused to write a record (NOT NULL, constraint, too long …);
+    ``position``: which of a transaction's records it was (None: not said)."""
+
+    cause = "record refused"
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+# -- item errors: what stops one queue item -------------------------------------------
+
+
+class CannotSucceed(CrmError):
+    """An item that no retry can fix (record missing, unknown create outcome, …)."""
+
+    cause = "cannot succeed"
+
+
+class WaitingFor(CrmError):
+    """An item that needs other records in the CRM first (a sale's products): it is
+    tried again after its backoff, and ``needs`` — (entidade, id_registro) pairs —
+    are queued so that they get there."""
+
+    cause = "waiting for other records"
+
+    def __init__(self, message: str, needs: list[tuple[str, int]]) -> None:
+        super().__init__(message)
+        self.needs = needs
 
 
 # -- provider errors: what a CRM's answer (or silence) means --------------------
 
 
 class ProviderError(CrmError):
-    """A CRM call failed. ``retryable`` tells the engine whether to try again later."""
+    """A CRM call failed in a way no subclass names (the base of the kinds below)."""
 
-    retryable = False
-    cause = "unexpected answer"  # the short cause test-connection prints
+    cause = "unexpected answer"
 
 
 class AuthError(ProviderError):
@@ -117,7 +167,8 @@ class EntityNotSupported(ProviderError):
 
 
 class RetryableProviderError(ProviderError):
-    retryable = True
+    """The CRM failed for now (5xx): the same request may succeed later."""
+
     cause = "server error"
 
 
@@ -148,7 +199,6 @@ class UnexpectedRedirect(ProviderError):
 class RateLimited(ProviderError):
     """Over the provider's limit: not the item's fault; wait ``retry_after`` seconds."""
 
-    retryable = True
     cause = "rate limited"
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:

@@ -18,8 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli import store_settings
 from crm_cli.credentials import CredentialCipher
-from crm_cli.db.schema import crm_cli_store_settings as O
-from crm_cli.db.schema import crm_integracoes as T
+from crm_cli.db.schema import crm_cli_store_settings, crm_integracoes
 from crm_cli.errors import CredentialsError, StoreUnavailable, UsageError
 from crm_cli.providers.registry import get_provider
 
@@ -28,8 +27,12 @@ REAUTHORIZATION = "reauthorization_needed"  # settings key: why the store must r
 # A store's row with crm-cli's own copy of its settings (crm_cli_store_settings):
 # the PHP screen rewrites configuracoes with only its form's keys, so every key
 # crm-cli sets is kept in both, and read from ours first.
-_WITH_OURS = sa.select(T, O.c.configuracoes.label("ours")).select_from(
-    T.outerjoin(O, O.c.id_loja == T.c.id_loja)
+_WITH_OURS = sa.select(
+    crm_integracoes, crm_cli_store_settings.c.configuracoes.label("ours")
+).select_from(
+    crm_integracoes.outerjoin(
+        crm_cli_store_settings, crm_cli_store_settings.c.id_loja == crm_integracoes.c.id_loja
+    )
 )
 _SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -101,9 +104,9 @@ class Integracoes:
     # -- reading ---------------------------------------------------------
 
     def listar(self, incluir_excluidas: bool = False) -> list[StoreSummary]:
-        query = _WITH_OURS.order_by(T.c.id_loja, T.c.id)
+        query = _WITH_OURS.order_by(crm_integracoes.c.id_loja, crm_integracoes.c.id)
         if not incluir_excluidas:
-            query = query.where(T.c.deletado_em.is_(None))
+            query = query.where(crm_integracoes.c.deletado_em.is_(None))
         with self.engine.connect() as conn:
             return [_summary(row) for row in conn.execute(query)]
 
@@ -123,7 +126,9 @@ class Integracoes:
         """True when the credentials of at least one live store decrypt with the secret."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(T.c.id_loja, T.c.credenciais).where(T.c.deletado_em.is_(None))
+                sa.select(crm_integracoes.c.id_loja, crm_integracoes.c.credenciais).where(
+                    crm_integracoes.c.deletado_em.is_(None)
+                )
             ).all()
         for row in rows:
             try:
@@ -140,7 +145,7 @@ class Integracoes:
         )
 
     def _live_row(self, conn: Connection, id_loja: int, lock: bool = False) -> sa.Row:
-        query = _WITH_OURS.where(T.c.id_loja == id_loja)
+        query = _WITH_OURS.where(crm_integracoes.c.id_loja == id_loja)
         if lock:
             query = query.with_for_update()
         row = conn.execute(query).first()
@@ -182,7 +187,9 @@ class Integracoes:
             if why is not None:
                 raise UsageError(f"setting {key} {why}; nothing was stored")
         with self.engine.begin() as conn:
-            row = conn.execute(_WITH_OURS.where(T.c.id_loja == id_loja).with_for_update()).first()
+            row = conn.execute(
+                _WITH_OURS.where(crm_integracoes.c.id_loja == id_loja).with_for_update()
+            ).first()
             live = row is not None and row.deletado_em is None
             if credenciais is None:
                 if not live:
@@ -209,11 +216,15 @@ class Integracoes:
                 "atualizado_em": sa.func.current_timestamp(),
             }
             if row is None:
-                conn.execute(sa.insert(T).values(id_loja=id_loja, **values))
+                conn.execute(sa.insert(crm_integracoes).values(id_loja=id_loja, **values))
             else:
-                conn.execute(sa.update(T).where(T.c.id == row.id).values(**values))
+                conn.execute(
+                    sa.update(crm_integracoes)
+                    .where(crm_integracoes.c.id == row.id)
+                    .values(**values)
+                )
             _save_ours(conn, id_loja, ours)
-            saved = conn.execute(_WITH_OURS.where(T.c.id_loja == id_loja)).one()
+            saved = conn.execute(_WITH_OURS.where(crm_integracoes.c.id_loja == id_loja)).one()
         return StoreConfig(**_summary(saved).__dict__, credenciais=credenciais)
 
     def atualizar_credenciais(
@@ -232,8 +243,8 @@ class Integracoes:
             if new is None:
                 return current
             conn.execute(
-                sa.update(T)
-                .where(T.c.id == row.id)
+                sa.update(crm_integracoes)
+                .where(crm_integracoes.c.id == row.id)
                 .values(
                     credenciais=self.cipher.encrypt(new), atualizado_em=sa.func.current_timestamp()
                 )
@@ -250,7 +261,11 @@ class Integracoes:
                     copy.pop(REAUTHORIZATION, None)
                 else:
                     copy[REAUTHORIZATION] = motivo
-            conn.execute(sa.update(T).where(T.c.id == row.id).values(configuracoes=settings))
+            conn.execute(
+                sa.update(crm_integracoes)
+                .where(crm_integracoes.c.id == row.id)
+                .values(configuracoes=settings)
+            )
             _save_ours(conn, id_loja, ours)
 
     def ativar_integracao(self, id_loja: int) -> None:
@@ -267,8 +282,8 @@ class Integracoes:
         with self.engine.begin() as conn:
             row = self._live_row(conn, id_loja, lock=True)
             conn.execute(
-                sa.update(T)
-                .where(T.c.id == row.id)
+                sa.update(crm_integracoes)
+                .where(crm_integracoes.c.id == row.id)
                 .values(atualizado_em=sa.func.current_timestamp(), **values)
             )
 
@@ -286,8 +301,12 @@ def _json_object(value: Any) -> dict[str, Any]:
 def _save_ours(conn: Connection, id_loja: int, ours: dict[str, Any]) -> None:
     """crm-cli's copy of the store's settings (the row lock on the store is held)."""
     values = {"configuracoes": ours, "atualizado_em": sa.func.current_timestamp()}
-    if not conn.execute(sa.update(O).where(O.c.id_loja == id_loja).values(**values)).rowcount:
-        conn.execute(sa.insert(O).values(id_loja=id_loja, **values))
+    if not conn.execute(
+        sa.update(crm_cli_store_settings)
+        .where(crm_cli_store_settings.c.id_loja == id_loja)
+        .values(**values)
+    ).rowcount:
+        conn.execute(sa.insert(crm_cli_store_settings).values(id_loja=id_loja, **values))
 
 
 def _summary(row: sa.Row) -> StoreSummary:

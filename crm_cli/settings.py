@@ -18,6 +18,7 @@ from crm_cli.errors import ConfigError, EntityNotConfigured
 CONFIG_ENV = "CRM_CONFIG"
 DATABASE_URL_ENV = "CRM_DATABASE_URL"
 MAX_BATCH_SIZE = 100  # the product's promise: no run touches more than 100 items
+DAY = 86_400  # seconds: no wait crm-cli imposes may be longer
 CONFLICT_STRATEGIES = ("crm_vence", "ecletech_vence", "mais_recente", "mesclar")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -77,13 +78,30 @@ DEFAULT_ENTITIES: dict[str, EntityMapping] = {
 
 @dataclass(frozen=True)
 class SyncSettings:
+    """The run's policy. Every wait crm-cli imposes is one of these values, with its
+    default here and nowhere else (``config.example.yaml`` lists them)."""
+
     batch_size: int = MAX_BATCH_SIZE
     max_attempts: int = 3
     lease_seconds: int = 120
     time_budget_seconds: int = 50  # under cron's minute, so runs rarely overlap
-    backoff_seconds: tuple[int, ...] = (60, 300, 1800, 7200)
+    backoff_seconds: tuple[int, ...] = (60, 300, 1800, 7200)  # before each retry of an item
     breaker_failures: int = 3  # requests in a row without an answer open an account's circuit
-    breaker_seconds: int = 30  # its first pause (doubling, up to 600 s)
+    breaker_seconds: int = 30  # its first pause (doubling …
+    breaker_max_seconds: int = 600  # … up to this)
+    # a store whose CRM did not answer: its other items wait this long
+    unanswered_store_seconds: int = 30
+    # a store that cannot be used (disabled, refused credentials, unusable settings):
+    # its items wait this long, attempts intact, unless an operator acts first
+    park_store_seconds: int = 600
+    # an item handed back for a passing reason (its record busy in another run)
+    release_seconds: int = 5
+    # a 429 that says no Retry-After: the account pauses this long, doubling while
+    # 429s keep coming, up to pause_max_seconds
+    pause_first_seconds: int = 1
+    pause_max_seconds: int = 60
+    # a CRM's edge firewall answering with its block page: the account rests
+    edge_block_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -310,6 +328,20 @@ def _parse_sync(r: _Reader) -> SyncSettings:
         or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in backoff)
     ):
         r.fail("sync.backoff_seconds", "must be a non-empty list of whole seconds (each >= 1)")
+    breaker_first = r.integer("breaker_seconds", d.breaker_seconds, 1, DAY)
+    breaker_max = r.integer("breaker_max_seconds", d.breaker_max_seconds, 1, DAY)
+    if breaker_max < breaker_first:
+        r.fail(
+            "sync.breaker_max_seconds",
+            f"must be at least sync.breaker_seconds ({breaker_max} < {breaker_first})",
+        )
+    pause_first = r.integer("pause_first_seconds", d.pause_first_seconds, 1, DAY)
+    pause_max = r.integer("pause_max_seconds", d.pause_max_seconds, 1, DAY)
+    if pause_max < pause_first:
+        r.fail(
+            "sync.pause_max_seconds",
+            f"must be at least sync.pause_first_seconds ({pause_max} < {pause_first})",
+        )
     return SyncSettings(
         batch_size=r.integer("batch_size", d.batch_size, 1, MAX_BATCH_SIZE),
         max_attempts=r.integer("max_attempts", d.max_attempts, 1, 100),
@@ -317,7 +349,16 @@ def _parse_sync(r: _Reader) -> SyncSettings:
         time_budget_seconds=budget,
         backoff_seconds=tuple(backoff),
         breaker_failures=r.integer("breaker_failures", d.breaker_failures, 1, 1000),
-        breaker_seconds=r.integer("breaker_seconds", d.breaker_seconds, 1, 600),
+        breaker_seconds=breaker_first,
+        breaker_max_seconds=breaker_max,
+        unanswered_store_seconds=r.integer(
+            "unanswered_store_seconds", d.unanswered_store_seconds, 1, DAY
+        ),
+        park_store_seconds=r.integer("park_store_seconds", d.park_store_seconds, 1, DAY),
+        release_seconds=r.integer("release_seconds", d.release_seconds, 1, DAY),
+        pause_first_seconds=pause_first,
+        pause_max_seconds=pause_max,
+        edge_block_seconds=r.integer("edge_block_seconds", d.edge_block_seconds, 1, DAY),
     )
 
 

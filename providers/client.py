@@ -5,7 +5,7 @@ CRMs: auth headers, the answer envelope (``unwrap``) and pagination
 (``page_params`` / ``next_page``). Everything else — pacing, timeouts, error
 kinds, the natural-key lookup — is here, once. What the engine gives a client
 is its ``Pacer`` and, for clients that rotate tokens, its ``TokenStore``
-(``crm_cli.engine.contract``); the engine opens clients in ``crm_cli.engine.clients``.
+(``crm_cli.providers.contract``); the engine opens clients in ``crm_cli.engine.clients``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 import requests
 
 from crm_cli import http
-from crm_cli.engine.contract import Pacer, TokenStore
 from crm_cli.errors import (
     EntityNotSupported,
     ProviderTimeout,
@@ -26,8 +25,7 @@ from crm_cli.errors import (
     UnexpectedAnswer,
 )
 from crm_cli.providers.base import EntitySpec, ProviderInfo
-
-EDGE_BLOCK_PAUSE = 300.0  # seconds an account rests after a firewall's block page
+from crm_cli.providers.contract import Pacer, TokenStore
 
 
 @dataclass(frozen=True)
@@ -131,7 +129,7 @@ class BaseClient:
         if http.blocked_at_the_edge(response):
             # Not the API refusing our credentials: its edge firewall blocking
             # the account's traffic (after ignored 429s). Every process rests.
-            paused = self.pacer.pause(EDGE_BLOCK_PAUSE)
+            paused = self.pacer.blocked()
             raise RateLimited(
                 f"{http.where(method, url)}: HTTP 403 page from {self.info.title}'s firewall "
                 f"(not its API); account paused {paused:.0f} s",

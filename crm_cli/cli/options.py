@@ -1,4 +1,10 @@
-"""Option texts shared by several commands (kept here so importing the CLI stays cheap)."""
+"""Options shared by several commands, and the checks of their combinations (kept here
+so importing the CLI stays cheap)."""
+
+from __future__ import annotations
+
+from crm_cli.errors import UsageError
+from crm_cli.states import Direction
 
 DIRECTION_HELP = "ecletech_para_crm (ERP → CRM, default) or crm_para_ecletech (CRM → ERP)."
 
@@ -6,3 +12,26 @@ DIRECTION_HELP = "ecletech_para_crm (ERP → CRM, default) or crm_para_ecletech 
 # as a usage error before any statement overflows.
 MAX_ID = 2**31 - 1
 MAX_DAYS = 36_500  # cleanup's --queue-days / --log-days: a century
+
+
+def direction_of(value: str) -> Direction:
+    """``--direction``'s value, or a usage error naming the two it may be."""
+    try:
+        return Direction(value)
+    except ValueError:
+        names = ", ".join(d.value for d in Direction)
+        raise UsageError(f"--direction must be one of {names} (got '{value}')") from None
+
+
+def check_record_flags(
+    direction: Direction, record_id: int | None, external_id: str | None
+) -> None:
+    """``--id`` and ``--external-id`` as the direction needs them."""
+    if direction == Direction.CRM_TO_ERP:
+        if record_id is None and not external_id:
+            raise UsageError("a crm_para_ecletech item needs --id or --external-id")
+        return
+    if record_id is None:
+        raise UsageError("an ecletech_para_crm item needs --id (the local record's id)")
+    if external_id:
+        raise UsageError("--external-id goes with --direction crm_para_ecletech")

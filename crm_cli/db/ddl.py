@@ -12,6 +12,8 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
+from crm_cli.states import Direction, LogStatus, QueueStatus
+
 VERSION_TABLE = "crm_cli_alembic_version"  # not "alembic_version": the PHP app's DB is shared
 
 MYSQL_TABLE_OPTIONS = {
@@ -24,9 +26,10 @@ _MYSQL = ("mysql", "mariadb")
 
 TINYINT1 = sa.SmallInteger().with_variant(mysql.TINYINT(1), *_MYSQL)
 INT_UNSIGNED = sa.Integer().with_variant(mysql.INTEGER(unsigned=True), *_MYSQL)
-DIRECTIONS = ("ecletech_para_crm", "crm_para_ecletech")
-LOG_STATUSES = ("sucesso", "erro", "alerta")
-QUEUE_STATUSES = ("pending", "processing", "completed", "failed")
+# The values of the shared tables' ENUM columns, in the original's order.
+DIRECTIONS = tuple(d.value for d in Direction)
+LOG_STATUSES = tuple(s.value for s in LogStatus)
+QUEUE_STATUSES = tuple(s.value for s in QueueStatus)
 
 
 def enum(*values: str, name: str) -> sa.Enum:

@@ -5,7 +5,7 @@ get their clients from ``StoreClients``: the store must be configured and
 active and not waiting for re-authorisation, its limits come from its settings,
 and every request is paced by its account's shared rate limiter within the
 time the caller has left (``max_wait``). The client sees only the engine's
-contract (``crm_cli.engine.contract``): a ``Pacer`` and, for clients that
+contract (``crm_cli.providers.contract``): a ``Pacer`` and, for clients that
 rotate tokens, a ``TokenStore``.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from crm_cli import store_settings
-from crm_cli.engine.ratelimit import Breaker, Limits, SharedRateLimiter, quota_key
+from crm_cli.engine.ratelimit import AccountPolicy, Limits, SharedRateLimiter, quota_key
 from crm_cli.errors import (
     CredentialsError,
     EntityNotSupported,
@@ -30,7 +30,6 @@ from crm_cli.errors import (
 from crm_cli.integrations import REAUTHORIZATION, Integracoes, StoreConfig
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.registry import get_provider
-from crm_cli.settings import Settings
 
 
 class AccountPacer:
@@ -54,6 +53,9 @@ class AccountPacer:
 
     def pause(self, retry_after: float | None) -> float:
         return self.limiter.pause(retry_after)
+
+    def blocked(self) -> float:
+        return self.limiter.pause(self.limiter.policy.edge_block_seconds)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def pacer_for(
     engine: Engine,
     max_wait: float | None = None,
     before_wait: Callable[[], None] | None = None,
-    breaker: Breaker | None = None,
+    policy: AccountPolicy | None = None,
 ) -> AccountPacer:
     """The store's account limiter, with the limits of its provider or of its settings."""
     info = get_provider(store.provider)
@@ -100,7 +102,7 @@ def pacer_for(
     daily = settings.get("daily_limit", info.daily_limit)
     limits = Limits(per_second=per_second, daily=int(daily or 0) or None)
     account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
-    limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits, breaker=breaker)
+    limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits, policy=policy)
     limiter.before_wait = before_wait
     return AccountPacer(limiter, max_wait)
 
@@ -128,10 +130,6 @@ def usable(store: StoreConfig) -> StoreConfig:
     return store
 
 
-def breaker_of(settings: Settings) -> Breaker:
-    return Breaker(settings.sync.breaker_failures, settings.sync.breaker_seconds)
-
-
 class StoreClients:
     """Each store's client, opened once, on first use."""
 
@@ -141,10 +139,10 @@ class StoreClients:
         integracoes: Integracoes,
         max_wait: float | None = None,
         before_wait: Callable[[], None] | None = None,
-        breaker: Breaker | None = None,
+        policy: AccountPolicy | None = None,
     ) -> None:
         self.engine, self.integracoes = engine, integracoes
-        self.breaker = breaker
+        self.policy = policy  # the accounts' pauses (None: the defaults)
         self.before_wait = before_wait  # run while a request waits for its slot
         self._max_wait = max_wait
         self._open: dict[int, tuple[BaseClient, AccountPacer]] = {}
@@ -161,7 +159,7 @@ class StoreClients:
                     f"store {id_loja} must be authorised again ({reason}): "
                     f"run 'crm-cli config bling-authorize --loja {id_loja}'"
                 )
-            pacer = pacer_for(store, self.engine, self._max_wait, self._before_wait, self.breaker)
+            pacer = pacer_for(store, self.engine, self._max_wait, self._before_wait, self.policy)
             client = open_client(store, self.engine, self.integracoes, pacer)
             self._open[id_loja] = (client, pacer)
         return self._open[id_loja][0]

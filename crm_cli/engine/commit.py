@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -20,9 +20,11 @@ from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.retry import RetryPolicy
 from crm_cli.engine.synclog import log_row, write_logs
+from crm_cli.errors import RowRefused
+from crm_cli.states import OutcomeKind
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finished:
     """A processed item waiting for its commit."""
 
@@ -30,6 +32,17 @@ class Finished:
     outcome: Outcome
     elapsed_ms: int = 0
     at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A finished item as committed: its outcome as recorded (the ERP may have refused
+    its record), the id of a record it inserted, and whether it still held its lease."""
+
+    item: QueueItem
+    outcome: Outcome
+    new_id: int | None
+    owned: bool
 
 
 class Committer:
@@ -46,7 +59,7 @@ class Committer:
         elapsed_ms: int,
         new_id: int | None,
     ) -> bool:
-        if outcome.status == "completed":
+        if outcome.kind is OutcomeKind.COMPLETED:
             return queue.complete(
                 conn,
                 item,
@@ -55,22 +68,23 @@ class Committer:
                 outcome.external_id,
                 new_id if item.id_registro is None else None,
             )
-        if outcome.status == "failed":
+        if outcome.kind is OutcomeKind.FAILED:
             return queue.fail(conn, item, self.owner, outcome.message)
         delay = self.policy.delay(item.tentativas, self.rng)
         return queue.retry_later(conn, item, self.owner, outcome.message, delay)
 
     def commit(
         self, finished: list[Finished], log_errors: list[str], queued: bool = True
-    ) -> list[tuple[int | None, bool]]:
+    ) -> list[Written]:
         """Local writes, item states and log rows of ``finished``, in one transaction;
-        for each item, the id of a record it inserted and whether it still held its lease.
+        each item as written.
 
         If a log row cannot be written, the transaction is done again without
         it: the outcomes are kept, and the run reports the log error. If the
         ERP refuses an item's record (NOT NULL, a constraint, data too long),
         it is done again with that item failed: the others are kept.
         """
+        finished = list(finished)
         unlogged: set[int] = set()
         one_by_one = False  # the log rows in one statement, until one of them fails
         while True:
@@ -79,19 +93,21 @@ class Committer:
                     written, logs = [], {}
                     for index, each in enumerate(finished):
                         new_id, owned = self._write_outcome(conn, index, each, queued)
-                        written.append((new_id, owned))
+                        written.append(Written(each.item, each.outcome, new_id, owned))
                         if index not in unlogged:
                             logs[index] = self._log_row(each, new_id)
                     _write_logs(conn, logs, one_by_one)
                     return written
-            except _RowRefused as refused:
-                each = finished[refused.index]
-                each.outcome = Outcome(
-                    "failed",
+            except RowRefused as refused:
+                assert refused.position is not None  # raised by _write_outcome, which says
+                each = finished[refused.position]
+                outcome = Outcome(
+                    OutcomeKind.FAILED,
                     f"the ERP refused the record: {refused}",
                     sent=each.outcome.sent,
                     received=each.outcome.received,
                 )
+                finished[refused.position] = replace(each, outcome=outcome)
             except _LogFailed as failed:
                 if failed.index is None:
                     one_by_one = True  # which row? one at a time tells
@@ -103,14 +119,14 @@ class Committer:
         self, conn: Connection, index: int, finished: Finished, queued: bool
     ) -> tuple[int | None, bool]:
         item, outcome = finished.item, finished.outcome
-        applies = outcome.apply is not None and (queued or outcome.status == "completed")
+        applies = outcome.apply is not None and (queued or outcome.kind is OutcomeKind.COMPLETED)
         try:
             new_id = outcome.apply(conn) if applies and outcome.apply else None
         except sa.exc.SQLAlchemyError as exc:
             why = refused_row(exc)
             if why is None:
                 raise  # the database itself: what that means is the caller's
-            raise _RowRefused(why, index) from exc
+            raise RowRefused(why, position=index) from exc
         if not queued:
             return new_id, True
         return new_id, self._set_state(conn, item, outcome, finished.elapsed_ms, new_id)
@@ -147,11 +163,3 @@ class _LogFailed(Exception):
     def __init__(self, message: str, index: int | None) -> None:
         super().__init__(message)
         self.index = index  # of the item in the transaction; None: one of several
-
-
-class _RowRefused(Exception):
-    """The ERP refused an item's record (the outcomes are written again, that item failed)."""
-
-    def __init__(self, message: str, index: int) -> None:
-        super().__init__(message)
-        self.index = index

@@ -1,7 +1,8 @@
 """What an error means, decided once: for the item, its store, its account, or the run.
 
-Every path that works on items — cron runs, ``sync --now``, ``import``,
-``ServiceCrm``, ``test-connection`` — asks ``decide`` and acts on its answer:
+Every path that works on items or stores — cron runs, ``sync --now``, ``import``,
+``ServiceCrm``, ``test-connection``, the dry run — asks ``decide`` and acts on
+its answer:
 
 | verdict       | what happens                                                       |
 |---------------|--------------------------------------------------------------------|
@@ -13,7 +14,9 @@ Every path that works on items — cron runs, ``sync --now``, ``import``,
 |               | accounts carry on                                                  |
 | FATAL         | the run stops: what it holds goes back untouched; exit 1           |
 
-The README's "When something goes wrong" table is this table.
+``VERDICTS`` is the table, error kind by error kind; the README's "When
+something goes wrong" table is this table. How long a parked store or a
+paused account waits is the run's policy (``SyncSettings``), not the error's.
 """
 
 from __future__ import annotations
@@ -23,13 +26,17 @@ from dataclasses import dataclass
 
 from crm_cli.errors import (
     AuthError,
+    CannotSucceed,
+    CircuitOpen,
     ConfigError,
     CredentialsError,
     CrmError,
     DatabaseError,
     EntityNotConfigured,
     EntityNotSupported,
+    InvalidRequest,
     NotFoundError,
+    ProviderError,
     ProviderTimeout,
     ProviderUnreachable,
     RateLimited,
@@ -40,7 +47,9 @@ from crm_cli.errors import (
     SecretWrong,
     StoreUnavailable,
     UnexpectedRedirect,
+    UsageError,
     ValidationFailed,
+    WaitingFor,
 )
 
 
@@ -52,85 +61,117 @@ class Verdict(enum.Enum):
     FATAL = "fatal"
 
 
-class CannotSucceed(CrmError):
-    """An item that no retry can fix (record missing, unknown create outcome, …)."""
+# Error kind → verdict. The first row the error is an instance of decides, so a
+# kind comes before the kinds it refines. Every CrmError subclass is covered
+# (tests/unit/engine/test_failures.py walks the class tree).
+VERDICTS: tuple[tuple[type[BaseException], Verdict], ...] = (
+    # no store's credentials can be read: nothing would work
+    (SecretMissing, Verdict.FATAL),
+    (SecretWrong, Verdict.FATAL),
+    # the account is over its limit, or its CRM is down (CircuitOpen)
+    (RateLimited, Verdict.PARK_ACCOUNT),
+    # a disabled store, unusable stored settings (see _store_verdict)
+    (StoreUnavailable, Verdict.PARK_STORE),
+    # 401/403, re-authorisation, wrong URL, undecryptable credentials
+    (AuthError, Verdict.PARK_STORE),
+    (UnexpectedRedirect, Verdict.PARK_STORE),
+    (CredentialsError, Verdict.PARK_STORE),
+    # what it needs is queued: it is there by the next attempt
+    (WaitingFor, Verdict.RETRY),
+    # 5xx, timeouts, connection failures, nonsense answers
+    (RetryableProviderError, Verdict.RETRY),
+    # no retry can fix these
+    (CannotSucceed, Verdict.FAIL),
+    (ValidationFailed, Verdict.FAIL),
+    (RecordNotFound, Verdict.FAIL),
+    (EntityNotSupported, Verdict.FAIL),
+    (EntityNotConfigured, Verdict.FAIL),
+    (NotFoundError, Verdict.FAIL),
+    (RowRefused, Verdict.FAIL),
+    (InvalidRequest, Verdict.FAIL),
+    # a CRM failure no subclass names: maybe passing, this item only, with backoff
+    (ProviderError, Verdict.RETRY),
+    # crm-cli's own configuration or command line; the database itself
+    (ConfigError, Verdict.FATAL),
+    (UsageError, Verdict.FATAL),
+    (DatabaseError, Verdict.FATAL),
+    # any other error of ours: this item only, with backoff
+    (CrmError, Verdict.RETRY),
+)
 
+# A store that does not exist (a queue row pointing at nothing) cannot be waited for.
+STORE_NOT_CONFIGURED = "store not configured"
 
-class WaitingFor(CrmError):
-    """An item that needs other records in the CRM first (a sale's products): it is
-    tried again after its backoff, and ``needs`` — (entidade, id_registro) pairs —
-    are queued so that they get there."""
-
-    def __init__(self, message: str, needs: list[tuple[str, int]]) -> None:
-        super().__init__(message)
-        self.needs = needs
-
-
-# Seconds a parked store's items wait before a run looks at the store again.
-# ``config enable``, new credentials and ``queue retry`` bring them back at once.
-PARK_SECONDS = 600
+# Causes of a ProviderUnreachable that prove the request never reached the CRM.
+_NEVER_SENT = ("connection refused", "host not found", "TLS error")
 
 
 @dataclass(frozen=True)
 class Decision:
     verdict: Verdict
     message: str
-    wait: float | None = None  # PARK_*: seconds before the items come back
+    cause: str  # a few words (test-connection's FAIL line)
+    # PARK_ACCOUNT: the seconds the CRM asked for (None: the policy's default)
+    retry_after: float | None = None
     # The CRM did not answer at all (refused, timed out): the run leaves the
     # store's other items for later instead of waiting on it again.
     unanswered: bool = False
+    # The CRM certainly did not act on the request: it refused it, or never got it
+    # (a create that failed so created nothing; no lookup is needed before a retry).
+    crm_untouched: bool = False
 
 
 def decide(exc: BaseException) -> Decision:
     """The verdict on the error that stopped an item (or a store, or the run)."""
     refused = refused_row(exc) if _is_database_error(exc) else None
     if refused is not None:
-        return Decision(Verdict.FAIL, f"the ERP refused the record: {refused}")
-    message = exc.message if isinstance(exc, CrmError) else _internal(exc)
+        return Decision(Verdict.FAIL, f"the ERP refused the record: {refused}", "record refused")
     verdict = _verdict(exc)
-    unanswered = isinstance(exc, (ProviderTimeout, ProviderUnreachable))
-    wait: float | None = None
-    if verdict is Verdict.PARK_ACCOUNT:
-        wait = getattr(exc, "retry_after", None)
-    elif verdict is Verdict.PARK_STORE:
-        wait = PARK_SECONDS
-    return Decision(verdict, message, wait, unanswered)
+    return Decision(
+        verdict,
+        exc.message if isinstance(exc, CrmError) else _internal(exc),
+        _cause(exc),
+        retry_after=exc.retry_after if isinstance(exc, RateLimited) else None,
+        unanswered=isinstance(exc, (ProviderTimeout, ProviderUnreachable)),
+        crm_untouched=_crm_untouched(exc, verdict),
+    )
 
 
 def _verdict(exc: BaseException) -> Verdict:
-    # The order matters: subclasses before the kinds they refine.
-    if isinstance(exc, (SecretMissing, SecretWrong)):
-        return Verdict.FATAL  # no store's credentials can be read: nothing would work
-    if isinstance(exc, RateLimited):  # CircuitOpen included
-        return Verdict.PARK_ACCOUNT
-    if isinstance(exc, StoreUnavailable):
-        # a disabled store or unusable stored settings wait; a store that does not
-        # exist (a queue row pointing at nothing) cannot be waited for
-        return Verdict.FAIL if exc.cause == "store not configured" else Verdict.PARK_STORE
-    if isinstance(exc, (AuthError, UnexpectedRedirect, CredentialsError)):
-        return Verdict.PARK_STORE  # 401/403, re-authorisation, wrong URL, undecryptable
-    if isinstance(exc, WaitingFor):
-        return Verdict.RETRY  # what it needs is queued: it is there by the next attempt
-    if isinstance(exc, RetryableProviderError):
-        return Verdict.RETRY  # 5xx, timeouts, connection failures, nonsense answers
-    if isinstance(
-        exc,
-        (
-            CannotSucceed,
-            ValidationFailed,
-            RecordNotFound,
-            EntityNotSupported,
-            EntityNotConfigured,
-            NotFoundError,
-            RowRefused,
-        ),
-    ):
-        return Verdict.FAIL
-    if isinstance(exc, (ConfigError, DatabaseError)):
-        return Verdict.FATAL  # crm-cli's own configuration; the database itself
     if _is_database_error(exc):
         return Verdict.FATAL
+    for kind, verdict in VERDICTS:
+        if isinstance(exc, kind):
+            if kind is StoreUnavailable and exc.cause == STORE_NOT_CONFIGURED:  # type: ignore[attr-defined]
+                return Verdict.FAIL
+            return verdict
     return Verdict.RETRY  # anything else (a bug in a handler): this item only, with backoff
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, RateLimited) and not isinstance(exc, CircuitOpen):
+        wait = f"{exc.retry_after:.0f}" if exc.retry_after is not None else "?"
+        return f"rate limited (retry after {wait} s)"
+    if isinstance(exc, CrmError):
+        return exc.cause
+    return "database error" if _is_database_error(exc) else "internal error"
+
+
+def _crm_untouched(exc: BaseException, verdict: Verdict) -> bool:
+    if isinstance(exc, ProviderUnreachable):
+        return exc.cause in _NEVER_SENT
+    # refused by the CRM: over its limit, a payload or a login it turned down,
+    # an entity it does not have, a redirect away from the API
+    return isinstance(exc, ProviderError) and verdict in (
+        Verdict.PARK_ACCOUNT,
+        Verdict.PARK_STORE,
+        Verdict.FAIL,
+    )
+
+
+def nothing_created(exc: BaseException) -> bool:
+    """True when the error proves the CRM did not create the record."""
+    return decide(exc).crm_untouched
 
 
 def _internal(exc: BaseException) -> str:
@@ -164,16 +205,3 @@ def refused_row(exc: BaseException) -> str | None:
     if not row_fault:
         return None
     return str(orig if orig is not None else exc).splitlines()[0][:300]
-
-
-def nothing_created(exc: CrmError) -> bool:
-    """True when the error proves the CRM did not create the record."""
-    if isinstance(
-        exc, (RateLimited, ValidationFailed, AuthError, EntityNotSupported, UnexpectedRedirect)
-    ):
-        return True
-    return isinstance(exc, ProviderUnreachable) and exc.cause in (
-        "connection refused",
-        "host not found",
-        "TLS error",
-    )

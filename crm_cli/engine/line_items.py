@@ -20,8 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.failures import CannotSucceed, WaitingFor
-from crm_cli.errors import ConfigError
+from crm_cli.errors import CannotSucceed, ConfigError, WaitingFor
 from crm_cli.settings import EntityMapping
 
 LINE_ITEMS = "itens"  # the key of a row's line items, as handlers read them

@@ -10,33 +10,33 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from crm_cli.engine.failures import Verdict, decide
+from crm_cli.states import LogStatus, OutcomeKind
 
 Apply = Callable[[Connection], "int | None"]  # local writes; may return a new record id
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    status: str  # completed | retry | failed | released (account paused) | parked (store waits)
+    """A value: a changed outcome is a new one (``dataclasses.replace``)."""
+
+    kind: OutcomeKind
     message: str
     sent: Any = None
     received: Any = None
     external_id: str | None = None
     id_registro: int | None = None
-    retry_after: float | None = None  # released by a rate limit: the provider's wait
-    release_delay: int = 5  # released or parked otherwise: seconds before it is due again
-    apply: Apply | None = field(default=None, repr=False)
+    # RELEASED because its account is paused: the seconds the CRM asked for
+    # (None: the pause was not said, the run's policy decides how long)
+    retry_after: float | None = None
+    apply: Apply | None = field(default=None, repr=False, compare=False)
     # A create that no later attempt could find again (no natural key): lost
     # with a crash, it would leave its item to an operator.
     commit_at_once: bool = False
     unanswered: bool = False  # the CRM did not answer: its store's next items wait
 
     @property
-    def log_status(self) -> str:
-        return (
-            "sucesso"
-            if self.status == "completed"
-            else ("alerta" if self.status in ("released", "parked") else "erro")
-        )
+    def log_status(self) -> LogStatus:
+        return self.kind.log_status
 
 
 def no_local_write(conn: Connection) -> None:
@@ -49,9 +49,9 @@ def outcome_of(exc: BaseException) -> Outcome:
     if decision.verdict is Verdict.FATAL:
         raise exc
     if decision.verdict is Verdict.PARK_ACCOUNT:
-        return Outcome("released", decision.message, retry_after=decision.wait)
+        return Outcome(OutcomeKind.RELEASED, decision.message, retry_after=decision.retry_after)
     if decision.verdict is Verdict.PARK_STORE:
-        return Outcome("parked", decision.message, release_delay=round(decision.wait or 0))
+        return Outcome(OutcomeKind.PARKED, decision.message)
     if decision.verdict is Verdict.FAIL:
-        return Outcome("failed", decision.message)
-    return Outcome("retry", decision.message, unanswered=decision.unanswered)
+        return Outcome(OutcomeKind.FAILED, decision.message)
+    return Outcome(OutcomeKind.RETRY, decision.message, unanswered=decision.unanswered)

@@ -13,24 +13,26 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.engine import Engine
 
-from crm_cli.engine.clients import StoreClients, breaker_of
+from crm_cli.engine.clients import StoreClients
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.line_items import LineItems
 from crm_cli.engine.outcome import Outcome, outcome_of
-from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
+from crm_cli.engine.queue import QueueItem
+from crm_cli.engine.ratelimit import AccountPolicy
 from crm_cli.engine.to_crm import ToCrm
 from crm_cli.engine.to_erp import ToErp
 from crm_cli.errors import StoreConfigError, StoreUnavailable
 from crm_cli.integrations import Integracoes
 from crm_cli.providers.client import BaseClient
 from crm_cli.settings import Settings
+from crm_cli.states import Direction
 
 
 class Processor:
     def __init__(self, engine: Engine, settings: Settings, integracoes: Integracoes) -> None:
         self.engine, self.settings, self.integracoes = engine, settings, integracoes
         self.clients = StoreClients(
-            engine, integracoes, before_wait=self._idle, breaker=breaker_of(settings)
+            engine, integracoes, before_wait=self._idle, policy=AccountPolicy.of(settings.sync)
         )
         self._tables: dict[str, EntityTable] = {}
         self._line_items: dict[str, LineItems | None] = {}
@@ -84,7 +86,7 @@ class Processor:
 
     def process(self, item: QueueItem) -> Outcome:
         try:
-            if item.direcao == ERP_TO_CRM:
+            if item.direcao == Direction.ERP_TO_CRM:
                 return self.to_crm.process(item)
             return self.to_erp.process(item)
         except Exception as exc:  # what it means: crm_cli.engine.failures (fatal: raised)
@@ -92,7 +94,7 @@ class Processor:
 
     def reads_database(self, item: QueueItem) -> bool:
         """False when ``item`` was read ahead: processing it reads nothing more."""
-        return item.direcao != ERP_TO_CRM or not self.to_crm.is_prepared(item)
+        return item.direcao != Direction.ERP_TO_CRM or not self.to_crm.is_prepared(item)
 
     def expect(self, items: list[QueueItem]) -> None:
         """The run's items, in the order it will take them: ERP→CRM ones are read ahead."""

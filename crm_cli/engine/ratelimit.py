@@ -21,16 +21,40 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.ddl import DbDayNumber, DbNowMs, Greatest
-from crm_cli.db.schema import crm_rate_limits as T
+from crm_cli.db.schema import crm_rate_limits
 from crm_cli.errors import CircuitOpen, RateLimited
+from crm_cli.settings import SyncSettings
 
 DAY_MS = 86_400_000
 PACE_MARGIN = 0.07  # slots 7 % wider than the limit
-FIRST_PAUSE_MS = 1_000  # a 429 without Retry-After pauses 1 s, then 2, 4 … 60 s
-MAX_PAUSE_MS = 60_000
 LATE_TOLERANCE = 0.025  # seconds past its slot a request may still be sent
 MAX_LATE_RETRIES = 3
 WAIT_WORTH_USING = 0.05  # seconds: a shorter wait is slept through, not given to before_wait
+
+
+@dataclass(frozen=True)
+class PausedAccount:
+    account: str  # the quota key: provider and a hash of the account's credential
+    seconds_left: int
+    unanswered: int  # requests in a row without an answer (an open circuit's count)
+
+
+def paused_accounts(engine: Engine) -> list[PausedAccount]:
+    """The accounts paused now (a 429, a spent budget, an open circuit), by quota key."""
+    with engine.connect() as conn:
+        now = conn.execute(sa.select(DbNowMs())).scalar_one()
+        rows = conn.execute(
+            sa.select(
+                crm_rate_limits.c.quota_key,
+                crm_rate_limits.c.paused_until_ms,
+                crm_rate_limits.c.failures,
+            )
+            .where(crm_rate_limits.c.paused_until_ms > now)
+            .order_by(crm_rate_limits.c.quota_key)
+        ).all()
+    return [
+        PausedAccount(key, round((until - now) / 1000), failures) for key, until, failures in rows
+    ]
 
 
 def quota_key(provider: str, account_credential: str) -> str:
@@ -40,15 +64,37 @@ def quota_key(provider: str, account_credential: str) -> str:
 
 
 @dataclass(frozen=True)
-class Breaker:
-    """The circuit breaker of an account: after ``failures`` consecutive requests without
-    an answer (connection refused, timeout), every process leaves the account alone for
-    ``first_seconds``, doubling while the first request after each pause fails too, up
-    to ``max_seconds``."""
+class AccountPolicy:
+    """How long an account's pauses last (the run's policy, ``SyncSettings``).
 
-    failures: int = 3
-    first_seconds: int = 30
-    max_seconds: int = 600
+    The circuit breaker: after ``breaker_failures`` consecutive requests without an
+    answer (connection refused, timeout), every process leaves the account alone
+    for ``breaker_first_seconds``, doubling while the first request after each
+    pause fails too, up to ``breaker_max_seconds``. A 429 that says no Retry-After
+    (GestãoClick sends none) pauses ``pause_first_seconds``, doubling while 429s
+    keep coming, up to ``pause_max_seconds``. An edge firewall's block page rests
+    the account ``edge_block_seconds``.
+    """
+
+    breaker_failures: int
+    breaker_first_seconds: int
+    breaker_max_seconds: int
+    pause_first_seconds: int
+    pause_max_seconds: int
+    edge_block_seconds: int
+
+    @classmethod
+    def of(cls, sync: SyncSettings | None = None) -> AccountPolicy:
+        """The policy of ``sync`` (None: the defaults)."""
+        sync = sync or SyncSettings()
+        return cls(
+            breaker_failures=sync.breaker_failures,
+            breaker_first_seconds=sync.breaker_seconds,
+            breaker_max_seconds=sync.breaker_max_seconds,
+            pause_first_seconds=sync.pause_first_seconds,
+            pause_max_seconds=sync.pause_max_seconds,
+            edge_block_seconds=sync.edge_block_seconds,
+        )
 
 
 @dataclass(frozen=True)
@@ -70,10 +116,10 @@ class SharedRateLimiter:
         key: str,
         limits: Limits,
         sleep: Callable[[float], None] = time.sleep,
-        breaker: Breaker | None = None,
+        policy: AccountPolicy | None = None,
     ) -> None:
         self.engine, self.key, self.limits, self.sleep = engine, key, limits, sleep
-        self.breaker = breaker or Breaker()
+        self.policy = policy or AccountPolicy.of()
         # The account's count of unanswered requests, as last read: an answer
         # resets it only when it is not 0 (no write per request otherwise).
         self._failures_seen = 0
@@ -121,17 +167,29 @@ class SharedRateLimiter:
             # "now" is read inside the UPDATE, once the row lock is held: time
             # spent waiting for the lock cannot make the slot stale.
             result = conn.execute(
-                sa.update(T)
+                sa.update(crm_rate_limits)
                 .where(
-                    T.c.quota_key == self.key,
-                    Greatest(T.c.next_slot_ms, T.c.paused_until_ms) <= now + max_wait_ms,
-                    sa.or_(T.c.day_number != today, T.c.day_count < daily),
+                    crm_rate_limits.c.quota_key == self.key,
+                    Greatest(crm_rate_limits.c.next_slot_ms, crm_rate_limits.c.paused_until_ms)
+                    <= now + max_wait_ms,
+                    sa.or_(
+                        crm_rate_limits.c.day_number != today, crm_rate_limits.c.day_count < daily
+                    ),
                     # an open circuit is not waited out: the CRM is down, not busy
-                    sa.or_(T.c.failures < self.breaker.failures, T.c.paused_until_ms <= now),
+                    sa.or_(
+                        crm_rate_limits.c.failures < self.policy.breaker_failures,
+                        crm_rate_limits.c.paused_until_ms <= now,
+                    ),
                 )
                 .values(
-                    next_slot_ms=Greatest(T.c.next_slot_ms, T.c.paused_until_ms, now) + interval,
-                    day_count=sa.case((T.c.day_number == today, T.c.day_count + 1), else_=1),
+                    next_slot_ms=Greatest(
+                        crm_rate_limits.c.next_slot_ms, crm_rate_limits.c.paused_until_ms, now
+                    )
+                    + interval,
+                    day_count=sa.case(
+                        (crm_rate_limits.c.day_number == today, crm_rate_limits.c.day_count + 1),
+                        else_=1,
+                    ),
                     day_number=today,
                 )
             )
@@ -139,14 +197,18 @@ class SharedRateLimiter:
                 raise self._refusal(conn)
             # our own row, still locked by this transaction: the slot we reserved
             next_slot, db_now, self._failures_seen = conn.execute(
-                sa.select(T.c.next_slot_ms, now, T.c.failures).where(T.c.quota_key == self.key)
+                sa.select(crm_rate_limits.c.next_slot_ms, now, crm_rate_limits.c.failures).where(
+                    crm_rate_limits.c.quota_key == self.key
+                )
             ).one()
             read_at = time.monotonic()
         due = read_at + (next_slot - interval - db_now) / 1000.0
         return max(0.0, due - time.monotonic()), due
 
     def _refusal(self, conn: Connection) -> RateLimited:
-        row = conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
+        row = conn.execute(
+            sa.select(crm_rate_limits).where(crm_rate_limits.c.quota_key == self.key)
+        ).one()
         now = conn.execute(sa.select(DbNowMs())).scalar_one()
         today = now // DAY_MS
         if self.limits.daily and row.day_number == today and row.day_count >= self.limits.daily:
@@ -156,7 +218,7 @@ class SharedRateLimiter:
                 wait,
             )
         wait = (max(row.next_slot_ms, row.paused_until_ms) - now) / 1000.0
-        if row.failures >= self.breaker.failures and row.paused_until_ms > now:
+        if row.failures >= self.policy.breaker_failures and row.paused_until_ms > now:
             return CircuitOpen(
                 f"the CRM did not answer {row.failures} requests in a row (connection refused "
                 f"or timeout): the account rests for {wait:.0f} s",
@@ -167,8 +229,8 @@ class SharedRateLimiter:
     def pause(self, retry_after: float | None) -> float:
         """Stop every process using this account after a 429; return the pause in seconds.
 
-        With Retry-After, pause that long; without (GestãoClick sends none),
-        pause 1 s, doubling while 429s keep coming, up to 60 s.
+        With Retry-After, pause that long; without (GestãoClick sends none), the
+        policy's first pause, doubling while 429s keep coming, up to its maximum.
         """
         self._ensure_row()
         self._consult = True
@@ -177,17 +239,15 @@ class SharedRateLimiter:
             if retry_after is not None:
                 pause_ms, backoff = int(retry_after * 1000), row.backoff_ms
             else:
-                recent = now - row.paused_until_ms < 2 * max(row.backoff_ms, FIRST_PAUSE_MS)
-                backoff = (
-                    min(row.backoff_ms * 2, MAX_PAUSE_MS)
-                    if recent and row.backoff_ms
-                    else (FIRST_PAUSE_MS)
-                )
+                first = self.policy.pause_first_seconds * 1000
+                most = self.policy.pause_max_seconds * 1000
+                recent = now - row.paused_until_ms < 2 * max(row.backoff_ms, first)
+                backoff = min(row.backoff_ms * 2, most) if recent and row.backoff_ms else first
                 pause_ms = backoff
             until = max(row.paused_until_ms, now + pause_ms)
             conn.execute(
-                sa.update(T)
-                .where(T.c.quota_key == self.key)
+                sa.update(crm_rate_limits)
+                .where(crm_rate_limits.c.quota_key == self.key)
                 .values(paused_until_ms=until, backoff_ms=backoff)
             )
         return (until - now) / 1000.0
@@ -202,15 +262,20 @@ class SharedRateLimiter:
             failures = row.failures + 1
             values: dict = {"failures": failures}
             opened = None
-            if failures >= self.breaker.failures:
-                first, most = self.breaker.first_seconds * 1000, self.breaker.max_seconds * 1000
+            if failures >= self.policy.breaker_failures:
+                first = self.policy.breaker_first_seconds * 1000
+                most = self.policy.breaker_max_seconds * 1000
                 circuit = min(max(row.circuit_ms * 2, first), most)
                 values |= {
                     "circuit_ms": circuit,
                     "paused_until_ms": max(row.paused_until_ms, now + circuit),
                 }
                 opened = circuit / 1000.0
-            conn.execute(sa.update(T).where(T.c.quota_key == self.key).values(**values))
+            conn.execute(
+                sa.update(crm_rate_limits)
+                .where(crm_rate_limits.c.quota_key == self.key)
+                .values(**values)
+            )
         self._failures_seen = failures
         return opened
 
@@ -221,10 +286,14 @@ class SharedRateLimiter:
         read and the write after it are one atomic step.
         """
         conn.execute(
-            sa.update(T).where(T.c.quota_key == self.key).values(backoff_ms=T.c.backoff_ms)
+            sa.update(crm_rate_limits)
+            .where(crm_rate_limits.c.quota_key == self.key)
+            .values(backoff_ms=crm_rate_limits.c.backoff_ms)
         )
         now = conn.execute(sa.select(DbNowMs())).scalar_one()
-        return now, conn.execute(sa.select(T).where(T.c.quota_key == self.key)).one()
+        return now, conn.execute(
+            sa.select(crm_rate_limits).where(crm_rate_limits.c.quota_key == self.key)
+        ).one()
 
     def answered(self) -> None:
         """A request got an answer (of any status): the account's circuit closes."""
@@ -232,8 +301,8 @@ class SharedRateLimiter:
             return
         with self.engine.begin() as conn:
             conn.execute(
-                sa.update(T)
-                .where(T.c.quota_key == self.key, T.c.failures > 0)
+                sa.update(crm_rate_limits)
+                .where(crm_rate_limits.c.quota_key == self.key, crm_rate_limits.c.failures > 0)
                 .values(failures=0, circuit_ms=0)
             )
         self._failures_seen = 0
@@ -241,7 +310,7 @@ class SharedRateLimiter:
     def _ensure_row(self) -> None:
         if self._row_ready:
             return
-        insert = sa.insert(T).values(
+        insert = sa.insert(crm_rate_limits).values(
             quota_key=self.key,
             next_slot_ms=0,
             paused_until_ms=0,

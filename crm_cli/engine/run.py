@@ -19,29 +19,27 @@ from __future__ import annotations
 
 import contextlib
 import random
-import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from crm_cli.engine import queue
-from crm_cli.engine.commit import Committer, Finished
+from crm_cli.engine.commit import Committer, Finished, Written
 from crm_cli.engine.outcome import Outcome
-from crm_cli.engine.queue import ERP_TO_CRM, QueueItem
+from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.retry import RetryPolicy
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
+from crm_cli.states import Direction, OutcomeKind
 
 if TYPE_CHECKING:
     from crm_cli.credentials import CredentialCipher
     from crm_cli.engine.processor import Processor
 
 RATE_LIMIT_RETRIES = 2  # waits for a provider's pause within one run, per item
-UNANSWERED_DELAY = 30  # seconds before a store whose CRM did not answer is tried again
-BUSY_RECORD_DELAY = 5  # seconds before an item whose record another run holds is due again
 # One commit for several finished items: a durable commit costs as much as a
 # request to a CRM without limits (see bench/p1_sync_overhead.py).
 OUTCOMES_PER_COMMIT = 10
@@ -50,6 +48,8 @@ OUTCOME_MAX_AGE = 1.0  # seconds the first finished item may wait for its commit
 
 @dataclass
 class RunResult:
+    """What a run did, and what it has to tell the operator (the CLI prints it)."""
+
     claimed: int = 0
     processed: int = 0  # completed (sent, adopted, unchanged or applied locally)
     errors: int = 0  # failed this run (retry scheduled, or failed for good)
@@ -57,16 +57,32 @@ class RunResult:
     released: int = 0  # handed back unprocessed (rate limit, time budget, record busy)
     requests: int = 0
     elapsed: float = 0.0
-    lost_leases: int = 0
+    # items whose result another run recorded: their lease ended before this run's commit
+    lost_leases: list[int] = field(default_factory=list)
     parked_stores: dict[int, str] = field(default_factory=dict)  # store -> why its items wait
     log_errors: list[str] = field(default_factory=list)
 
     def summary_line(self, now: str) -> str:
+        """The original's line, byte for byte (operators grep for it)."""
         rate = self.requests / self.elapsed if self.elapsed > 0 else 0.0
         return (
             f"[{now}] Processados: {self.processed} | Erros: {self.errors} | "
             f"Tempo: {self.elapsed:.2f}s | Taxa: {rate:.2f} req/s"
         )
+
+    def details_line(self) -> str | None:
+        """What the summary does not say: items handed back, failed for good, leases
+        lost (None when there is nothing to add)."""
+        parts = [
+            f"{count} {what}"
+            for count, what in (
+                (self.failed, "failed for good"),
+                (self.released, "handed back for a later run"),
+                (len(self.lost_leases), "lost to another run (lease expired)"),
+            )
+            if count
+        ]
+        return "; ".join(parts) if parts else None
 
 
 class SyncRun:
@@ -89,7 +105,7 @@ class SyncRun:
         self._finished: list[Finished] = []
         self._deadline = 0.0  # monotonic time the run's budget ends
         self._paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
-        self._parked: dict[int, tuple[int, str]] = {}  # store -> (seconds, why) it waits
+        self._parked: dict[int, str] = {}  # store -> why it waits
         self.committer = Committer(engine, self.owner, self.policy, self.rng)
 
     @property
@@ -149,8 +165,9 @@ class SyncRun:
         result.claimed += len(items)
         self.on_claim(result.claimed)
         locks = queue.RecordLocks(self.engine)
+        delays = self.settings.sync
         paused = self._paused  # store -> seconds its CRM account asked us to wait
-        parked = self._parked  # store -> (seconds, why) it waits for
+        parked = self._parked  # store -> why it waits
         index = 0
         try:
             items = self._lock_records(locks, items, result)
@@ -167,30 +184,32 @@ class SyncRun:
                     result.released += self._release([item], paused[item.id_loja])
                     continue
                 if item.id_loja in parked:
-                    result.released += self._release([item], *parked[item.id_loja])
+                    result.released += self._release(
+                        [item], delays.park_store_seconds, parked[item.id_loja]
+                    )
                     continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
                 outcome = self._process(item, result)
                 elapsed_ms = round((time.monotonic() - item_started) * 1000)
-                if outcome.status == "released" and outcome.retry_after is not None:
+                if outcome.kind is OutcomeKind.RELEASED and outcome.retry_after is not None:
                     # The account is paused longer than this run can wait: its
                     # store's items go back; other stores' items carry on.
                     paused[item.id_loja] = max(1, round(outcome.retry_after))
                     result.released += self._release([item], paused[item.id_loja])
                     self.on_item(item, outcome)
                     continue
-                if outcome.status == "parked":
+                if outcome.kind is OutcomeKind.PARKED:
                     # The store cannot be used until an operator acts: all its
                     # items wait, attempts intact; other stores carry on.
-                    parked[item.id_loja] = (outcome.release_delay, outcome.message)
+                    parked[item.id_loja] = outcome.message
                     self._park(item, outcome, result)
                     continue
                 if outcome.unanswered:
                     # Its CRM did not answer: one more try of the store in this run
                     # would cost the others the same wait; later runs try it again
                     # (and the account's circuit breaker counts it).
-                    paused[item.id_loja] = UNANSWERED_DELAY
+                    paused[item.id_loja] = delays.unanswered_store_seconds
                 self._finish(item, outcome, result, elapsed_ms)
             self._commit_finished(result)
         except BaseException:
@@ -213,9 +232,11 @@ class SyncRun:
         busy = locks.take(items)
         if not busy:
             return items
-        result.released += self._release(busy, BUSY_RECORD_DELAY)
+        result.released += self._release(busy, self.settings.sync.release_seconds)
         for item in busy:
-            self.on_item(item, Outcome("released", "another run is working on this record"))
+            self.on_item(
+                item, Outcome(OutcomeKind.RELEASED, "another run is working on this record")
+            )
         return [item for item in items if item not in busy]
 
     def _release(
@@ -229,15 +250,16 @@ class SyncRun:
 
     def _park(self, item: QueueItem, outcome: Outcome, result: RunResult) -> None:
         """The store waits: this item goes back, and so does every due item of the store."""
-        result.released += self._release([item], outcome.release_delay, outcome.message)
-        queue.park_store(self.engine, item.id_loja, outcome.release_delay, outcome.message)
+        seconds = self.settings.sync.park_store_seconds
+        result.released += self._release([item], seconds, outcome.message)
+        queue.park_store(self.engine, item.id_loja, seconds, outcome.message)
         result.parked_stores[item.id_loja] = outcome.message
         self.on_item(item, outcome)
 
     def _process(self, item: QueueItem, result: RunResult) -> Outcome:
         outcome = self._process_once(item, result)
         for _ in range(RATE_LIMIT_RETRIES):
-            if outcome.status != "released" or outcome.retry_after is None:
+            if outcome.kind is not OutcomeKind.RELEASED or outcome.retry_after is None:
                 break
             # The limiter waits for the account's pause when it fits the
             # run's budget (max_wait); otherwise it refuses again at once.
@@ -252,13 +274,16 @@ class SyncRun:
     def _finish(
         self, item: QueueItem, outcome: Outcome, result: RunResult, elapsed_ms: int
     ) -> None:
-        if outcome.status == "released":  # e.g. its record is busy in another run
-            result.released += self._release([item], outcome.release_delay)
+        if outcome.kind is OutcomeKind.RELEASED:  # its account paused for an unsaid time
+            result.released += self._release([item], self.settings.sync.release_seconds)
             self.on_item(item, outcome)
             return
-        if outcome.status == "retry" and self.policy.exhausted(item.tentativas):
-            outcome.status = "failed"
-            outcome.message = f"{outcome.message} (failed after {item.tentativas} attempts)"
+        if outcome.kind is OutcomeKind.RETRY and self.policy.exhausted(item.tentativas):
+            outcome = replace(
+                outcome,
+                kind=OutcomeKind.FAILED,
+                message=f"{outcome.message} (failed after {item.tentativas} attempts)",
+            )
         self._finished.append(Finished(item, outcome, elapsed_ms))
         if (
             outcome.commit_at_once
@@ -271,25 +296,22 @@ class SyncRun:
         finished = self._finished
         if not finished:
             return
-        written = self.committer.commit(finished, result.log_errors)  # if it fails: another try
+        # if it fails: another try; the outcomes it returns are what was recorded
+        written = self.committer.commit(finished, result.log_errors)
         self._finished = []
-        for each, (_new_id, owned) in zip(finished, written, strict=True):
-            self._count(each.item, each.outcome, owned, result)
+        for each in written:
+            self._count(each, result)
             self.on_item(each.item, each.outcome)
 
-    def _count(self, item: QueueItem, outcome: Outcome, owned: bool, result: RunResult) -> None:
-        if not owned:
-            result.lost_leases += 1
-            print(
-                f"crm-cli: warning: item #{item.id}: lease lost to another run; its result "
-                "was not recorded on the item",
-                file=sys.stderr,
-            )
-        if outcome.status == "completed":
+    @staticmethod
+    def _count(written: Written, result: RunResult) -> None:
+        if not written.owned:
+            result.lost_leases.append(written.item.id)
+        if written.outcome.kind is OutcomeKind.COMPLETED:
             result.processed += 1
         else:
             result.errors += 1
-            result.failed += outcome.status == "failed"
+            result.failed += written.outcome.kind is OutcomeKind.FAILED
 
 
 def sync_one(
@@ -300,7 +322,7 @@ def sync_one(
     entidade: str,
     id_registro: int | None = None,
     external_id: str | None = None,
-    direcao: str = ERP_TO_CRM,
+    direcao: Direction = Direction.ERP_TO_CRM,
     cipher: CredentialCipher | None = None,
 ) -> Outcome:
     """Sync one record now, without the queue ("sync now" buttons, operators)."""
@@ -316,46 +338,13 @@ def sync_one(
         external_id=external_id,
     )
     outcome = run.processor.process(item)
-    result = RunResult()
-    [(new_id, _owned)] = run.committer.commit([Finished(item, outcome)], result.log_errors, False)
-    if new_id is not None and outcome.status == "completed":
-        outcome.id_registro = new_id
-    if result.log_errors:
+    log_errors: list[str] = []
+    [written] = run.committer.commit([Finished(item, outcome)], log_errors, queued=False)
+    if log_errors:
         from crm_cli.errors import DatabaseError
 
-        raise DatabaseError(f"the sync log could not be written: {result.log_errors[0]}")
+        raise DatabaseError(f"the sync log could not be written: {log_errors[0]}")
+    outcome = written.outcome
+    if written.new_id is not None and outcome.kind is OutcomeKind.COMPLETED:
+        outcome = replace(outcome, id_registro=written.new_id)
     return outcome
-
-
-def sincronizar_para_crm(
-    engine: Engine, settings: Settings, id_loja: int, entidade: str, id_registro: int
-) -> Outcome:
-    """The original's ``sincronizarParaCrm``."""
-    return sync_one(
-        engine,
-        settings,
-        id_loja=id_loja,
-        entidade=entidade,
-        id_registro=id_registro,
-        direcao=ERP_TO_CRM,
-    )
-
-
-def sincronizar_para_ecletech(
-    engine: Engine,
-    settings: Settings,
-    id_loja: int,
-    entidade: str,
-    external_id: str | None = None,
-    id_registro: int | None = None,
-) -> Outcome:
-    """The original's ``sincronizarParaEcletech``."""
-    return sync_one(
-        engine,
-        settings,
-        id_loja=id_loja,
-        entidade=entidade,
-        id_registro=id_registro,
-        external_id=external_id,
-        direcao=queue.CRM_TO_ERP,
-    )

@@ -13,9 +13,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.schema import crm_sync_log
 from crm_cli.masking import mask_secrets
+from crm_cli.states import Direction, LogStatus
 
-ERP_TO_CRM = "ecletech_para_crm"
-CRM_TO_ERP = "crm_para_ecletech"
 MAX_MESSAGE = 2000
 _INSERT = sa.insert(crm_sync_log)  # built once: one row per item a sync processes
 
@@ -41,8 +40,8 @@ def log_row(
     id_loja: int,
     entidade: str,
     id_registro: int | None,
-    direcao: str,
-    status: str,
+    direcao: Direction,
+    status: LogStatus,
     mensagem: str,
     enviados: Any = None,
     recebidos: Any = None,
@@ -94,12 +93,12 @@ def figures(engine: Engine, since: Any, id_loja: int | None = None) -> dict[str,
             ).all()
         )
     total = sum(by_status.values())
-    successes = by_status.get("sucesso", 0)
+    successes = by_status.get(LogStatus.SUCESSO, 0)
     return {
         "total": total,
         "sucesso": successes,
-        "erro": by_status.get("erro", 0),
-        "alerta": by_status.get("alerta", 0),
+        "erro": by_status.get(LogStatus.ERRO, 0),
+        "alerta": by_status.get(LogStatus.ALERTA, 0),
         "taxa_sucesso": round(100.0 * successes / total, 2) if total else None,
     }
 
@@ -114,15 +113,15 @@ def entries(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Log rows, newest first: by record (the original's "logs by record") or errors."""
-    L = crm_sync_log
-    query = sa.select(L).order_by(L.c.id.desc()).limit(limit)
+    log = crm_sync_log.c
+    query = sa.select(crm_sync_log).order_by(log.id.desc()).limit(limit)
     if id_loja is not None:
-        query = query.where(L.c.id_loja == id_loja)
+        query = query.where(log.id_loja == id_loja)
     if entidade:
-        query = query.where(L.c.entidade == entidade)
+        query = query.where(log.entidade == entidade)
     if id_registro is not None:
-        query = query.where(L.c.id_registro == id_registro)
+        query = query.where(log.id_registro == id_registro)
     if errors_only:
-        query = query.where(L.c.status == "erro")
+        query = query.where(log.status == LogStatus.ERRO)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]

@@ -19,17 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from crm_cli.db.ddl import DbNow
-from crm_cli.db.schema import crm_sync_state as S
+from crm_cli.db.schema import crm_sync_state
 
 if TYPE_CHECKING:
     from crm_cli.engine.entities import EntityTable
 
 _KEY = sa.and_(
-    S.c.id_loja == sa.bindparam("k_loja"),
-    S.c.entidade == sa.bindparam("k_entidade"),
-    S.c.id_registro == sa.bindparam("k_registro"),
+    crm_sync_state.c.id_loja == sa.bindparam("k_loja"),
+    crm_sync_state.c.entidade == sa.bindparam("k_entidade"),
+    crm_sync_state.c.id_registro == sa.bindparam("k_registro"),
 )
-_CLEAR_CREATE = sa.update(S).where(_KEY).values(create_started_at=None)
+_CLEAR_CREATE = sa.update(crm_sync_state).where(_KEY).values(create_started_at=None)
 
 # What each kind of upsert sets, on insert and on update alike.
 _SUCCESS = {
@@ -76,18 +76,20 @@ def load_with_records(
 @functools.cache
 def _with_records(table: EntityTable) -> sa.Select:
     on = sa.and_(
-        S.c.id_loja == sa.bindparam("k_loja"),
-        S.c.entidade == sa.bindparam("k_entidade"),
-        S.c.id_registro == table.pk,
+        crm_sync_state.c.id_loja == sa.bindparam("k_loja"),
+        crm_sync_state.c.entidade == sa.bindparam("k_entidade"),
+        crm_sync_state.c.id_registro == table.pk,
     )
     return (
         sa.select(
             table.table,
-            S.c.id_loja.label("sync_state_found"),  # labelled: the ERP table may have id_loja
-            S.c.payload_hash.label("sync_state_payload_hash"),
-            S.c.create_started_at.label("sync_state_create_started_at"),
+            crm_sync_state.c.id_loja.label(
+                "sync_state_found"
+            ),  # labelled: the ERP table may have id_loja
+            crm_sync_state.c.payload_hash.label("sync_state_payload_hash"),
+            crm_sync_state.c.create_started_at.label("sync_state_create_started_at"),
         )
-        .select_from(table.table.outerjoin(S, on))
+        .select_from(table.table.outerjoin(crm_sync_state, on))
         .where(table.pk.in_(sa.bindparam("k_registros", expanding=True)))
     )
 
@@ -98,15 +100,20 @@ def _upsert(dialect: str, rows: dict | list[dict], values: dict) -> sa.Executabl
         from sqlalchemy.dialects.sqlite import insert
 
         return (
-            insert(S)
+            insert(crm_sync_state)
             .values(rows)
             .on_conflict_do_update(
-                index_elements=[S.c.id_loja, S.c.entidade, S.c.id_registro], set_=values
+                index_elements=[
+                    crm_sync_state.c.id_loja,
+                    crm_sync_state.c.entidade,
+                    crm_sync_state.c.id_registro,
+                ],
+                set_=values,
             )
         )
     from sqlalchemy.dialects.mysql import insert
 
-    return insert(S).values(rows).on_duplicate_key_update(**values)
+    return insert(crm_sync_state).values(rows).on_duplicate_key_update(**values)
 
 
 @functools.cache

@@ -13,19 +13,20 @@ is marked on its own, right before its create.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine import syncstate
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.failures import CannotSucceed, WaitingFor, nothing_created
+from crm_cli.engine.failures import nothing_created
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
 from crm_cli.engine.outcome import Outcome, no_local_write
-from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, enqueue
-from crm_cli.errors import CrmError, RecordNotFound
+from crm_cli.engine.queue import QueueItem, enqueue
+from crm_cli.errors import CannotSucceed, CrmError, RecordNotFound, WaitingFor
 from crm_cli.providers.client import BaseClient
+from crm_cli.states import Direction, OutcomeKind
 
 # ERP→CRM items read in one transaction. Their data is as old as the time it
 # takes to send them all (a few seconds under a 3 requests/s limit); a change
@@ -186,7 +187,7 @@ class ToCrm:
             return [item]
         batch = [item]
         for each in self._upcoming[ids.index(item.id) + 1 :]:
-            if each.direcao != ERP_TO_CRM or len(batch) == READ_AHEAD:
+            if each.direcao != Direction.ERP_TO_CRM or len(batch) == READ_AHEAD:
                 break
             if each.id not in self._prepared:
                 batch.append(each)
@@ -234,8 +235,7 @@ class ToCrm:
         digest = syncstate.payload_hash(ready.payload, external_id)
         message = f"created in the CRM ({item.entidade} {external_id})"
         outcome = self._sent(item, table, external_id, digest, ready.payload, received, message)
-        outcome.commit_at_once = not ready.natural_key
-        return outcome
+        return replace(outcome, commit_at_once=not ready.natural_key)
 
     def _look_up(self, item: QueueItem, ready: Ready) -> Outcome | None:
         """A previous attempt may have created the record before dying: find it by its
@@ -289,7 +289,7 @@ class ToCrm:
             )
 
         return Outcome(
-            "completed",
+            OutcomeKind.COMPLETED,
             message,
             sent=payload,
             received=received,
@@ -309,7 +309,7 @@ def _prepare(
         )
     if table.is_deleted(row):
         return Outcome(
-            "completed", "the local record is deleted; nothing sent", apply=no_local_write
+            OutcomeKind.COMPLETED, "the local record is deleted; nothing sent", apply=no_local_write
         )
     try:
         payload = handler.to_external(row)
@@ -319,7 +319,7 @@ def _prepare(
     digest = syncstate.payload_hash(payload, external_id)
     if external_id and state is not None and state.payload_hash == digest:
         return Outcome(
-            "completed",
+            OutcomeKind.COMPLETED,
             "unchanged since the last sync; nothing sent",
             external_id=str(external_id),
             apply=no_local_write,

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.failures import CannotSucceed
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
 from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.to_crm import Resources
-from crm_cli.errors import RecordNotFound
+from crm_cli.errors import CannotSucceed, RecordNotFound
+from crm_cli.states import OutcomeKind
 
 
 class ToErp:
@@ -67,7 +68,7 @@ class ToErp:
             return table.insert(conn, values)
 
         outcome = Outcome(
-            "completed",
+            OutcomeKind.COMPLETED,
             f"inserted locally from the CRM's {item.entidade} {external_id}",
             received=record,
             external_id=external_id,
@@ -96,7 +97,7 @@ class ToErp:
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
         outcome = Outcome(
-            "completed", message, received=record, external_id=external_id, apply=update
+            OutcomeKind.COMPLETED, message, received=record, external_id=external_id, apply=update
         )
         # the items as the strategy decided: none when it kept the ERP's values
         return _with_line_items(outcome, self.where.line_items(item.entidade), changes)
@@ -116,5 +117,4 @@ def _with_line_items(outcome: Outcome, lines: LineItems | None, written: dict) -
         lines.replace(conn, record_id, items, only_if_empty)
         return record_id
 
-    outcome.apply = with_items
-    return outcome
+    return replace(outcome, apply=with_items)

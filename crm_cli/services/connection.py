@@ -9,16 +9,6 @@ from sqlalchemy.engine import Engine
 
 from crm_cli.engine.clients import StoreClients
 from crm_cli.engine.failures import Verdict, decide
-from crm_cli.errors import (
-    CircuitOpen,
-    ConfigError,
-    CredentialsError,
-    NotFoundError,
-    ProviderError,
-    RateLimited,
-    StoreConfigError,
-    StoreUnavailable,
-)
 from crm_cli.integrations import Integracoes
 
 PING_MAX_WAIT = 5.0  # seconds a check may wait for its rate-limit slot
@@ -50,32 +40,13 @@ def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> Conne
         client = clients.get(id_loja)
         started = time.perf_counter()
         client.ping()
-    except CredentialsError as exc:
-        return ConnectionCheck(
-            id_loja, provider, False, cause="cannot decrypt credentials", detail=exc.message
-        )
-    except CircuitOpen as exc:
-        return ConnectionCheck(id_loja, provider, False, cause=exc.cause, detail=exc.message)
-    except RateLimited as exc:
-        wait = f"{exc.retry_after:.0f}" if exc.retry_after is not None else "?"
-        return ConnectionCheck(
-            id_loja, provider, False, cause=f"rate limited (retry after {wait} s)"
-        )
-    except StoreConfigError as exc:
-        return ConnectionCheck(id_loja, provider, False, cause=exc.cause, detail=exc.message)
-    except StoreUnavailable as exc:
-        return ConnectionCheck(id_loja, provider, False, cause=exc.cause)
-    except ProviderError as exc:
-        return ConnectionCheck(id_loja, provider, False, cause=exc.cause, detail=exc.message)
-    except (ConfigError, NotFoundError) as exc:
-        return ConnectionCheck(
-            id_loja, provider, False, cause="configuration error", detail=exc.message
-        )
-    except Exception as exc:  # one store's surprise must not hide the others' lines
+    except Exception as exc:  # one store's trouble must not hide the others' lines
         decision = decide(exc)
-        if decision.verdict is Verdict.FATAL:
+        if decision.verdict is Verdict.FATAL:  # the secret, the database: no line can help
             raise
-        return ConnectionCheck(id_loja, provider, False, cause="error", detail=decision.message)
+        return ConnectionCheck(
+            id_loja, provider, False, cause=decision.cause, detail=decision.message
+        )
     latency = round((time.perf_counter() - started) * 1000)
     return ConnectionCheck(id_loja, provider, True, latency_ms=latency)
 

@@ -15,10 +15,11 @@ from crm_cli.credentials import mask_secrets
 from crm_cli.engine.failures import Verdict, decide
 from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.processor import Processor
-from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, due_items
+from crm_cli.engine.queue import QueueItem, due_items
 from crm_cli.engine.to_crm import Ready
 from crm_cli.integrations import Integracoes
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
+from crm_cli.states import Direction
 
 _WHAT = {
     Verdict.RETRY: "would fail and be retried later",
@@ -44,7 +45,7 @@ def preview(
     kept: dict[tuple, QueueItem] = {}
     for item in items:
         kept.setdefault(item.key, item)
-    to_crm = [item for item in kept.values() if item.direcao == ERP_TO_CRM]
+    to_crm = [item for item in kept.values() if item.direcao == Direction.ERP_TO_CRM]
     prepared = processor.to_crm.preview(to_crm)
     lines = []
     for item in items:
@@ -52,7 +53,7 @@ def preview(
         first = kept[item.key]
         if first is not item:
             lines.append(f"{prefix}: would be coalesced into #{first.id} (the same change)")
-        elif item.direcao != ERP_TO_CRM:
+        elif item.direcao != Direction.ERP_TO_CRM:
             lines.append(f"{prefix}: {_fetch(processor, item)}")
         else:
             lines.append(f"{prefix}: {_send(prepared[item.id])}")

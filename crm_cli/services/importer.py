@@ -17,14 +17,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crm_cli.db.ddl import DbNow
-from crm_cli.db.schema import crm_import_state as S
+from crm_cli.db.schema import crm_import_state
 from crm_cli.engine.conflicts import crm_modified_at
 from crm_cli.engine.failures import Verdict, decide
 from crm_cli.engine.processor import Processor
-from crm_cli.engine.queue import CRM_TO_ERP, QueueItem, enqueue
+from crm_cli.engine.queue import QueueItem, enqueue
 from crm_cli.engine.synclog import write_log
 from crm_cli.integrations import Integracoes
 from crm_cli.settings import Settings
+from crm_cli.states import Direction, LogStatus
 
 
 @dataclass
@@ -41,7 +42,9 @@ class ImportResult:
 def _state(engine: Engine, id_loja: int, entidade: str) -> sa.Row | None:
     with engine.connect() as conn:
         return conn.execute(
-            sa.select(S).where(S.c.id_loja == id_loja, S.c.entidade == entidade)
+            sa.select(crm_import_state).where(
+                crm_import_state.c.id_loja == id_loja, crm_import_state.c.entidade == entidade
+            )
         ).first()
 
 
@@ -63,11 +66,11 @@ def _save(
         errors=result.errors,
         finished_at=DbNow() if finished else None,
     )
-    key = sa.and_(S.c.id_loja == id_loja, S.c.entidade == entidade)
+    key = sa.and_(crm_import_state.c.id_loja == id_loja, crm_import_state.c.entidade == entidade)
     with engine.begin() as conn:
-        if not conn.execute(sa.update(S).where(key).values(**values)).rowcount:
+        if not conn.execute(sa.update(crm_import_state).where(key).values(**values)).rowcount:
             conn.execute(
-                sa.insert(S).values(
+                sa.insert(crm_import_state).values(
                     id_loja=id_loja, entidade=entidade, started_at=DbNow(), **values
                 )
             )
@@ -79,7 +82,11 @@ def _start(engine: Engine, id_loja: int, entidade: str) -> tuple[Any, int, Impor
     state = _state(engine, id_loja, entidade)
     if state is None or state.finished_at is not None or state.cursor is None:
         with engine.begin() as conn:
-            conn.execute(sa.delete(S).where(S.c.id_loja == id_loja, S.c.entidade == entidade))
+            conn.execute(
+                sa.delete(crm_import_state).where(
+                    crm_import_state.c.id_loja == id_loja, crm_import_state.c.entidade == entidade
+                )
+            )
         return None, 0, ImportResult()
     result = ImportResult(
         imported=state.imported,
@@ -130,8 +137,8 @@ def run_import(
             id_loja=id_loja,
             entidade=entidade,
             id_registro=0,
-            direcao=CRM_TO_ERP,
-            status="sucesso",
+            direcao=Direction.CRM_TO_ERP,
+            status=LogStatus.SUCESSO,
             mensagem=f"import: page {page or 1} read ({len(listing.records)} records)",
         )
         if finished:
@@ -164,7 +171,7 @@ def _one(
                 id_loja=id_loja,
                 entidade=entidade,
                 external_id=external_id,
-                direcao=CRM_TO_ERP,
+                direcao=Direction.CRM_TO_ERP,
                 prioridade=1,
             )
             result.enqueued += 1
@@ -177,7 +184,7 @@ def _one(
             id_loja=id_loja,
             entidade=entidade,
             id_registro=row[table.mapping.primary_key] if row else None,
-            direcao=CRM_TO_ERP,
+            direcao=Direction.CRM_TO_ERP,
             prioridade=0,
             tentativas=1,
             external_id=external_id,
@@ -192,17 +199,20 @@ def _one(
             result.updated += 1
     except Exception as exc:
         decision = decide(exc)
-        if decision.verdict in (Verdict.FATAL, Verdict.PARK_STORE, Verdict.PARK_ACCOUNT):
-            raise  # not this record's fault: the import of this store stops here
-        result.errors += 1
-        message = decision.message
-        write_log(
-            engine,
-            id_loja=id_loja,
-            entidade=entidade,
-            id_registro=0,
-            direcao=CRM_TO_ERP,
-            status="erro",
-            mensagem=f"import: {message}",
-            recebidos=record,
-        )
+        match decision.verdict:
+            case Verdict.FATAL | Verdict.PARK_STORE | Verdict.PARK_ACCOUNT:
+                raise  # not this record's fault: the import of this store stops here
+            case Verdict.RETRY | Verdict.FAIL:
+                # this record's problem: logged and counted; the import goes on (a
+                # later import reads it again, which is the retry an import has)
+                result.errors += 1
+                write_log(
+                    engine,
+                    id_loja=id_loja,
+                    entidade=entidade,
+                    id_registro=0,
+                    direcao=Direction.CRM_TO_ERP,
+                    status=LogStatus.ERRO,
+                    mensagem=f"import: {decision.message}",
+                    recebidos=record,
+                )

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from crm_cli.credentials import CredentialCipher
-from crm_cli.engine.clients import StoreClients, breaker_of
-from crm_cli.engine.synclog import CRM_TO_ERP, ERP_TO_CRM, write_log
-from crm_cli.errors import CrmError
+from crm_cli.engine.clients import StoreClients
+from crm_cli.engine.failures import Verdict, decide
+from crm_cli.engine.ratelimit import AccountPolicy
+from crm_cli.engine.synclog import write_log
 from crm_cli.integrations import Integracoes
 from crm_cli.providers.client import BaseClient
 from crm_cli.settings import Settings
+from crm_cli.states import Direction, LogStatus
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ class ServiceCrm:
             settings.credentials_key_env, settings.credentials_allow_fallback_key
         )
         self.integracoes = Integracoes(engine, cipher)
-        self.clients = StoreClients(engine, self.integracoes, breaker=breaker_of(settings))
+        self.clients = StoreClients(
+            engine, self.integracoes, policy=AccountPolicy.of(settings.sync)
+        )
 
     def client(self, id_loja: int) -> BaseClient:
         return self.clients.get(id_loja)
@@ -50,17 +54,20 @@ class ServiceCrm:
     def _logged(self, id_loja, entidade, id_registro, direcao, what, enviados, call):  # type: ignore[no-untyped-def]
         try:
             result = call()
-        except CrmError as exc:
-            write_log(
-                self.engine,
-                id_loja=id_loja,
-                entidade=entidade,
-                id_registro=id_registro,
-                direcao=direcao,
-                status="erro",
-                mensagem=f"{what}: {exc.message}",
-                enviados=enviados,
-            )
+        except Exception as exc:
+            decision = decide(exc)  # what it means, as a sync run would log it
+            if decision.verdict is not Verdict.FATAL:  # a fatal one may be the log's own
+                waits = decision.verdict in (Verdict.PARK_STORE, Verdict.PARK_ACCOUNT)
+                write_log(
+                    self.engine,
+                    id_loja=id_loja,
+                    entidade=entidade,
+                    id_registro=id_registro,
+                    direcao=direcao,
+                    status=LogStatus.ALERTA if waits else LogStatus.ERRO,
+                    mensagem=f"{what}: {decision.message}",
+                    enviados=enviados,
+                )
             raise
         recebidos = result.dados if isinstance(result, CrmRecord) else None
         write_log(
@@ -69,7 +76,7 @@ class ServiceCrm:
             entidade=entidade,
             id_registro=id_registro,
             direcao=direcao,
-            status="sucesso",
+            status=LogStatus.SUCESSO,
             mensagem=what,
             enviados=enviados,
             recebidos=recebidos,
@@ -85,7 +92,7 @@ class ServiceCrm:
             id_loja,
             entidade,
             id_registro,
-            ERP_TO_CRM,
+            Direction.ERP_TO_CRM,
             f"criar {entidade}",
             payload,
             lambda: self._record(client, entidade, client.criar(entidade, payload)),
@@ -105,7 +112,7 @@ class ServiceCrm:
             id_loja,
             entidade,
             id_registro,
-            ERP_TO_CRM,
+            Direction.ERP_TO_CRM,
             f"atualizar {entidade} {external_id}",
             payload,
             lambda: self._record(
@@ -121,7 +128,7 @@ class ServiceCrm:
             id_loja,
             entidade,
             id_registro,
-            CRM_TO_ERP,
+            Direction.CRM_TO_ERP,
             f"buscar {entidade} {external_id}",
             None,
             lambda: self._record(client, entidade, client.buscar(entidade, external_id)),
@@ -133,7 +140,7 @@ class ServiceCrm:
             id_loja,
             entidade,
             id_registro,
-            ERP_TO_CRM,
+            Direction.ERP_TO_CRM,
             f"deletar {entidade} {external_id}",
             None,
             lambda: client.deletar(entidade, external_id),
@@ -157,7 +164,7 @@ class ServiceCrm:
             id_loja,
             entidade,
             0,
-            CRM_TO_ERP,
+            Direction.CRM_TO_ERP,
             f"listar {entidade} página {pagina or 1}",
             filtros,
             page,

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from crm_cli.engine.queue.admin import counts, waiting_stores
+from crm_cli.engine.ratelimit import paused_accounts
 from crm_cli.engine.synclog import figures
 
 
@@ -84,7 +85,10 @@ def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
         "by_store": [stores[k] for k in sorted(stores)],
         "reauthorization_needed": _awaiting_authorisation(engine, id_loja),
         "waiting_stores": waiting_stores(engine, id_loja),
-        "paused_accounts": _paused_accounts(engine),
+        "paused_accounts": [
+            {"account": p.account, "seconds_left": p.seconds_left, "unanswered": p.unanswered}
+            for p in paused_accounts(engine)
+        ],
     }
 
 
@@ -101,23 +105,4 @@ def _awaiting_authorisation(engine: Engine, id_loja: int | None) -> list[dict[st
         }
         for s in stores
         if s.configuracoes.get(REAUTHORIZATION) and id_loja in (None, s.id_loja)
-    ]
-
-
-def _paused_accounts(engine: Engine) -> list[dict[str, Any]]:
-    import sqlalchemy as sa
-
-    from crm_cli.db.ddl import DbNowMs
-    from crm_cli.db.schema import crm_rate_limits as R
-
-    with engine.connect() as conn:
-        now = conn.execute(sa.select(DbNowMs())).scalar_one()
-        rows = conn.execute(
-            sa.select(R.c.quota_key, R.c.paused_until_ms, R.c.failures)
-            .where(R.c.paused_until_ms > now)
-            .order_by(R.c.quota_key)
-        ).all()
-    return [
-        {"account": key, "seconds_left": round((until - now) / 1000), "unanswered": failures}
-        for key, until, failures in rows
     ]

@@ -6,17 +6,10 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.queue import CRM_TO_ERP, DIRECTIONS
-from crm_cli.errors import NotFoundError, UsageError
+from crm_cli.errors import InvalidRequest, NotFoundError
 from crm_cli.integrations import Integracoes
 from crm_cli.providers.registry import get_provider
 from crm_cli.settings import Settings
-
-
-def direction_of(value: str) -> str:
-    if value not in DIRECTIONS:
-        raise UsageError(f"--direction must be one of {', '.join(DIRECTIONS)} (got '{value}')")
-    return value
 
 
 def check_target(
@@ -26,24 +19,17 @@ def check_target(
     loja: int,
     entity: str,
     record_id: int | None,
-    external_id: str | None,
-    direction: str,
 ) -> None:
-    """The store exists, the entity is configured and the record is there (when named)."""
+    """The store exists, the entity is configured and synced by the store's provider,
+    and the record is there (when named)."""
     mapping = settings.entity(entity)
-    if direction == CRM_TO_ERP and record_id is None and not external_id:
-        raise UsageError("a crm_para_ecletech item needs --id or --external-id")
-    if direction != CRM_TO_ERP and record_id is None:
-        raise UsageError("an ecletech_para_crm item needs --id (the local record's id)")
-    if direction != CRM_TO_ERP and external_id:
-        raise UsageError("--external-id goes with --direction crm_para_ecletech")
     stores = {s.id_loja: s for s in integracoes.listar()}
     if loja not in stores:
         raise NotFoundError(f"store {loja} has no CRM configuration (see 'crm-cli config list')")
     info = get_provider(stores[loja].provider)
     if entity not in info.entities:
         why = info.unsupported.get(entity)
-        raise UsageError(
+        raise InvalidRequest(
             f"store {loja} uses {info.name}, which does not sync entity '{entity}'"
             + (f" ({why})" if why else "")
             + f"; it syncs: {', '.join(info.entities)}"

@@ -55,7 +55,6 @@ class PipedriveClient(BaseClient):
         domain = self.settings.get("company_domain") or self.credentials.get("company_domain")
         if domain and not self.settings.get("api_base_url"):
             self.base_url = f"https://{domain}.pipedrive.com"
-        self.daily_budget_spent = False
         zone = self.settings.get("company_time_zone")
         self.company_zone = ZoneInfo(str(zone)) if zone else clock.app_zone()
 
@@ -64,7 +63,6 @@ class PipedriveClient(BaseClient):
 
     def observe(self, response: requests.Response) -> None:
         if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
-            self.daily_budget_spent = True
             self.pacer.pause(http.until_midnight(self.company_zone))
         elif _int_header(response, "x-ratelimit-remaining") == 0:
             self.pacer.pause(float(_int_header(response, "x-ratelimit-reset") or 1))

@@ -14,24 +14,6 @@ import sqlalchemy as sa
 
 from crm_cli.credentials import encrypt
 from crm_cli.demo import sample_erp as erp_tables
-from crm_cli.engine.failures import Verdict, decide
-from crm_cli.errors import (
-    AuthError,
-    CircuitOpen,
-    DatabaseError,
-    EntityNotConfigured,
-    ProviderTimeout,
-    RateLimited,
-    ReauthorizationNeeded,
-    RowRefused,
-    SecretMissing,
-    SecretWrong,
-    StoreConfigError,
-    StoreUnavailable,
-    UnexpectedAnswer,
-    UnexpectedRedirect,
-    ValidationFailed,
-)
 from tests.integration.support import MARIADB_ONLY, SECRET, configure_store, php_enqueue, queue_rows
 
 LINE = re.compile(r"Processados: (\d+) \| Erros: (\d+)")
@@ -41,45 +23,7 @@ def counts(result) -> tuple[str, str]:
     return LINE.search(result.stdout).groups()
 
 
-# -- the decision itself ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("error", "verdict"),
-    [
-        (ProviderTimeout("t"), Verdict.RETRY),
-        (UnexpectedAnswer("html"), Verdict.RETRY),
-        (KeyError("nome"), Verdict.RETRY),  # a handler's bug: that item, with backoff
-        (ValidationFailed("v"), Verdict.FAIL),
-        (EntityNotConfigured("e"), Verdict.FAIL),
-        (RowRefused("r"), Verdict.FAIL),
-        (StoreUnavailable("gone", "store not configured"), Verdict.FAIL),
-        (StoreUnavailable("off", "store inactive"), Verdict.PARK_STORE),
-        (StoreConfigError("bad"), Verdict.PARK_STORE),
-        (AuthError("401"), Verdict.PARK_STORE),
-        (ReauthorizationNeeded("r"), Verdict.PARK_STORE),
-        (UnexpectedRedirect("302"), Verdict.PARK_STORE),
-        (RateLimited("429", 5), Verdict.PARK_ACCOUNT),
-        (CircuitOpen("down", 30), Verdict.PARK_ACCOUNT),
-        (SecretMissing("s"), Verdict.FATAL),
-        (SecretWrong("s"), Verdict.FATAL),
-        (DatabaseError("db"), Verdict.FATAL),
-        (sa.exc.OperationalError("SELECT 1", {}, Exception(2006, "gone away")), Verdict.FATAL),
-    ],
-)
-def test_every_error_kind_has_one_verdict(error, verdict):
-    assert decide(error).verdict is verdict
-
-
-def test_a_database_refusing_a_row_fails_the_item_not_the_run():
-    refused = sa.exc.OperationalError(
-        "INSERT", {}, Exception(1364, "Field 'hash' doesn't have a default value")
-    )
-    decision = decide(refused)
-    assert decision.verdict is Verdict.FAIL
-    assert decision.message == (
-        "the ERP refused the record: (1364, \"Field 'hash' doesn't have a default value\")"
-    )
+# (the decision itself: tests/unit/engine/test_failures.py)
 
 
 # -- a bad store beside a healthy one --------------------------------------------------
@@ -437,14 +381,15 @@ def test_a_hanging_crm_costs_a_run_no_more_than_its_time(cli, shop, gc_emulator,
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
 def test_record_locks_of_two_databases_do_not_meet(engine, db_url):
     from crm_cli.db.engine import create_db_engine
-    from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, RecordLocks
+    from crm_cli.engine.queue import QueueItem, RecordLocks
+    from crm_cli.states import Direction
 
     server = sa.create_engine(db_url.rsplit("/", 1)[0] + "/")
     other_name = f"{engine.url.database}_staging"
     with server.begin() as conn:
         conn.execute(sa.text(f"CREATE DATABASE {other_name}"))
     other = create_db_engine(db_url.rsplit("/", 1)[0] + "/" + other_name)
-    same = QueueItem(1, 1, "cliente", 42, ERP_TO_CRM, 0, 1, None)
+    same = QueueItem(1, 1, "cliente", 42, Direction.ERP_TO_CRM, 0, 1, None)
     production, staging = RecordLocks(engine), RecordLocks(other)
     try:
         assert production.take([same]) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from crm_cli.engine.failures import Verdict, decide
 from crm_cli.errors import (
     AuthError,
     EntityNotSupported,
@@ -111,7 +112,7 @@ def test_unsupported_entity_is_a_clear_error(service):
     with pytest.raises(EntityNotSupported) as caught:
         service.criar(1, "atividade", {"assunto": "x"})
     assert "entity 'atividade' is not supported by provider gestao_click" in str(caught.value)
-    assert not caught.value.retryable
+    assert decide(caught.value).verdict is Verdict.FAIL
 
 
 def test_validation_404_is_told_apart_from_a_missing_record(service, gc_emulator):
@@ -129,20 +130,20 @@ def test_validation_404_is_told_apart_from_a_missing_record(service, gc_emulator
 
 
 @pytest.mark.parametrize(
-    ("fault", "error", "retryable"),
+    ("fault", "error"),
     [
-        ("500", RetryableProviderError, True),
-        ("bad_json", UnexpectedAnswer, True),
-        ("timeout", ProviderTimeout, True),
+        ("500", RetryableProviderError),
+        ("bad_json", UnexpectedAnswer),
+        ("timeout", ProviderTimeout),
     ],
 )
-def test_faults_map_to_error_kinds(service, gc_emulator, fault, error, retryable):
+def test_faults_map_to_error_kinds(service, gc_emulator, fault, error):
     gc_emulator.add_fault(fault)
 
     with pytest.raises(error) as caught:
         service.client(1).listar("cliente")
 
-    assert caught.value.retryable is retryable
+    assert decide(caught.value).verdict is Verdict.RETRY
     if fault == "500":
         assert caught.value.cause == "server error (500)"
 

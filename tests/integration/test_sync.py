@@ -20,10 +20,14 @@ from tests.integration.support import (
     run_cli_process,
 )
 
+# The original's summary line, byte for byte, first on stdout (a second line may
+# follow: what was handed back or failed for good, see details_line).
 LINE = re.compile(
     r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] Processados: (\d+) \| Erros: (\d+) \| "
-    r"Tempo: [\d.]+s \| Taxa: [\d.]+ req/s$"
+    r"Tempo: [\d.]+s \| Taxa: [\d.]+ req/s$",
+    re.MULTILINE,
 )
+DETAILS = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] (.+)$", re.MULTILINE)
 
 
 def as_datetime(value) -> dt.datetime:
@@ -257,6 +261,8 @@ def test_time_budget_hands_the_rest_back(cli, shop, gc_emulator, tmp_path):
     rows = queue_rows(shop, "status", "tentativas")
     assert rows.count(("completed", 1)) == done
     assert rows.count(("pending", 0)) == 8 - done  # handed back with their attempt
+    # the operator sees what the summary line does not say
+    assert DETAILS.findall(result.stdout)[-1] == f"{8 - done} handed back for a later run"
     with shop.connect() as conn:
         markers = conn.execute(
             sa.text("SELECT COUNT(*) FROM crm_sync_state WHERE create_started_at IS NOT NULL")
@@ -684,12 +690,13 @@ def test_a_paused_account_does_not_hold_up_other_stores(
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
 def test_a_record_another_run_holds_goes_back_untouched(cli, shop, gc_emulator):
-    from crm_cli.engine.queue import ERP_TO_CRM, QueueItem, RecordLocks
+    from crm_cli.engine.queue import QueueItem, RecordLocks
+    from crm_cli.states import Direction
 
     ids = erp_tables.add_clientes(shop, 2)
     php_enqueue(shop, ids)
     other_run = RecordLocks(shop)  # another run, working on the first record
-    held = QueueItem(1, 1, "cliente", ids[0], ERP_TO_CRM, 0, 1, None)
+    held = QueueItem(1, 1, "cliente", ids[0], Direction.ERP_TO_CRM, 0, 1, None)
     assert other_run.take([held]) == []
     try:
         result = cli("sync")

@@ -85,10 +85,12 @@ def test_each_store_level_cause(cli, migrated, gc_emulator):
     inactive = cli("test-connection", "--loja", "5")
     assert (inactive.exit_code, inactive.stdout) == (
         1,
-        "FAIL gestao_click: store inactive — loja 5\n",
+        "FAIL gestao_click: store inactive — loja 5: store 5's CRM integration is disabled "
+        "(enable it with 'crm-cli config enable --loja 5')\n",
     )
     missing = cli("test-connection", "--loja", "9")
-    assert (missing.exit_code, missing.stdout) == (1, "FAIL -: store not configured — loja 9\n")
+    assert missing.exit_code == 1
+    assert missing.stdout.startswith("FAIL -: store not configured — loja 9: store 9 has no CRM")
 
 
 def test_needs_exactly_one_of_loja_or_all(cli, migrated):

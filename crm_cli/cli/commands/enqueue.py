@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from crm_cli.cli.options import DIRECTION_HELP, MAX_ID
+from crm_cli.cli.options import DIRECTION_HELP, MAX_ID, check_record_flags, direction_of
 from crm_cli.cli.render import out
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
 
@@ -31,26 +31,18 @@ def enqueue(
     its priority raised, never duplicated (also when two processes enqueue at once).
     """
     from crm_cli.engine.queue import enqueue as enqueue_item
-    from crm_cli.services.targets import check_target, direction_of
+    from crm_cli.services.targets import check_target
 
-    direction = direction_of(direction)
+    direcao = direction_of(direction)
+    check_record_flags(direcao, record_id, external_id)
     engine = state_of(ctx).engine
-    check_target(
-        engine,
-        settings_of(ctx),
-        integracoes_of(ctx),
-        loja,
-        entity,
-        record_id,
-        external_id,
-        direction,
-    )
+    check_target(engine, settings_of(ctx), integracoes_of(ctx), loja, entity, record_id)
     done = enqueue_item(
         engine,
         id_loja=loja,
         entidade=entity,
         id_registro=record_id,
-        direcao=direction,
+        direcao=direcao,
         prioridade=priority,
         external_id=external_id,
     )

@@ -8,6 +8,7 @@ from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out, table
 from crm_cli.cli.state import state_of
 from crm_cli.errors import UsageError
+from crm_cli.states import QueueStatus
 
 app = typer.Typer(
     name="queue",
@@ -28,7 +29,8 @@ def _reason(item: dict) -> object:
     from crm_cli.engine.queue import PARKED
 
     waiting = item.get("erro_mensagem") or ""
-    return waiting if item["status"] == "pending" and waiting.startswith(PARKED) else item["erro"]
+    pending = item["status"] == QueueStatus.PENDING
+    return waiting if pending and waiting.startswith(PARKED) else item["erro"]
 
 
 @app.command("list")
@@ -42,10 +44,11 @@ def list_(
     limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N items."),
 ) -> None:
     """List queue items, newest first."""
-    from crm_cli.engine.queue.admin import STATUSES, list_items
+    from crm_cli.engine.queue.admin import list_items
 
-    if status is not None and status not in STATUSES:
-        raise UsageError(f"--status must be one of {', '.join(STATUSES)} (got '{status}')")
+    statuses = [s.value for s in QueueStatus]
+    if status is not None and status not in statuses:
+        raise UsageError(f"--status must be one of {', '.join(statuses)} (got '{status}')")
     items = list_items(
         state_of(ctx).engine, status=status, id_loja=loja, entidade=entity, limit=limit
     )
@@ -124,6 +127,8 @@ def retry(
 
     if item_ids and failed:
         raise UsageError("give item ids or --failed, not both")
+    if not item_ids and not failed:
+        raise UsageError("name the items to retry (IDs), or use --failed")
     if (loja is not None or entity) and not failed:
         raise UsageError("--loja and --entity go with --failed")
     engine = state_of(ctx).engine

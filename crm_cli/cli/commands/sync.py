@@ -6,11 +6,12 @@ import sys
 
 import typer
 
-from crm_cli.cli.options import DIRECTION_HELP, MAX_ID
+from crm_cli.cli.options import DIRECTION_HELP, MAX_ID, check_record_flags, direction_of
 from crm_cli.cli.render import ProgressBar, now_text, out, warn
 from crm_cli.cli.reporting import explain, show_traceback
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
-from crm_cli.errors import EXIT_FAILURE, UsageError
+from crm_cli.errors import EXIT_FAILURE, InvalidRequest, UsageError
+from crm_cli.states import Direction, OutcomeKind
 
 app = typer.Typer()
 
@@ -58,8 +59,6 @@ def sync(
         if now and dry_run:
             raise UsageError("--dry-run goes without --now (--now sends the record at once)")
         if now:
-            from crm_cli.services.targets import direction_of
-
             _sync_now(ctx, loja, entity, record_id, external_id, direction_of(direction))
         elif record_id is not None or external_id is not None:
             raise UsageError("--id and --external-id go with --now")
@@ -67,7 +66,7 @@ def sync(
             _dry_run(ctx, limit, loja, entity)
         else:
             _run(ctx, limit, loja, entity)
-    except (typer.Exit, UsageError):
+    except (typer.Exit, UsageError, InvalidRequest):  # exit 2, as any bad request
         raise
     except Exception as exc:  # a fatal error: the original's ERRO line, exit 1
         show_traceback(exc)
@@ -94,6 +93,11 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
     finally:
         bar.stop()
     out(result.summary_line(now_text()))
+    details = result.details_line()
+    if details:
+        out(f"[{now_text()}] {details}")
+    for item_id in result.lost_leases:
+        warn(f"item #{item_id}: lease lost to another run; its result was not recorded on the item")
     for loja, why in result.parked_stores.items():  # not silent: an operator must act
         warn(f"store {loja}: its items wait (attempts intact) — {why}")
     if result.log_errors:
@@ -122,17 +126,16 @@ def _sync_now(
     entity: str | None,
     record_id: int | None,
     external_id: str | None,
-    direction: str,
+    direction: Direction,
 ) -> None:
     from crm_cli.engine.run import sync_one
     from crm_cli.services.targets import check_target
 
     if loja is None or entity is None:
         raise UsageError("--now needs --loja and --entity, and --id or --external-id")
+    check_record_flags(direction, record_id, external_id)
     engine, settings = state_of(ctx).engine, settings_of(ctx)
-    check_target(
-        engine, settings, integracoes_of(ctx), loja, entity, record_id, external_id, direction
-    )
+    check_target(engine, settings, integracoes_of(ctx), loja, entity, record_id)
     outcome = sync_one(
         engine,
         settings,
@@ -142,7 +145,7 @@ def _sync_now(
         external_id=external_id,
         direcao=direction,
     )
-    if outcome.status == "completed":
+    if outcome.kind is OutcomeKind.COMPLETED:
         out(
             f"OK {entity} {record_id or outcome.id_registro or ''}: {outcome.message}".replace(
                 "  ", " "

@@ -38,20 +38,10 @@ from crm_cli.engine.queue.finishing import (
     retry_later,
     unpark_store,
 )
-from crm_cli.engine.queue.items import (
-    CRM_TO_ERP,
-    DIRECTIONS,
-    ERP_TO_CRM,
-    Enqueued,
-    QueueItem,
-    enqueue,
-)
+from crm_cli.engine.queue.items import Enqueued, QueueItem, enqueue
 from crm_cli.engine.queue.locks import RecordLocks, named_lock, supports_skip_locked
 
 __all__ = [
-    "CRM_TO_ERP",
-    "DIRECTIONS",
-    "ERP_TO_CRM",
     "PARKED",
     "Enqueued",
     "QueueItem",

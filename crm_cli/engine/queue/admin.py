@@ -12,12 +12,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.clock import app_now
 from crm_cli.db.ddl import DbNow
-from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.finishing import PARKED
-from crm_cli.engine.queue.items import ERP_TO_CRM, of_store, pending_by_record
-from crm_cli.errors import NotFoundError, UsageError
-
-STATUSES = ("pending", "processing", "completed", "failed")
+from crm_cli.engine.queue.items import of_store, pending_by_record
+from crm_cli.errors import InvalidRequest, NotFoundError
+from crm_cli.states import Direction, QueueStatus
 
 
 def enqueue_ids(
@@ -28,25 +27,25 @@ def enqueue_ids(
     record = ids.c[0]
     pending = (
         sa.select(sa.literal(1))
-        .select_from(Q)
+        .select_from(crm_sync_queue)
         .where(
-            Q.c.entidade == entidade,
-            Q.c.id_registro == record,
+            crm_sync_queue.c.entidade == entidade,
+            crm_sync_queue.c.id_registro == record,
             of_store(id_loja),
-            Q.c.direcao == ERP_TO_CRM,
+            crm_sync_queue.c.direcao == Direction.ERP_TO_CRM,
             pending_by_record(),
-            Q.c.deletado_em.is_(None),
+            crm_sync_queue.c.deletado_em.is_(None),
         )
     )
     rows = sa.select(
         sa.literal(id_loja),
         sa.literal(entidade),
         record,
-        sa.literal(ERP_TO_CRM),
+        sa.literal(Direction.ERP_TO_CRM.value),
         sa.literal(prioridade),
         sa.literal(0),
         sa.literal(0),
-        sa.literal("pending"),
+        sa.literal(QueueStatus.PENDING.value),
         app_now(),  # criado_em on the PHP application's clock
     ).where(~pending.exists())
     columns = [
@@ -60,17 +59,19 @@ def enqueue_ids(
         "status",
         "criado_em",
     ]
-    return conn.execute(sa.insert(Q).from_select(columns, rows)).rowcount
+    return conn.execute(sa.insert(crm_sync_queue).from_select(columns, rows)).rowcount
 
 
 def pending_count(engine: Engine, id_loja: int | None = None) -> int:
     query = (
         sa.select(sa.func.count())
-        .select_from(Q)
-        .where(Q.c.status == "pending", Q.c.deletado_em.is_(None))
+        .select_from(crm_sync_queue)
+        .where(
+            crm_sync_queue.c.status == QueueStatus.PENDING, crm_sync_queue.c.deletado_em.is_(None)
+        )
     )
     if id_loja is not None:
-        query = query.where(Q.c.id_loja == id_loja)
+        query = query.where(crm_sync_queue.c.id_loja == id_loja)
     with engine.connect() as conn:
         return conn.execute(query).scalar_one()
 
@@ -83,13 +84,18 @@ def list_items(
     entidade: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    query = sa.select(Q).where(Q.c.deletado_em.is_(None)).order_by(Q.c.id.desc()).limit(limit)
+    query = (
+        sa.select(crm_sync_queue)
+        .where(crm_sync_queue.c.deletado_em.is_(None))
+        .order_by(crm_sync_queue.c.id.desc())
+        .limit(limit)
+    )
     if status:
-        query = query.where(Q.c.status == status)
+        query = query.where(crm_sync_queue.c.status == status)
     if id_loja is not None:
-        query = query.where(Q.c.id_loja == id_loja)
+        query = query.where(crm_sync_queue.c.id_loja == id_loja)
     if entidade:
-        query = query.where(Q.c.entidade == entidade)
+        query = query.where(crm_sync_queue.c.entidade == entidade)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -98,20 +104,20 @@ def waiting_stores(engine: Engine, id_loja: int | None = None) -> list[dict[str,
     """Stores whose items wait for them (disabled, unusable, turned away), with the reason."""
     query = (
         sa.select(
-            Q.c.id_loja,
+            crm_sync_queue.c.id_loja,
             sa.func.count().label("items"),
-            sa.func.max(Q.c.erro_mensagem).label("reason"),
+            sa.func.max(crm_sync_queue.c.erro_mensagem).label("reason"),
         )
         .where(
-            Q.c.status == "pending",
-            Q.c.erro_mensagem.like(PARKED + "%"),
-            Q.c.proximo_retry > app_now(),
+            crm_sync_queue.c.status == QueueStatus.PENDING,
+            crm_sync_queue.c.erro_mensagem.like(PARKED + "%"),
+            crm_sync_queue.c.proximo_retry > app_now(),
         )
-        .group_by(Q.c.id_loja)
-        .order_by(Q.c.id_loja)
+        .group_by(crm_sync_queue.c.id_loja)
+        .order_by(crm_sync_queue.c.id_loja)
     )
     if id_loja is not None:
-        query = query.where(Q.c.id_loja == id_loja)
+        query = query.where(crm_sync_queue.c.id_loja == id_loja)
     with engine.connect() as conn:
         return [
             {"id_loja": r.id_loja, "items": r.items, "reason": r.reason[len(PARKED) :]}
@@ -121,18 +127,22 @@ def waiting_stores(engine: Engine, id_loja: int | None = None) -> list[dict[str,
 
 def get_item(engine: Engine, item_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(Q).where(Q.c.id == item_id)).first()
+        row = conn.execute(sa.select(crm_sync_queue).where(crm_sync_queue.c.id == item_id)).first()
     if row is None:
         raise NotFoundError(f"queue item #{item_id} does not exist")
     return dict(row._mapping)
 
 
-def _check_ids(conn: Connection, ids: Sequence[int], allowed: tuple[str, ...], verb: str) -> None:
+def _check_ids(
+    conn: Connection, ids: Sequence[int], allowed: tuple[QueueStatus, ...], verb: str
+) -> None:
     """Every id exists, is live and is in an allowed state; else nothing is changed."""
     rows = {
         r.id: r
         for r in conn.execute(
-            sa.select(Q.c.id, Q.c.status, Q.c.deletado_em).where(Q.c.id.in_(list(ids)))
+            sa.select(
+                crm_sync_queue.c.id, crm_sync_queue.c.status, crm_sync_queue.c.deletado_em
+            ).where(crm_sync_queue.c.id.in_(list(ids)))
         )
     }
     for item_id in ids:
@@ -140,9 +150,9 @@ def _check_ids(conn: Connection, ids: Sequence[int], allowed: tuple[str, ...], v
         if row is None:
             raise NotFoundError(f"queue item #{item_id} does not exist")
         if row.deletado_em is not None:
-            raise UsageError(f"queue item #{item_id} was cancelled; it cannot be {verb}")
+            raise InvalidRequest(f"queue item #{item_id} was cancelled; it cannot be {verb}")
         if row.status not in allowed:
-            raise UsageError(
+            raise InvalidRequest(
                 f"queue item #{item_id} is {row.status}; only {' or '.join(allowed)} items "
                 f"can be {verb}"
             )
@@ -159,23 +169,30 @@ def retry(
     """Back to pending with attempts reset: the given items, or every failed one."""
     with engine.begin() as conn:
         if ids:
-            _check_ids(conn, ids, ("failed", "pending"), "retried")
-            which = Q.c.id.in_(list(ids))
+            _check_ids(conn, ids, (QueueStatus.FAILED, QueueStatus.PENDING), "retried")
+            which = crm_sync_queue.c.id.in_(list(ids))
         elif failed:
-            which = sa.and_(Q.c.status == "failed", Q.c.deletado_em.is_(None))
+            which = sa.and_(
+                crm_sync_queue.c.status == QueueStatus.FAILED,
+                crm_sync_queue.c.deletado_em.is_(None),
+            )
             if id_loja is not None:
-                which = sa.and_(which, Q.c.id_loja == id_loja)
+                which = sa.and_(which, crm_sync_queue.c.id_loja == id_loja)
             if entidade:
-                which = sa.and_(which, Q.c.entidade == entidade)
+                which = sa.and_(which, crm_sync_queue.c.entidade == entidade)
         else:
-            raise UsageError("name the items to retry (IDs), or use --failed")
-        chosen = list(conn.execute(sa.select(Q.c.id).where(which).order_by(Q.c.id)).scalars())
+            raise InvalidRequest("nothing to retry: name the items, or ask for every failed one")
+        chosen = list(
+            conn.execute(
+                sa.select(crm_sync_queue.c.id).where(which).order_by(crm_sync_queue.c.id)
+            ).scalars()
+        )
         if chosen:
             conn.execute(
-                sa.update(Q)
-                .where(Q.c.id.in_(chosen))
+                sa.update(crm_sync_queue)
+                .where(crm_sync_queue.c.id.in_(chosen))
                 .values(
-                    status="pending",
+                    status=QueueStatus.PENDING,
                     tentativas=0,
                     proximo_retry=None,
                     processado=0,
@@ -190,8 +207,12 @@ def retry(
 def cancel(engine: Engine, ids: Sequence[int]) -> list[int]:
     """Soft-delete pending or failed items (the PHP application's own way to drop one)."""
     with engine.begin() as conn:
-        _check_ids(conn, ids, ("pending", "failed"), "cancelled")
-        conn.execute(sa.update(Q).where(Q.c.id.in_(list(ids))).values(deletado_em=app_now()))
+        _check_ids(conn, ids, (QueueStatus.PENDING, QueueStatus.FAILED), "cancelled")
+        conn.execute(
+            sa.update(crm_sync_queue)
+            .where(crm_sync_queue.c.id.in_(list(ids)))
+            .values(deletado_em=app_now())
+        )
     return list(ids)
 
 
@@ -203,16 +224,23 @@ def delete_completed(
 
     Pending, processing and failed items are never touched.
     """
-    old = sa.and_(Q.c.status == "completed", Q.c.processado_em < older_than)
+    old = sa.and_(
+        crm_sync_queue.c.status == QueueStatus.COMPLETED,
+        crm_sync_queue.c.processado_em < older_than,
+    )
     if dry_run:
         with engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(Q).where(old)).scalar_one()
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(crm_sync_queue).where(old)
+            ).scalar_one()
     deleted = 0
     while True:
         with engine.begin() as conn:  # short transactions: the PHP app is never blocked long
-            ids = list(conn.execute(sa.select(Q.c.id).where(old).limit(chunk)).scalars())
+            ids = list(
+                conn.execute(sa.select(crm_sync_queue.c.id).where(old).limit(chunk)).scalars()
+            )
             if ids:
-                conn.execute(sa.delete(Q).where(Q.c.id.in_(ids)))
+                conn.execute(sa.delete(crm_sync_queue).where(crm_sync_queue.c.id.in_(ids)))
         deleted += len(ids)
         if len(ids) < chunk:
             return deleted
@@ -220,36 +248,53 @@ def delete_completed(
 
 def counts(engine: Engine, since: dt.datetime, id_loja: int | None = None) -> dict[str, Any]:
     """Queue figures for stats: by status, completed since a time, the oldest pending."""
-    live = [Q.c.deletado_em.is_(None)]
+    live = [crm_sync_queue.c.deletado_em.is_(None)]
     if id_loja is not None:
-        live.append(Q.c.id_loja == id_loja)
+        live.append(crm_sync_queue.c.id_loja == id_loja)
     with engine.connect() as conn:
         by_status = dict(
             conn.execute(
-                sa.select(Q.c.status, sa.func.count()).where(*live).group_by(Q.c.status)
+                sa.select(crm_sync_queue.c.status, sa.func.count())
+                .where(*live)
+                .group_by(crm_sync_queue.c.status)
             ).all()
         )
         completed_since = conn.execute(
             sa.select(sa.func.count())
-            .select_from(Q)
-            .where(*live, Q.c.status == "completed", Q.c.completed_at >= since)
+            .select_from(crm_sync_queue)
+            .where(
+                *live,
+                crm_sync_queue.c.status == QueueStatus.COMPLETED,
+                crm_sync_queue.c.completed_at >= since,
+            )
         ).scalar_one()
         oldest = conn.execute(
-            sa.select(sa.func.min(Q.c.criado_em)).where(*live, Q.c.status == "pending")
+            sa.select(sa.func.min(crm_sync_queue.c.criado_em)).where(
+                *live, crm_sync_queue.c.status == QueueStatus.PENDING
+            )
         ).scalar()
         breakdown = conn.execute(
-            sa.select(Q.c.id_loja, Q.c.entidade, Q.c.status, sa.func.count())
-            .where(*live, Q.c.status != "completed")
-            .group_by(Q.c.id_loja, Q.c.entidade, Q.c.status)
+            sa.select(
+                crm_sync_queue.c.id_loja,
+                crm_sync_queue.c.entidade,
+                crm_sync_queue.c.status,
+                sa.func.count(),
+            )
+            .where(*live, crm_sync_queue.c.status != QueueStatus.COMPLETED)
+            .group_by(crm_sync_queue.c.id_loja, crm_sync_queue.c.entidade, crm_sync_queue.c.status)
         ).all()
         done_breakdown = conn.execute(
-            sa.select(Q.c.id_loja, Q.c.entidade, sa.func.count())
-            .where(*live, Q.c.status == "completed", Q.c.completed_at >= since)
-            .group_by(Q.c.id_loja, Q.c.entidade)
+            sa.select(crm_sync_queue.c.id_loja, crm_sync_queue.c.entidade, sa.func.count())
+            .where(
+                *live,
+                crm_sync_queue.c.status == QueueStatus.COMPLETED,
+                crm_sync_queue.c.completed_at >= since,
+            )
+            .group_by(crm_sync_queue.c.id_loja, crm_sync_queue.c.entidade)
         ).all()
         now, app_clock = conn.execute(sa.select(DbNow(), app_now())).one()
     return {
-        "by_status": {s: by_status.get(s, 0) for s in STATUSES},
+        "by_status": {s.value: by_status.get(s, 0) for s in QueueStatus},
         "completed_since": completed_since,
         "oldest_pending": oldest,
         "now": now,

@@ -7,9 +7,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.clock import app_now
 from crm_cli.db.ddl import DbNow, DbNowPlus
-from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.items import ITEM_COLUMNS, QueueItem, item_of, pending_by_record
 from crm_cli.engine.queue.locks import is_mysql, named_lock, supports_skip_locked
+from crm_cli.states import QueueStatus
 
 # -- claim ---------------------------------------------------------------------------------
 
@@ -19,21 +20,27 @@ def _due(
 ) -> list[sa.ColumnElement[bool]]:
     """Due items; ``alone``: only those to be claimed on their own (None: either)."""
     where = [
-        Q.c.status == "pending",
-        Q.c.deletado_em.is_(None),
+        crm_sync_queue.c.status == QueueStatus.PENDING,
+        crm_sync_queue.c.deletado_em.is_(None),
         # proximo_retry is on the PHP application's clock (v3 writes it too)
-        sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry <= app_now()),
+        sa.or_(
+            crm_sync_queue.c.proximo_retry.is_(None), crm_sync_queue.c.proximo_retry <= app_now()
+        ),
     ]
     if alone is not None:
-        where.append(Q.c.claim_alone == (1 if alone else 0))
+        where.append(crm_sync_queue.c.claim_alone == (1 if alone else 0))
     if id_loja is not None:
-        where.append(Q.c.id_loja == id_loja)
+        where.append(crm_sync_queue.c.id_loja == id_loja)
     if entidade is not None:
-        where.append(Q.c.entidade == entidade)
+        where.append(crm_sync_queue.c.entidade == entidade)
     return where
 
 
-CLAIM_ORDER = (Q.c.prioridade.desc(), Q.c.criado_em.asc(), Q.c.id.asc())
+CLAIM_ORDER = (
+    crm_sync_queue.c.prioridade.desc(),
+    crm_sync_queue.c.criado_em.asc(),
+    crm_sync_queue.c.id.asc(),
+)
 
 
 def due_items(
@@ -60,8 +67,9 @@ def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
     """
     with engine.begin() as conn:
         rows = conn.execute(
-            sa.select(Q.c.id, Q.c.lease_owner).where(
-                Q.c.status == "processing", Q.c.lease_expires_at < DbNow()
+            sa.select(crm_sync_queue.c.id, crm_sync_queue.c.lease_owner).where(
+                crm_sync_queue.c.status == QueueStatus.PROCESSING,
+                crm_sync_queue.c.lease_expires_at < DbNow(),
             )
         ).all()
         if not rows:
@@ -74,10 +82,10 @@ def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
         failed = 0
         if alone:
             failed = conn.execute(
-                sa.update(Q)
-                .where(_expired(alone), Q.c.tentativas >= max_attempts)
+                sa.update(crm_sync_queue)
+                .where(_expired(alone), crm_sync_queue.c.tentativas >= max_attempts)
                 .values(
-                    status="failed",
+                    status=QueueStatus.FAILED,
                     processado=1,
                     lease_owner=None,
                     lease_expires_at=None,
@@ -86,21 +94,25 @@ def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
                 )
             ).rowcount
         requeued = conn.execute(
-            sa.update(Q)
+            sa.update(crm_sync_queue)
             .where(_expired(alone))
-            .values(status="pending", processado=0, lease_owner=None, lease_expires_at=None)
+            .values(
+                status=QueueStatus.PENDING, processado=0, lease_owner=None, lease_expires_at=None
+            )
         ).rowcount
         if together:
             requeued += conn.execute(
-                sa.update(Q)
+                sa.update(crm_sync_queue)
                 .where(_expired(together))
                 .values(
-                    status="pending",
+                    status=QueueStatus.PENDING,
                     processado=0,
                     lease_owner=None,
                     lease_expires_at=None,
                     claim_alone=1,
-                    tentativas=sa.case((Q.c.tentativas > 0, Q.c.tentativas - 1), else_=0),
+                    tentativas=sa.case(
+                        (crm_sync_queue.c.tentativas > 0, crm_sync_queue.c.tentativas - 1), else_=0
+                    ),
                 )
             ).rowcount
     return requeued, failed
@@ -113,9 +125,9 @@ def _expired(ids: list[int]) -> sa.ColumnElement[bool]:
     # Checked again (a late run may finish one meanwhile), in a form no
     # index on status can serve: the rows are reached by primary key.
     return sa.and_(
-        Q.c.id.in_(ids),
-        sa.func.coalesce(Q.c.status, "") == "processing",
-        Q.c.lease_expires_at < DbNow(),
+        crm_sync_queue.c.id.in_(ids),
+        sa.func.coalesce(crm_sync_queue.c.status, "") == QueueStatus.PROCESSING,
+        crm_sync_queue.c.lease_expires_at < DbNow(),
     )
 
 
@@ -157,7 +169,7 @@ def claim_select(
 ) -> sa.Select:
     """The claim's SELECT: due items by priority, then age; served by idx_claim."""
     where = where if where is not None else _due(id_loja, entidade)
-    return sa.select(Q.c.id).where(*where).order_by(*CLAIM_ORDER).limit(limit)
+    return sa.select(crm_sync_queue.c.id).where(*where).order_by(*CLAIM_ORDER).limit(limit)
 
 
 def _sqlite_claimable(limit: int, where: list[sa.ColumnElement[bool]]) -> sa.Select:
@@ -166,16 +178,19 @@ def _sqlite_claimable(limit: int, where: list[sa.ColumnElement[bool]]) -> sa.Sel
     SQLite serialises claims with its write lock, so this check is consistent
     there; MySQL runs hold a per-record lock while processing instead.
     """
-    other = Q.alias("other")
+    other = crm_sync_queue.alias("other")
     busy = (
         sa.select(sa.literal(1))
         .select_from(other)
         .where(
-            other.c.status == "processing",
-            other.c.id_loja == Q.c.id_loja,
-            other.c.entidade == Q.c.entidade,
-            other.c.direcao == Q.c.direcao,
-            sa.or_(other.c.id_registro == Q.c.id_registro, other.c.external_id == Q.c.external_id),
+            other.c.status == QueueStatus.PROCESSING,
+            other.c.id_loja == crm_sync_queue.c.id_loja,
+            other.c.entidade == crm_sync_queue.c.entidade,
+            other.c.direcao == crm_sync_queue.c.direcao,
+            sa.or_(
+                other.c.id_registro == crm_sync_queue.c.id_registro,
+                other.c.external_id == crm_sync_queue.c.external_id,
+            ),
         )
     )
     return claim_select(limit, where=where).where(~busy.exists())
@@ -195,28 +210,31 @@ def _claim(
             ids = list(conn.execute(select).scalars())
             if not ids:
                 return []
-            chosen = Q.c.id.in_(ids)
+            chosen = crm_sync_queue.c.id.in_(ids)
         else:
-            chosen = Q.c.id.in_(_sqlite_claimable(limit, where))
+            chosen = crm_sync_queue.c.id.in_(_sqlite_claimable(limit, where))
         conn.execute(
-            sa.update(Q)
+            sa.update(crm_sync_queue)
             .where(chosen)
             .values(
-                status="processing",
+                status=QueueStatus.PROCESSING,
                 # not absorbable: a change the PHP application queues meanwhile
                 # is a new item, sent after this one (see the package's doc)
                 processado=1,
                 lease_owner=owner,
                 lease_expires_at=DbNowPlus(lease_seconds),
                 started_at=DbNow(),
-                tentativas=sa.func.coalesce(Q.c.tentativas, 0) + 1,
+                tentativas=sa.func.coalesce(crm_sync_queue.c.tentativas, 0) + 1,
             )
         )
         items = [
             item_of(r)
             for r in conn.execute(
                 sa.select(*ITEM_COLUMNS)
-                .where(Q.c.lease_owner == owner, Q.c.status == "processing")
+                .where(
+                    crm_sync_queue.c.lease_owner == owner,
+                    crm_sync_queue.c.status == QueueStatus.PROCESSING,
+                )
                 .order_by(*CLAIM_ORDER)
             )
         ]
@@ -242,9 +260,12 @@ def _coalesce(conn: Connection, owner: str, items: list[QueueItem]) -> list[Queu
         candidates = conn.execute(
             sa.select(*ITEM_COLUMNS).where(
                 pending_by_record(),
-                Q.c.deletado_em.is_(None),
-                Q.c.entidade.in_({i.entidade for i in kept.values()}),
-                sa.or_(Q.c.id_registro.in_(records), Q.c.external_id.in_(externals)),
+                crm_sync_queue.c.deletado_em.is_(None),
+                crm_sync_queue.c.entidade.in_({i.entidade for i in kept.values()}),
+                sa.or_(
+                    crm_sync_queue.c.id_registro.in_(records),
+                    crm_sync_queue.c.external_id.in_(externals),
+                ),
             )
         )
         for row in candidates:
@@ -252,7 +273,7 @@ def _coalesce(conn: Connection, owner: str, items: list[QueueItem]) -> list[Queu
             if twin is not None and twin.id != row.id:
                 duplicates.setdefault(twin.id, []).append(row.id)
     for into, ids in duplicates.items():
-        _complete_as_duplicate(conn, Q.c.id.in_(ids), into, owner)
+        _complete_as_duplicate(conn, crm_sync_queue.c.id.in_(ids), into, owner)
     return list(kept.values())
 
 
@@ -260,10 +281,10 @@ def _complete_as_duplicate(
     conn: Connection, which: sa.ColumnElement[bool], into: int, owner: str
 ) -> None:
     conn.execute(
-        sa.update(Q)
+        sa.update(crm_sync_queue)
         .where(which)
         .values(
-            status="completed",
+            status=QueueStatus.COMPLETED,
             processado=1,
             processado_em=app_now(),
             completed_at=DbNow(),

@@ -10,28 +10,33 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.clock import app_now, app_offset_seconds
 from crm_cli.db.ddl import DbNow, DbNowPlus
-from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.items import QueueItem
+from crm_cli.states import QueueStatus
 
 # -- finishing an item ----------------------------------------------------------------------
 
 
 def _mine(item: QueueItem, owner: str) -> sa.ColumnElement[bool]:
-    return sa.and_(Q.c.id == item.id, Q.c.lease_owner == owner, Q.c.status == "processing")
+    return sa.and_(
+        crm_sync_queue.c.id == item.id,
+        crm_sync_queue.c.lease_owner == owner,
+        crm_sync_queue.c.status == QueueStatus.PROCESSING,
+    )
 
 
 @functools.lru_cache(maxsize=4)
 def _complete(app_offset: int) -> sa.Update:
     """Built once per offset of the app's clock: it runs for nearly every item."""
     return (
-        sa.update(Q)
+        sa.update(crm_sync_queue)
         .where(
-            Q.c.id == sa.bindparam("p_id"),
-            Q.c.lease_owner == sa.bindparam("p_owner"),
-            Q.c.status == "processing",
+            crm_sync_queue.c.id == sa.bindparam("p_id"),
+            crm_sync_queue.c.lease_owner == sa.bindparam("p_owner"),
+            crm_sync_queue.c.status == QueueStatus.PROCESSING,
         )
         .values(
-            status="completed",
+            status=QueueStatus.COMPLETED,
             processado=1,
             processado_em=DbNowPlus(app_offset),  # the PHP application's clock
             completed_at=DbNow(),
@@ -42,10 +47,10 @@ def _complete(app_offset: int) -> sa.Update:
             lease_expires_at=None,
             proximo_retry=None,
             external_id=sa.func.coalesce(
-                sa.bindparam("p_external_id", type_=sa.String), Q.c.external_id
+                sa.bindparam("p_external_id", type_=sa.String), crm_sync_queue.c.external_id
             ),
             id_registro=sa.func.coalesce(
-                sa.bindparam("p_id_registro", type_=sa.Integer), Q.c.id_registro
+                sa.bindparam("p_id_registro", type_=sa.Integer), crm_sync_queue.c.id_registro
             ),
         )
     )
@@ -78,10 +83,10 @@ def retry_later(
 ) -> bool:
     return (
         conn.execute(
-            sa.update(Q)
+            sa.update(crm_sync_queue)
             .where(_mine(item, owner))
             .values(
-                status="pending",
+                status=QueueStatus.PENDING,
                 processado=0,
                 erro=message,
                 erro_mensagem=message,
@@ -101,10 +106,10 @@ def fail(conn: Connection, item: QueueItem, owner: str, message: str) -> bool:
     processed today, and queues its next change as a new item."""
     return (
         conn.execute(
-            sa.update(Q)
+            sa.update(crm_sync_queue)
             .where(_mine(item, owner))
             .values(
-                status="failed",
+                status=QueueStatus.FAILED,
                 processado=1,
                 erro=message,
                 erro_mensagem=message,
@@ -136,11 +141,13 @@ def release(
     if not ids:
         return 0
     values: dict = dict(
-        status="pending",
+        status=QueueStatus.PENDING,
         processado=0,
         lease_owner=None,
         lease_expires_at=None,
-        tentativas=sa.case((Q.c.tentativas > 0, Q.c.tentativas - 1), else_=0),
+        tentativas=sa.case(
+            (crm_sync_queue.c.tentativas > 0, crm_sync_queue.c.tentativas - 1), else_=0
+        ),
     )
     if delay_seconds:
         values["proximo_retry"] = app_now(delay_seconds)
@@ -148,8 +155,12 @@ def release(
         values["erro_mensagem"] = (PARKED + reason)[:2000]
     with engine.begin() as conn:
         return conn.execute(
-            sa.update(Q)
-            .where(Q.c.id.in_(ids), Q.c.lease_owner == owner, Q.c.status == "processing")
+            sa.update(crm_sync_queue)
+            .where(
+                crm_sync_queue.c.id.in_(ids),
+                crm_sync_queue.c.lease_owner == owner,
+                crm_sync_queue.c.status == QueueStatus.PROCESSING,
+            )
             .values(**values)
         ).rowcount
 
@@ -160,12 +171,14 @@ def park_store(engine: Engine, id_loja: int, delay_seconds: int, reason: str) ->
     until = app_now(delay_seconds)
     with engine.begin() as conn:
         return conn.execute(
-            sa.update(Q)
+            sa.update(crm_sync_queue)
             .where(
-                Q.c.id_loja == id_loja,
-                Q.c.status == "pending",
-                Q.c.deletado_em.is_(None),
-                sa.or_(Q.c.proximo_retry.is_(None), Q.c.proximo_retry < until),
+                crm_sync_queue.c.id_loja == id_loja,
+                crm_sync_queue.c.status == QueueStatus.PENDING,
+                crm_sync_queue.c.deletado_em.is_(None),
+                sa.or_(
+                    crm_sync_queue.c.proximo_retry.is_(None), crm_sync_queue.c.proximo_retry < until
+                ),
             )
             .values(proximo_retry=until, erro_mensagem=(PARKED + reason)[:2000])
         ).rowcount
@@ -175,11 +188,11 @@ def unpark_store(engine: Engine, id_loja: int) -> int:
     """The store is usable again (enabled, new credentials): its waiting items are due now."""
     with engine.begin() as conn:
         return conn.execute(
-            sa.update(Q)
+            sa.update(crm_sync_queue)
             .where(
-                Q.c.id_loja == id_loja,
-                Q.c.status == "pending",
-                Q.c.erro_mensagem.like(PARKED + "%"),
+                crm_sync_queue.c.id_loja == id_loja,
+                crm_sync_queue.c.status == QueueStatus.PENDING,
+                crm_sync_queue.c.erro_mensagem.like(PARKED + "%"),
             )
             .values(proximo_retry=None, erro_mensagem=None)
         ).rowcount

@@ -9,13 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crm_cli.db.clock import app_now
-from crm_cli.db.schema import crm_sync_queue as Q
+from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.locks import named_lock
 from crm_cli.errors import DatabaseError
-
-ERP_TO_CRM = "ecletech_para_crm"
-CRM_TO_ERP = "crm_para_ecletech"
-DIRECTIONS = (ERP_TO_CRM, CRM_TO_ERP)
+from crm_cli.states import Direction, QueueStatus
 
 
 @dataclass(frozen=True)
@@ -24,11 +21,11 @@ class QueueItem:
     id_loja: int
     entidade: str
     id_registro: int | None
-    direcao: str
+    direcao: Direction
     prioridade: int
     tentativas: int  # including the attempt under way
     external_id: str | None
-    status: str = "pending"
+    status: QueueStatus = QueueStatus.PENDING
     criado_em: datetime | None = None
 
     @property
@@ -45,16 +42,16 @@ class Enqueued:
 
 
 ITEM_COLUMNS = (
-    Q.c.id,
-    Q.c.id_loja,
-    Q.c.entidade,
-    Q.c.id_registro,
-    Q.c.direcao,
-    Q.c.prioridade,
-    Q.c.tentativas,
-    Q.c.external_id,
-    Q.c.status,
-    Q.c.criado_em,
+    crm_sync_queue.c.id,
+    crm_sync_queue.c.id_loja,
+    crm_sync_queue.c.entidade,
+    crm_sync_queue.c.id_registro,
+    crm_sync_queue.c.direcao,
+    crm_sync_queue.c.prioridade,
+    crm_sync_queue.c.tentativas,
+    crm_sync_queue.c.external_id,
+    crm_sync_queue.c.status,
+    crm_sync_queue.c.criado_em,
 )
 
 
@@ -64,11 +61,11 @@ def item_of(row: sa.Row) -> QueueItem:
         id_loja=row.id_loja,
         entidade=row.entidade,
         id_registro=row.id_registro,
-        direcao=row.direcao,
+        direcao=Direction(row.direcao),
         prioridade=row.prioridade or 0,
         tentativas=row.tentativas or 0,
         external_id=row.external_id,
-        status=row.status or "pending",
+        status=QueueStatus(row.status or QueueStatus.PENDING),
         criado_em=row.criado_em,
     )
 
@@ -81,29 +78,35 @@ def pending_by_record() -> sa.ColumnElement[bool]:
     pick idx_claim instead and scan every pending item, once per record — a
     full-sync of 100 000 rows then takes minutes instead of seconds.
     """
-    return sa.func.coalesce(Q.c.status, "") == "pending"
+    return sa.func.coalesce(crm_sync_queue.c.status, "") == QueueStatus.PENDING
 
 
 def of_store(id_loja: int) -> sa.ColumnElement[bool]:
     """``id_loja = N`` that no index can serve (idx_loja), for lookups by record."""
-    return Q.c.id_loja + 0 == id_loja
+    return crm_sync_queue.c.id_loja + 0 == id_loja
 
 
 def _same_change(
-    id_loja: int, entidade: str, id_registro: int | None, external_id: str | None, direcao: str
+    id_loja: int,
+    entidade: str,
+    id_registro: int | None,
+    external_id: str | None,
+    direcao: Direction,
 ) -> sa.ColumnElement[bool]:
     record = (
-        Q.c.id_registro == id_registro
+        crm_sync_queue.c.id_registro == id_registro
         if id_registro is not None
-        else sa.and_(Q.c.id_registro.is_(None), Q.c.external_id == external_id)
+        else sa.and_(
+            crm_sync_queue.c.id_registro.is_(None), crm_sync_queue.c.external_id == external_id
+        )
     )
     return sa.and_(
-        Q.c.entidade == entidade,
+        crm_sync_queue.c.entidade == entidade,
         record,
         of_store(id_loja),
-        Q.c.direcao == direcao,
+        crm_sync_queue.c.direcao == direcao,
         pending_by_record(),
-        Q.c.deletado_em.is_(None),
+        crm_sync_queue.c.deletado_em.is_(None),
     )
 
 
@@ -116,7 +119,7 @@ def enqueue(
     id_loja: int,
     entidade: str,
     id_registro: int | None = None,
-    direcao: str = ERP_TO_CRM,
+    direcao: Direction = Direction.ERP_TO_CRM,
     prioridade: int = 5,
     external_id: str | None = None,
 ) -> Enqueued:
@@ -134,21 +137,25 @@ def enqueue(
                 raise DatabaseError("could not take the enqueue lock in 10 s (database busy?)")
             with conn.begin():
                 raised = conn.execute(
-                    sa.update(Q)
+                    sa.update(crm_sync_queue)
                     .where(same)
                     .values(
                         prioridade=sa.case(
-                            (Q.c.prioridade < prioridade, prioridade), else_=Q.c.prioridade
+                            (crm_sync_queue.c.prioridade < prioridade, prioridade),
+                            else_=crm_sync_queue.c.prioridade,
                         )
                     )
                 )
                 if raised.rowcount:
                     existing = conn.execute(
-                        sa.select(Q.c.id).where(same).order_by(Q.c.id).limit(1)
+                        sa.select(crm_sync_queue.c.id)
+                        .where(same)
+                        .order_by(crm_sync_queue.c.id)
+                        .limit(1)
                     ).scalar_one()
                     return Enqueued(existing, reused=True)
                 new_id = conn.execute(
-                    sa.insert(Q).values(
+                    sa.insert(crm_sync_queue).values(
                         id_loja=id_loja,
                         entidade=entidade,
                         id_registro=id_registro,
@@ -158,7 +165,7 @@ def enqueue(
                         processado=0,
                         external_id=external_id,
                         criado_em=app_now(),  # as the PHP application writes it
-                        status="pending",
+                        status=QueueStatus.PENDING,
                     )
                 ).inserted_primary_key[0]
                 return Enqueued(new_id, reused=False)

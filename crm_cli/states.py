@@ -1,0 +1,61 @@
+"""The states and kinds the shared tables hold, as enums (one spelling each).
+
+Their values are what the PHP application and its screens read and write:
+``crm_sync_queue.status`` and ``direcao``, ``crm_sync_log.status``. Being
+``str`` enums, they compare equal to those strings and bind as them in SQL.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # Python 3.10
+
+    class StrEnum(str, enum.Enum):
+        def __str__(self) -> str:
+            return str(self.value)
+
+
+class QueueStatus(StrEnum):
+    """Where a queue item sits (``crm_sync_queue.status``)."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"  # leased by a run
+    COMPLETED = "completed"
+    FAILED = "failed"  # for good: only an operator retries it
+
+
+class Direction(StrEnum):
+    """Which way a queue item goes (``crm_sync_queue.direcao``, the original's names)."""
+
+    ERP_TO_CRM = "ecletech_para_crm"
+    CRM_TO_ERP = "crm_para_ecletech"
+
+
+class LogStatus(StrEnum):
+    """A ``crm_sync_log`` row's verdict, as the PHP application's screens count it."""
+
+    SUCESSO = "sucesso"
+    ERRO = "erro"
+    ALERTA = "alerta"  # nothing failed, but something waits (a paused account, a store)
+
+
+class OutcomeKind(StrEnum):
+    """What became of an item a run took."""
+
+    COMPLETED = "completed"  # sent, adopted, unchanged or applied locally
+    RETRY = "retry"  # failed this time: tried again after its backoff
+    FAILED = "failed"  # failed for good
+    RELEASED = "released"  # handed back unprocessed (account paused, record busy)
+    PARKED = "parked"  # handed back: its store waits for an operator
+
+    @property
+    def log_status(self) -> LogStatus:
+        if self is OutcomeKind.COMPLETED:
+            return LogStatus.SUCESSO
+        if self in (OutcomeKind.RELEASED, OutcomeKind.PARKED):
+            return LogStatus.ALERTA
+        return LogStatus.ERRO

@@ -16,14 +16,14 @@ import binascii
 import hashlib
 import json
 import os
-import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from crm_cli.errors import ConfigError, CredentialsError, SecretMissing
+from crm_cli.errors import ConfigError, CredentialsError, CrmWarning, SecretMissing
 from crm_cli.masking import mask, mask_all, mask_secrets  # noqa: F401  (re-exported)
 
 # The PHP application's fallback when JWT_SECRET is unset. Public knowledge:
@@ -92,11 +92,13 @@ class CredentialCipher:
         then uses too: the key is the SHA-256 of the empty string (with a warning)."""
         secret = os.environ.get(key_env)
         if secret == "":
-            print(
-                f"crm-cli: warning: ${key_env} is set but empty: like the PHP application, "
-                "credentials are read and written with the key of the empty secret "
-                "(set the PHP application's JWT_SECRET, or unset it to mean 'no secret')",
-                file=sys.stderr,
+            warnings.warn(
+                CrmWarning(
+                    f"${key_env} is set but empty: like the PHP application, credentials are "
+                    "read and written with the key of the empty secret (set the PHP "
+                    "application's JWT_SECRET, or unset it to mean 'no secret')"
+                ),
+                stacklevel=2,
             )
         return cls(secret, key_env, allow_fallback)
 
@@ -125,11 +127,13 @@ class CredentialCipher:
             raise SecretMissing(
                 f"${self.key_env} is not set; export it with the PHP application's secret "
                 "(to read credentials the PHP application wrote with its built-in fallback "
-                "key, set credentials.allow_fallback_key: true or pass --allow-fallback-key)"
+                "key, set credentials.allow_fallback_key: true)"
             )
-        print(
-            f"crm-cli: warning: ${self.key_env} is not set; reading credentials with the "
-            "PHP application's well-known fallback key",
-            file=sys.stderr,
+        warnings.warn(
+            CrmWarning(
+                f"${self.key_env} is not set; reading credentials with the PHP "
+                "application's well-known fallback key"
+            ),
+            stacklevel=2,
         )
         return FALLBACK_SECRET

@@ -13,6 +13,12 @@ EXIT_FAILURE = 1  # runtime failure: database unreachable, provider down, bad st
 EXIT_USAGE = 2  # bad command line or configuration
 
 
+class CrmWarning(UserWarning):
+    """Something the operator should know that stops nothing (an empty secret, the
+    fallback key in use). Library code warns with it; the CLI prints each one as
+    ``crm-cli: warning: …`` on stderr."""
+
+
 class CrmError(Exception):
     """Base of every error the tool reports to the operator as one line.
 
@@ -46,6 +52,13 @@ class InvalidRequest(CrmError):
 
     exit_code = EXIT_USAGE
     cause = "invalid request"
+
+
+class CredentialsMissing(InvalidRequest):
+    """Credentials a request needs were neither given nor stored (the CLI says how to
+    give them)."""
+
+    cause = "credentials missing"
 
 
 class ConfigError(CrmError):

@@ -7,7 +7,6 @@ The Python API mirrors the original's ``salvarConfiguracao`` / ``obterConfigurac
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,12 @@ from sqlalchemy.engine import Connection, Engine
 from crm_cli import store_settings
 from crm_cli.credentials import CredentialCipher
 from crm_cli.db.schema import crm_cli_store_settings, crm_integracoes
-from crm_cli.errors import CredentialsError, StoreUnavailable, UsageError
+from crm_cli.errors import (
+    CredentialsError,
+    CredentialsMissing,
+    InvalidRequest,
+    StoreUnavailable,
+)
 from crm_cli.providers.registry import get_provider
 
 REAUTHORIZATION = "reauthorization_needed"  # settings key: why the store must re-authorise
@@ -34,7 +38,6 @@ _WITH_OURS = sa.select(
         crm_cli_store_settings, crm_cli_store_settings.c.id_loja == crm_integracoes.c.id_loja
     )
 )
-_SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
@@ -58,23 +61,11 @@ class StoreConfig(StoreSummary):
         return self.configuracoes.get(key, default)
 
 
-def parse_setting(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` → (key, value); a value that parses as JSON is kept as such."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not _SETTING_KEY.match(key):
-        raise UsageError(f"--setting '{text}' is not KEY=VALUE (e.g. api_base_url=https://…)")
-    try:
-        return key, json.loads(raw)
-    except ValueError:
-        return key, raw
-
-
 def validate_credentials(provider: str, credentials: Any) -> dict[str, Any]:
     """The credentials object, if it holds every key the provider requires."""
     info = get_provider(provider)
     if not isinstance(credentials, dict):
-        raise UsageError("credentials must be a JSON object of key: value")
+        raise InvalidRequest("credentials must be a JSON object of key: value")
     missing = [key for key in info.required_credentials if credentials.get(key) in (None, "")]
     not_text = [
         key
@@ -82,12 +73,12 @@ def validate_credentials(provider: str, credentials: Any) -> dict[str, Any]:
         if key not in missing and not isinstance(credentials[key], str)
     ]
     if not_text:
-        raise UsageError(
+        raise InvalidRequest(
             f"credentials for provider '{provider}': {', '.join(not_text)} must be text "
             '(a JSON string in quotes, e.g. "api_token": "abc123")'
         )
     if missing:
-        raise UsageError(
+        raise InvalidRequest(
             f"credentials for provider '{provider}' lack the required key(s): "
             f"{', '.join(missing)} (required: {', '.join(info.required_credentials)})"
         )
@@ -185,7 +176,7 @@ class Integracoes:
         for key, value in (configuracoes or {}).items():
             why = store_settings.problem(key, value)
             if why is not None:
-                raise UsageError(f"setting {key} {why}; nothing was stored")
+                raise InvalidRequest(f"setting {key} {why}; nothing was stored")
         with self.engine.begin() as conn:
             row = conn.execute(
                 _WITH_OURS.where(crm_integracoes.c.id_loja == id_loja).with_for_update()
@@ -193,10 +184,7 @@ class Integracoes:
             live = row is not None and row.deletado_em is None
             if credenciais is None:
                 if not live:
-                    raise UsageError(
-                        f"store {id_loja} has no stored credentials: give them with "
-                        "--credentials-file PATH (or - for stdin)"
-                    )
+                    raise CredentialsMissing(f"store {id_loja} has no stored credentials")
                 credenciais = validate_credentials(
                     provider, self.cipher.decrypt(row.credenciais, id_loja)
                 )

@@ -152,7 +152,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     env_url = os.environ.get(DATABASE_URL_ENV)
     if env_url:
         settings = replace(settings, database_url=env_url)
-    from crm_cli.db.clock import use_app_time_zone
+    from crm_cli.timezones import use_app_time_zone
 
     use_app_time_zone(settings.app_time_zone)
     return settings
@@ -282,7 +282,7 @@ def _parse(raw: dict[str, Any], source: str) -> Settings:
     top = _Reader(source, raw, "", {"database", "credentials", "sync", "cleanup", "entities"})
     database = _Reader(source, top.data.get("database"), "database.", {"url", "app_time_zone"})
     url = database.text("url", None) or f"sqlite:///{default_database_path()}"
-    from crm_cli.db.clock import DEFAULT_APP_TIME_ZONE, zone_of  # sqlalchemy: not at import
+    from crm_cli.timezones import DEFAULT_APP_TIME_ZONE, zone_of
 
     app_time_zone = database.text("app_time_zone", DEFAULT_APP_TIME_ZONE) or ""
     try:

@@ -9,7 +9,7 @@ from functools import cache
 from importlib.metadata import entry_points
 
 import crm_cli.providers
-from crm_cli.errors import UsageError
+from crm_cli.errors import InvalidRequest
 from crm_cli.providers import legacy_path
 from crm_cli.providers.base import ProviderInfo
 
@@ -43,5 +43,5 @@ def get_provider(name: str) -> ProviderInfo:
     info = _folder_providers().get(name) or known_providers().get(name)
     if info is None:
         known = ", ".join(sorted(known_providers()))
-        raise UsageError(f"unknown provider '{name}' (known providers: {known})")
+        raise InvalidRequest(f"unknown provider '{name}' (known providers: {known})")
     return info

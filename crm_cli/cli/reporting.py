@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from crm_cli.errors import EXIT_FAILURE, EXIT_OK, CrmError
+from crm_cli.errors import EXIT_FAILURE, EXIT_OK, CrmError, CrmWarning
 
 PROG = "crm-cli"
 _verbose = False  # set by the root callback (set_verbose); read when an error is reported
@@ -102,6 +105,24 @@ def _say(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
+@contextmanager
+def operator_warnings() -> Iterator[None]:
+    """Library code's ``CrmWarning``s, each printed as one line on stderr, every time
+    (not once per place, as Python's default filter would)."""
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, CrmWarning):
+            _say(f"warning: {message}")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CrmWarning)
+        warnings.showwarning = show
+        yield
+
+
 class CrmGroup(TyperGroup):
     """Runs the command tree and maps whatever escapes it through ``report``."""
 
@@ -115,9 +136,10 @@ class CrmGroup(TyperGroup):
         global _verbose
         _verbose = False
         try:
-            result = super().main(
-                args=args, prog_name=prog_name or PROG, standalone_mode=False, **extra
-            )
+            with operator_warnings():
+                result = super().main(
+                    args=args, prog_name=prog_name or PROG, standalone_mode=False, **extra
+                )
             code = result if isinstance(result, int) else EXIT_OK
         except BaseException as exc:  # the one place every error is turned into a code
             code = report(exc)

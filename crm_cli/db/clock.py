@@ -5,47 +5,22 @@ v3's ``proximo_retry``) with PHP's ``date()`` in its own time zone,
 America/Sao_Paulo, whatever the MySQL session's zone is. Those columns hold
 that wall-clock time, so crm-cli writes and compares them on the same clock:
 the database server's UTC time shifted to ``database.app_time_zone``
-(``app_now``). crm-cli's own columns (leases, ``started_at``, ``completed_at``,
-rate limits, sync state) stay on the server's UTC clock (``DbNow``).
+(``app_now``; the zone is ``crm_cli.timezones``). crm-cli's own columns
+(leases, ``started_at``, ``completed_at``, rate limits, sync state) stay on the
+server's UTC clock (``DbNow``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_cli.db.ddl import DbNowPlus
-from crm_cli.errors import ConfigError
-
-DEFAULT_APP_TIME_ZONE = "America/Sao_Paulo"
-_zone = ZoneInfo(DEFAULT_APP_TIME_ZONE)
-
-
-def zone_of(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"database.app_time_zone '{name}' is not a known time zone "
-            "(an IANA name such as America/Sao_Paulo; on a system without zone data, "
-            "pip install tzdata)"
-        ) from None
-
-
-def use_app_time_zone(name: str) -> None:
-    """The zone the PHP application writes its timestamps in (from the configuration)."""
-    global _zone
-    _zone = zone_of(name)
-
-
-def app_zone() -> ZoneInfo:
-    """The zone of the ERP's (and the PHP application's) wall-clock times."""
-    return _zone
+from crm_cli.timezones import app_zone
 
 
 def app_offset_seconds() -> int:
     """The app zone's offset from UTC now, in seconds (-10800 for São Paulo)."""
-    offset = dt.datetime.now(dt.timezone.utc).astimezone(_zone).utcoffset()
+    offset = dt.datetime.now(dt.timezone.utc).astimezone(app_zone()).utcoffset()
     return int(offset.total_seconds()) if offset else 0
 
 

@@ -19,7 +19,7 @@ import crm_cli.migrations
 from crm_cli.db.ddl import VERSION_TABLE
 from crm_cli.db.engine import create_db_engine, parse_url
 from crm_cli.db.schema import ORIGINAL_TABLES
-from crm_cli.errors import CrmError, DatabaseError, UsageError
+from crm_cli.errors import CrmError, DatabaseError, InvalidRequest
 from crm_cli.settings import EntityMapping, Settings
 
 ORIGINAL_REVISION = "0001"
@@ -200,7 +200,10 @@ def write_migration_sql(settings: Settings, out: IO[str]) -> None:
     if parse_url(settings.database_url).get_backend_name() == "sqlite":
         # SQLite alters columns by copying tables, which needs the live table:
         # there is no DDL script to hand anyone. Nobody needs a DBA for it either.
-        raise UsageError("--sql is for MySQL/MariaDB; run 'crm-cli migrate' on SQLite directly")
+        raise InvalidRequest(
+            "a DDL script is for MySQL/MariaDB: SQLite is migrated directly (its tables "
+            "are altered by copying them)"
+        )
     engine = create_db_engine(settings.database_url)
     try:
         with engine.connect() as conn:

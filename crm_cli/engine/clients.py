@@ -22,10 +22,10 @@ from crm_cli.engine.ratelimit import AccountPolicy, Limits, SharedRateLimiter, q
 from crm_cli.errors import (
     CredentialsError,
     EntityNotSupported,
+    InvalidRequest,
     ReauthorizationNeeded,
     SecretWrong,
     StoreConfigError,
-    UsageError,
 )
 from crm_cli.integrations import REAUTHORIZATION, Integracoes, StoreConfig
 from crm_cli.providers.client import BaseClient
@@ -112,7 +112,7 @@ def usable(store: StoreConfig) -> StoreConfig:
     (the store waits for an operator) naming what to fix otherwise."""
     try:
         info = get_provider(store.provider)
-    except UsageError as exc:  # the PHP application may name a provider crm-cli lacks
+    except InvalidRequest as exc:  # the PHP application may name a provider crm-cli lacks
         raise StoreConfigError(f"store {store.id_loja} cannot be used: {exc.message}") from None
     problems = store_settings.stored_problems(store.configuracoes)
     missing = [

@@ -15,12 +15,13 @@ import base64
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 from crm_cli import http
 from crm_cli.errors import AuthError, ReauthorizationNeeded, UnexpectedAnswer
-from crm_cli.providers.bling.config import TOKEN_PATH
+from crm_cli.providers.bling.config import AUTHORIZE_PATH, AUTHORIZE_URL, TOKEN_PATH
 from crm_cli.providers.client import BaseClient
 
 REFRESH_MARGIN = 300  # seconds before expiry when the token is refreshed
@@ -105,6 +106,18 @@ class BlingClient(BaseClient):
             "refresh_token": body.get("refresh_token") or form.get("refresh_token"),
             "expires_at": int(time.time() + float(body.get("expires_in") or 21600)),
         }
+
+    def authorize_url(self, state: str) -> str:
+        """The consent page the Bling account's owner opens to allow the app; the page
+        it returns to carries the ``code`` for ``exchange_code`` (and ``state``)."""
+        override = self.settings.get("api_base_url")
+        page = f"{str(override).rstrip('/')}{AUTHORIZE_PATH}" if override else AUTHORIZE_URL
+        query = {
+            "response_type": "code",
+            "client_id": self.credentials["client_id"],
+            "state": state,
+        }
+        return f"{page}?{urlencode(query)}"
 
     def exchange_code(self, code: str) -> dict[str, Any]:
         """First tokens from an authorisation code (``config bling-authorize``)."""

@@ -24,5 +24,8 @@ PROVIDER = ProviderInfo(
     emulator="crm_cli.providers.bling.emulator:BlingEmulator",
 )
 
+# The consent page is on Bling's site, not on the API's host. A store whose
+# api_base_url points elsewhere (an emulator, a proxy) has it under that URL.
+AUTHORIZE_URL = "https://www.bling.com.br/Api/v3/oauth/authorize"
 AUTHORIZE_PATH = "/oauth/authorize"
 TOKEN_PATH = "/oauth/token"

@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 import requests
 
 from crm_cli import http
-from crm_cli.db import clock
 from crm_cli.errors import UnexpectedAnswer
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.pipedrive.config import SEARCH
+from crm_cli.timezones import app_zone
 
 PAGE_SIZE = 100
 DEAL_PRODUCTS = "/api/v2/deals/{id}/products"
@@ -56,7 +56,7 @@ class PipedriveClient(BaseClient):
         if domain and not self.settings.get("api_base_url"):
             self.base_url = f"https://{domain}.pipedrive.com"
         zone = self.settings.get("company_time_zone")
-        self.company_zone = ZoneInfo(str(zone)) if zone else clock.app_zone()
+        self.company_zone = ZoneInfo(str(zone)) if zone else app_zone()
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-api-token": str(self.credentials["api_token"])}

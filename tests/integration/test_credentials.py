@@ -18,7 +18,7 @@ from crm_cli.credentials import (
     encrypt,
     mask,
 )
-from crm_cli.errors import ConfigError, CredentialsError
+from crm_cli.errors import ConfigError, CredentialsError, CrmWarning
 
 VECTORS = json.loads(
     (Path(__file__).parent / "fixtures" / "php-credential-vectors.json").read_text()
@@ -102,7 +102,7 @@ def test_without_a_secret_writing_is_refused():
         cipher.encrypt({"api_token": "abc"})
 
 
-def test_without_a_secret_reading_needs_the_explicit_opt_in(capsys):
+def test_without_a_secret_reading_needs_the_explicit_opt_in():
     fallback_blob = VECTORS[0]["credenciais_blob"]
     assert VECTORS[0]["secret"] == FALLBACK_SECRET
 
@@ -110,8 +110,8 @@ def test_without_a_secret_reading_needs_the_explicit_opt_in(capsys):
         CredentialCipher.from_environment("JWT_SECRET").decrypt(fallback_blob, 1)
 
     opted_in = CredentialCipher.from_environment("JWT_SECRET", allow_fallback=True)
-    assert opted_in.decrypt(fallback_blob, 1) == VECTORS[0]["credentials"]
-    assert "well-known fallback key" in capsys.readouterr().err
+    with pytest.warns(CrmWarning, match="well-known fallback key"):
+        assert opted_in.decrypt(fallback_blob, 1) == VECTORS[0]["credentials"]
 
 
 def test_secret_comes_from_the_configured_variable(monkeypatch):

@@ -19,6 +19,7 @@ from crm_cli.db.clock import app_offset_seconds
 from crm_cli.demo import sample_erp as erp_tables
 from crm_cli.engine import queue
 from crm_cli.engine.queue import admin
+from crm_cli.errors import CrmWarning
 from tests.integration.support import MARIADB_ONLY, php_enqueue, queue_rows
 from tests.integration.test_migrate import run_sql_file
 
@@ -261,12 +262,20 @@ def test_adopting_each_php_era_leaves_no_historical_row_due(cli, engine, era):
 # -- the secret --------------------------------------------------------------------------
 
 
-def test_an_empty_secret_is_the_php_applications_empty_key(monkeypatch, capsys):
+def test_an_empty_secret_is_the_php_applications_empty_key(monkeypatch):
     blob = encrypt({"api_token": "tok-123456789"}, "")  # what PHP writes with JWT_SECRET=
     monkeypatch.setenv("JWT_SECRET", "")
-    cipher = CredentialCipher.from_environment("JWT_SECRET")
+    with pytest.warns(CrmWarning, match="set but empty"):
+        cipher = CredentialCipher.from_environment("JWT_SECRET")
     assert cipher.decrypt(blob, 1) == {"api_token": "tok-123456789"}
-    assert "set but empty" in capsys.readouterr().err
+
+
+def test_the_operator_is_told_the_secret_is_empty(cli, migrated, monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", "")
+    for _ in range(2):  # every command says so, not only the first of a process
+        result = cli("config", "list")
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr.startswith("crm-cli: warning: $JWT_SECRET is set but empty")
 
 
 # -- the PHP admin screen rewrites configuracoes ------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import typer
 from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out, table
 from crm_cli.cli.state import integracoes_of, state_of
-from crm_cli.errors import UsageError
+from crm_cli.errors import CredentialsMissing, UsageError
 
 app = typer.Typer(
     name="config",
@@ -73,9 +74,14 @@ def set_(
     info = get_provider(provider)
     settings = dict(_parse_setting(s) for s in setting)
     credentials = _read_credentials(credentials_file, info.required_credentials)
-    saved = integracoes_of(ctx).salvar_configuracao(
-        loja, provider, credentials, settings, ativo=not inactive, remover_configuracoes=unset
-    )
+    try:
+        saved = integracoes_of(ctx).salvar_configuracao(
+            loja, provider, credentials, settings, ativo=not inactive, remover_configuracoes=unset
+        )
+    except CredentialsMissing as exc:
+        raise UsageError(
+            f"{exc.message}: give them with --credentials-file PATH (or - for stdin)"
+        ) from None
     if saved.ativo:  # whatever made its items wait may be what was just fixed
         unpark_store(state_of(ctx).engine, loja)
     state = "active" if saved.ativo else "inactive"
@@ -85,10 +91,19 @@ def set_(
         out(f"  settings: {_settings_text(saved.configuracoes)}")
 
 
-def _parse_setting(text: str) -> tuple[str, Any]:
-    from crm_cli.integrations import parse_setting
+_SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
-    return parse_setting(text)
+
+def _parse_setting(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` → (key, value); a value that parses as JSON is kept as such."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not _SETTING_KEY.match(key):
+        raise UsageError(f"--setting '{text}' is not KEY=VALUE (e.g. api_base_url=https://…)")
+    try:
+        return key, json.loads(raw)
+    except ValueError:
+        return key, raw
 
 
 def _read_credentials(source: str | None, required: tuple[str, ...]) -> dict[str, Any] | None:
@@ -243,50 +258,21 @@ def bling_authorize(
     from stdin). The tokens are saved encrypted, and a store waiting for
     re-authorisation is back in service.
     """
-    import secrets
+    from crm_cli.services.authorization import begin_bling_authorization
 
-    from crm_cli.engine.clients import open_client
-    from crm_cli.errors import NotFoundError
-    from crm_cli.integrations import REAUTHORIZATION, StoreConfig
-    from crm_cli.providers.bling.config import AUTHORIZE_PATH
-
-    integracoes = integracoes_of(ctx)
+    app_credentials = (
+        _read_credentials(credentials_file, ()) if credentials_file is not None else None
+    )
     try:
-        stored = integracoes.obter_configuracao(loja)
-        credentials, settings = dict(stored.credenciais), dict(stored.configuracoes)
-        if stored.provider != "bling":
-            raise UsageError(f"store {loja} uses {stored.provider}, not bling")
-    except NotFoundError:
-        if credentials_file is None:
-            raise UsageError(
-                f"store {loja} has no configuration: give --credentials-file with client_id "
-                "and client_secret"
-            ) from None
-        credentials, settings = {}, {}
-    if credentials_file is not None:
-        credentials.update(_read_credentials(credentials_file, ()) or {})
-    for key in ("client_id", "client_secret"):
-        if not credentials.get(key):
-            raise UsageError(f"the Bling credentials lack {key}")
-    draft = StoreConfig(loja, "bling", True, settings, None, None, None, credentials)
-    client = open_client(draft, state_of(ctx).engine, integracoes)
-    base = str(settings.get("api_base_url") or "https://www.bling.com.br/Api/v3").rstrip("/")
-    state = secrets.token_urlsafe(8)
+        authorization = begin_bling_authorization(
+            state_of(ctx).engine, integracoes_of(ctx), loja, app_credentials
+        )
+    except CredentialsMissing as exc:
+        raise UsageError(f"{exc.message}: give them with --credentials-file") from None
     out("Open this URL, allow the app, and copy the 'code' from the page it returns to:")
-    out(
-        f"{base}{AUTHORIZE_PATH}?response_type=code&client_id={credentials['client_id']}"
-        f"&state={state}"
-    )
-    code = (
-        typer.prompt("code", hide_input=True) if sys.stdin.isatty() else sys.stdin.readline()
-    ).strip()
-    if not code:
+    out(authorization.url)
+    code = typer.prompt("code", hide_input=True) if sys.stdin.isatty() else sys.stdin.readline()
+    if not code.strip():
         raise UsageError("no authorisation code given")
-    tokens = client.exchange_code(code)
-    saved = integracoes.salvar_configuracao(
-        loja, "bling", {**credentials, **tokens}, remover_configuracoes=[REAUTHORIZATION]
-    )
-    from crm_cli.engine.queue import unpark_store
-
-    unpark_store(state_of(ctx).engine, loja)
+    saved = authorization.finish(code)
     out(f"Store {loja}: Bling authorised; tokens saved ({_masked(saved.credenciais)}).")

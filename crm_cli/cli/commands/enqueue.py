@@ -7,6 +7,7 @@ import typer
 from crm_cli.cli.options import DIRECTION_HELP, MAX_ID, check_record_flags, direction_of
 from crm_cli.cli.render import out
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
+from crm_cli.states import Direction
 
 app = typer.Typer()
 
@@ -22,7 +23,7 @@ def enqueue(
     external_id: str | None = typer.Option(
         None, "--external-id", help="The CRM's id, for a CRM→ERP item with no local row yet."
     ),
-    direction: str = typer.Option("ecletech_para_crm", "--direction", help=DIRECTION_HELP),
+    direction: str = typer.Option(Direction.ERP_TO_CRM.value, "--direction", help=DIRECTION_HELP),
     priority: int = typer.Option(5, "--priority", min=0, max=10, help="0–10, higher first."),
 ) -> None:
     """Queue one record for the next sync runs.

@@ -8,6 +8,7 @@ import typer
 
 from crm_cli.cli.render import out, warn
 from crm_cli.cli.state import settings_of
+from crm_cli.errors import UsageError
 
 app = typer.Typer()
 
@@ -28,12 +29,14 @@ def migrate(
     entity table gets an external_id column and index only where missing. Running
     it again changes nothing.
     """
-    from crm_cli.db.engine import display_url
+    from crm_cli.db.engine import display_url, parse_url
     from crm_cli.db.migrator import migrate as run_migrate
     from crm_cli.db.migrator import write_migration_sql
 
     settings = settings_of(ctx)
     if sql:
+        if parse_url(settings.database_url).get_backend_name() == "sqlite":
+            raise UsageError("--sql is for MySQL/MariaDB; run 'crm-cli migrate' on SQLite directly")
         write_migration_sql(settings, sys.stdout)
         return
     result = run_migrate(settings)

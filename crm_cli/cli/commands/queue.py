@@ -8,7 +8,7 @@ from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out, table
 from crm_cli.cli.state import state_of
 from crm_cli.errors import UsageError
-from crm_cli.states import QueueStatus
+from crm_cli.states import LogStatus, QueueStatus
 
 app = typer.Typer(
     name="queue",
@@ -143,7 +143,7 @@ def retry(
             entidade=item["entidade"],
             id_registro=item["id_registro"],
             direcao=item["direcao"],
-            status="alerta",
+            status=LogStatus.ALERTA,
             mensagem=f"item #{item_id}: retried by an operator (attempts reset)",
         )
     out(

@@ -42,7 +42,7 @@ def sync(
         None, "--id", min=1, max=MAX_ID, help="With --now: the record."
     ),
     external_id: str | None = typer.Option(None, "--external-id", help="With --now: CRM's id."),
-    direction: str = typer.Option("ecletech_para_crm", "--direction", help=DIRECTION_HELP),
+    direction: str = typer.Option(Direction.ERP_TO_CRM.value, "--direction", help=DIRECTION_HELP),
 ) -> None:
     """Process at most 100 due queue items and exit: run it from cron every minute.
 

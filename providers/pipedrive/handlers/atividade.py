@@ -24,8 +24,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from crm_cli.db.clock import app_zone
 from crm_cli.providers.brazil import date_or_none, date_text, digits, flag, text, text_or_none
+from crm_cli.timezones import app_zone
 
 # Pipedrive's default ActivityType keys, and the ERP's words for them.
 TYPE_KEYS = ("call", "meeting", "task", "deadline", "email", "lunch")

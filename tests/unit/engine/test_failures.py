@@ -17,6 +17,7 @@ EXPECTED: dict[type[errors.CrmError], Verdict] = {
     errors.CrmError: Verdict.RETRY,  # an error of ours no kind names: this item, with backoff
     errors.UsageError: Verdict.FATAL,
     errors.InvalidRequest: Verdict.FAIL,
+    errors.CredentialsMissing: Verdict.FAIL,
     errors.ConfigError: Verdict.FATAL,
     errors.EntityNotConfigured: Verdict.FAIL,
     errors.SecretMissing: Verdict.FATAL,

@@ -34,7 +34,7 @@ for package in ("crm_cli", "providers", "migrations"):
     compileall.compile_dir(ROOT / package, quiet=1)
 
 from crm_cli.credentials import CredentialCipher  # noqa: E402
-from crm_cli.db.engine import create_db_engine  # noqa: E402
+from crm_cli.db.backends import open_database  # noqa: E402
 from crm_cli.db.migrator import migrate  # noqa: E402
 from crm_cli.demo import sample_erp  # noqa: E402
 from crm_cli.integrations import Integracoes  # noqa: E402
@@ -73,13 +73,13 @@ def scratch_database(backend: str) -> Iterator[str]:
 
 def shop(url: str, emulator: Any, loja: int = 1, **settings: Any) -> sa.Engine:
     """Migrated CRM tables, the ERP's tables, and a store on the emulator."""
-    engine = create_db_engine(url)
-    sample_erp.create(engine)
-    migrate(Settings(source="bench", database_url=url), engine)
-    Integracoes(engine, CredentialCipher(SECRET, "JWT_SECRET")).salvar_configuracao(
+    database = open_database(url)
+    sample_erp.create(database)
+    migrate(Settings(source="bench", database_url=url), database)
+    Integracoes(database, CredentialCipher(SECRET, "JWT_SECRET")).salvar_configuracao(
         loja, "gestao_click", emulator.credentials, {"api_base_url": emulator.url, **settings}
     )
-    return engine
+    return database
 
 
 def crm_cli(url: str, *args: str, timeout: float = 600) -> tuple[str, float]:

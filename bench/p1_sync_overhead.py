@@ -21,7 +21,7 @@ from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 ITEMS = 100
 
 
-def floor_seconds(engine: sa.Engine, emulator: GestaoClickEmulator, ids: list[int]) -> float:
+def floor_seconds(database: sa.Engine, emulator: GestaoClickEmulator, ids: list[int]) -> float:
     session = requests.Session()
     headers = {
         "access-token": emulator.credentials["access_token"],
@@ -34,12 +34,12 @@ def floor_seconds(engine: sa.Engine, emulator: GestaoClickEmulator, ids: list[in
             headers=headers,
             json={"tipo_pessoa": "PF", "nome": f"floor {n}"},
         ).json()
-        with engine.begin() as conn:
+        with database.begin() as conn:
             conn.execute(
                 sa.text("UPDATE clientes SET nome = :n WHERE id = :i"),
                 {"n": answer["data"]["id"], "i": record_id},
             )
-        with engine.begin() as conn:
+        with database.begin() as conn:
             conn.execute(
                 sa.text("UPDATE crm_sync_queue SET erro = :n WHERE id = :i"), {"n": "x", "i": n + 1}
             )
@@ -49,17 +49,17 @@ def floor_seconds(engine: sa.Engine, emulator: GestaoClickEmulator, ids: list[in
 def main() -> list[dict]:
     args = arguments(__doc__)
     with scratch_database(args.backend) as url, GestaoClickEmulator() as emulator:
-        engine = shop(url, emulator, rate_limit_per_second=0, daily_limit=0)
-        [single] = sample_erp.add_clientes(engine, 1, start=ITEMS + 1)
-        enqueue(engine, id_loja=1, entidade="cliente", id_registro=single)
+        database = shop(url, emulator, rate_limit_per_second=0, daily_limit=0)
+        [single] = sample_erp.add_clientes(database, 1, start=ITEMS + 1)
+        enqueue(database, id_loja=1, entidade="cliente", id_registro=single)
         one_item = run_tempo(crm_cli(url, "sync")[0])
-        ids = sample_erp.add_clientes(engine, ITEMS)
+        ids = sample_erp.add_clientes(database, ITEMS)
         for record_id in ids:
-            enqueue(engine, id_loja=1, entidade="cliente", id_registro=record_id)
+            enqueue(database, id_loja=1, entidade="cliente", id_registro=record_id)
         out, wall = crm_cli(url, "sync")
         seconds = run_tempo(out)
-        floor = floor_seconds(engine, emulator, ids)
-        engine.dispose()
+        floor = floor_seconds(database, emulator, ids)
+        database.dispose()
     rate = ITEMS / seconds
     each = (seconds - one_item) / (ITEMS - 1)
     rows = [

@@ -19,10 +19,10 @@ from crm_cli.engine.queue.admin import pending_count
 from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
 
-def drain(url: str, engine, processes: int) -> float:
+def drain(url: str, database, processes: int) -> float:
     env = {**os.environ, "CRM_DATABASE_URL": url, "JWT_SECRET": SECRET}
     started = time.perf_counter()
-    while pending_count(engine):
+    while pending_count(database):
         runs = [
             subprocess.Popen(
                 [sys.executable, "-m", "crm_cli", "sync"], env=env, stdout=subprocess.DEVNULL
@@ -36,12 +36,12 @@ def drain(url: str, engine, processes: int) -> float:
 
 def case(backend: str, rate: float, items: int, processes: int) -> dict:
     with scratch_database(backend) as url, GestaoClickEmulator(rate=rate) as emulator:
-        engine = shop(url, emulator, rate_limit_per_second=rate)
-        for record_id in sample_erp.add_clientes(engine, items):
-            enqueue(engine, id_loja=1, entidade="cliente", id_registro=record_id)
-        wall = drain(url, engine, processes)
+        database = shop(url, emulator, rate_limit_per_second=rate)
+        for record_id in sample_erp.add_clientes(database, items):
+            enqueue(database, id_loja=1, entidade="cliente", id_registro=record_id)
+        wall = drain(url, database, processes)
         stats = emulator.stats()
-        engine.dispose()
+        database.dispose()
     ideal = stats["requests"] / rate
     limit = 1.1 if processes == 1 else 1.15
     return {

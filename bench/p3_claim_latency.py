@@ -12,13 +12,13 @@ import time
 import sqlalchemy as sa
 from common import arguments, median, report, scratch_database
 
-from crm_cli.db.engine import create_db_engine
+from crm_cli.db.backends import open_database
 from crm_cli.db.migrator import migrate
 from crm_cli.engine.queue import claim, claim_select, release
 from crm_cli.settings import Settings
 
 
-def fill(engine: sa.Engine, rows: int) -> None:
+def fill(database: sa.Engine, rows: int) -> None:
     rng = random.Random(1)
     statuses = ["completed"] * 90 + ["failed"] * 4 + ["pending"] * 6
     chunk = []
@@ -33,7 +33,7 @@ def fill(engine: sa.Engine, rows: int) -> None:
             }
         )
         if len(chunk) == 20_000 or n == rows - 1:
-            with engine.begin() as conn:
+            with database.begin() as conn:
                 conn.execute(
                     sa.text(
                         "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, "
@@ -42,7 +42,7 @@ def fill(engine: sa.Engine, rows: int) -> None:
                     chunk,
                 )
             chunk = []
-    with engine.begin() as conn:
+    with database.begin() as conn:
         conn.execute(sa.text("ANALYZE TABLE crm_sync_queue"))
 
 
@@ -50,23 +50,23 @@ def main() -> list[dict]:
     args = arguments(__doc__)
     rows_wanted = 100_000 if args.quick else 1_000_000
     with scratch_database("mariadb") as url:
-        engine = create_db_engine(url)
-        migrate(Settings(source="bench", database_url=url), engine)
-        fill(engine, rows_wanted)
+        database = open_database(url)
+        migrate(Settings(source="bench", database_url=url), database)
+        fill(database, rows_wanted)
         timings = []
         for n in range(21):
             started = time.perf_counter()
-            items = claim(engine, owner=f"b{n}", limit=100, lease_seconds=60)
+            items = claim(database, owner=f"b{n}", limit=100, lease_seconds=60)
             timings.append((time.perf_counter() - started) * 1000)
-            release(engine, items, f"b{n}")
+            release(database, items, f"b{n}")
         sql = str(
             claim_select(100)
             .with_for_update(skip_locked=True)
-            .compile(engine, compile_kwargs={"literal_binds": True})
+            .compile(database, compile_kwargs={"literal_binds": True})
         )
-        with engine.connect() as conn:
+        with database.connect() as conn:
             plan = conn.execute(sa.text("EXPLAIN " + sql)).mappings().first()
-        engine.dispose()
+        database.dispose()
     ms = median(timings)
     rows = [
         {

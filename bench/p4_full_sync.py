@@ -15,22 +15,22 @@ from crm_cli.services.full_sync import full_sync
 from crm_cli.settings import Settings
 
 
-def add_rows(engine: sa.Engine, count: int) -> None:
+def add_rows(database: sa.Engine, count: int) -> None:
     for start in range(0, count, 20_000):
         rows = [
             {"tipo_pessoa": "PF", "nome": f"C{n}", "cpf": f"{n:011d}"}
             for n in range(start, min(count, start + 20_000))
         ]
-        with engine.begin() as conn:
+        with database.begin() as conn:
             conn.execute(sa.insert(sample_erp.clientes), rows)
 
 
-def timed_full_sync(engine: sa.Engine, url: str) -> float:
+def timed_full_sync(database: sa.Engine, url: str) -> float:
     started = time.perf_counter()
     full_sync(
-        engine,
+        database,
         Settings(source="bench", database_url=url),
-        Integracoes(engine, CredentialCipher(SECRET, "x")),
+        Integracoes(database, CredentialCipher(SECRET, "x")),
         "cliente",
     )
     return time.perf_counter() - started
@@ -41,19 +41,19 @@ def main() -> list[dict]:
     count = 20_000 if args.quick else 100_000
     rows = []
     with scratch_database(args.backend) as url, GestaoClickEmulator() as emulator:
-        engine = shop(url, emulator)
-        add_rows(engine, count)
-        empty = timed_full_sync(engine, url)
-        with engine.begin() as conn:  # half the queue done, half still pending
+        database = shop(url, emulator)
+        add_rows(database, count)
+        empty = timed_full_sync(database, url)
+        with database.begin() as conn:  # half the queue done, half still pending
             conn.execute(
                 sa.text(
                     "UPDATE crm_sync_queue SET status = 'completed' WHERE MOD(id, 2) = 0"
-                    if engine.dialect.name != "sqlite"
+                    if database.dialect.name != "sqlite"
                     else "UPDATE crm_sync_queue SET status = 'completed' WHERE id % 2 = 0"
                 )
             )
-        half = timed_full_sync(engine, url)
-        engine.dispose()
+        half = timed_full_sync(database, url)
+        database.dispose()
     for label, seconds in (("empty", empty), ("half-full", half)):
         rows.append(
             {

@@ -14,12 +14,12 @@ from crm_cli.services.full_sync import full_sync
 from crm_cli.settings import Settings
 
 
-def sync_everything(engine, url: str) -> None:
+def sync_everything(database, url: str) -> None:
     settings = Settings(source="bench", database_url=url)
     cipher = CredentialCipher(SECRET, "x")
-    full_sync(engine, settings, Integracoes(engine, cipher), "cliente")
-    while pending_count(engine):
-        SyncRun(engine, settings, cipher).run()
+    full_sync(database, settings, Integracoes(database, cipher), "cliente")
+    while pending_count(database):
+        SyncRun(database, settings, cipher).run()
 
 
 def writes(emulator: GestaoClickEmulator) -> int:
@@ -31,13 +31,13 @@ def main() -> list[dict]:
     args = arguments(__doc__)
     count = 1_000 if args.quick else 10_000
     with scratch_database(args.backend) as url, GestaoClickEmulator() as emulator:
-        engine = shop(url, emulator, rate_limit_per_second=0, daily_limit=0)
-        sample_erp.add_clientes(engine, count)
-        sync_everything(engine, url)
+        database = shop(url, emulator, rate_limit_per_second=0, daily_limit=0)
+        sample_erp.add_clientes(database, count)
+        sync_everything(database, url)
         before, requests_before = writes(emulator), emulator.stats()["requests"]
-        sync_everything(engine, url)  # nothing changed since
+        sync_everything(database, url)  # nothing changed since
         after, requests_after = writes(emulator), emulator.stats()["requests"]
-        engine.dispose()
+        database.dispose()
     rows = [
         {
             "id": "P6",

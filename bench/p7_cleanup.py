@@ -8,16 +8,16 @@ import time
 import sqlalchemy as sa
 from common import arguments, report, scratch_database
 
-from crm_cli.db.engine import create_db_engine
+from crm_cli.db.backends import open_database
 from crm_cli.db.migrator import migrate
 from crm_cli.services.cleanup import cleanup
 from crm_cli.settings import Settings
 
 
-def fill(engine: sa.Engine, rows: int) -> None:
+def fill(database: sa.Engine, rows: int) -> None:
     chunk = [{"i": n} for n in range(20_000)]
     for _ in range(0, rows, 20_000):
-        with engine.begin() as conn:
+        with database.begin() as conn:
             conn.execute(
                 sa.text(
                     "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, status, "
@@ -32,19 +32,19 @@ def main() -> list[dict]:
     args = arguments(__doc__)
     count = 100_000 if args.quick else 1_000_000
     with scratch_database(args.backend) as url:
-        engine = create_db_engine(url)
-        migrate(Settings(source="bench", database_url=url), engine)
-        fill(engine, count)
+        database = open_database(url)
+        migrate(Settings(source="bench", database_url=url), database)
+        fill(database, count)
         spans: list[float] = []
         opened: dict[int, float] = {}
-        sa.event.listen(engine, "begin", lambda c: opened.__setitem__(id(c), time.perf_counter()))
+        sa.event.listen(database, "begin", lambda c: opened.__setitem__(id(c), time.perf_counter()))
         sa.event.listen(
-            engine, "commit", lambda c: spans.append(time.perf_counter() - opened.pop(id(c), 0))
+            database, "commit", lambda c: spans.append(time.perf_counter() - opened.pop(id(c), 0))
         )
         started = time.perf_counter()
-        result = cleanup(engine, queue_days=7, log_days=30)
+        result = cleanup(database, queue_days=7, log_days=30)
         total = time.perf_counter() - started
-        engine.dispose()
+        database.dispose()
     longest = max(spans) if spans else 0.0
     rows = [
         {

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from common import SECRET, arguments, report, scratch_database
 
 from crm_cli.credentials import CredentialCipher
-from crm_cli.db.engine import create_db_engine
+from crm_cli.db.backends import open_database
 from crm_cli.db.migrator import migrate
 from crm_cli.demo import sample_erp
 from crm_cli.integrations import Integracoes
@@ -40,10 +40,10 @@ def free_port() -> int:
 
 
 def setup(url: str, emulators: list[GestaoClickEmulator], broken: bool, per_store: int):
-    engine = create_db_engine(url)
-    sample_erp.create(engine)
-    migrate(Settings(source="bench", database_url=url), engine)
-    stores = Integracoes(engine, CredentialCipher(SECRET, "JWT_SECRET"))
+    database = open_database(url)
+    sample_erp.create(database)
+    migrate(Settings(source="bench", database_url=url), database)
+    stores = Integracoes(database, CredentialCipher(SECRET, "JWT_SECRET"))
     for loja, emulator in enumerate(emulators, start=1):
         base = emulator.url
         if broken and loja == 9:
@@ -54,9 +54,9 @@ def setup(url: str, emulators: list[GestaoClickEmulator], broken: bool, per_stor
     if broken:
         emulators[9].down = "hang"
     # one client per item, interleaved by store as the PHP application would queue them
-    ids = sample_erp.add_clientes(engine, STORES * per_store)
+    ids = sample_erp.add_clientes(database, STORES * per_store)
     rows = [{"l": (n % STORES) + 1, "i": record_id, "p": 5} for n, record_id in enumerate(ids)]
-    with engine.begin() as conn:
+    with database.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, prioridade)"
@@ -64,11 +64,11 @@ def setup(url: str, emulators: list[GestaoClickEmulator], broken: bool, per_stor
             ),
             rows,
         )
-    return engine
+    return database
 
 
-def healthy_done(engine) -> int:
-    with engine.connect() as conn:
+def healthy_done(database) -> int:
+    with database.connect() as conn:
         return conn.execute(
             sa.text(
                 "SELECT COUNT(*) FROM crm_sync_queue WHERE status = 'completed' AND id_loja <= :h"
@@ -77,7 +77,7 @@ def healthy_done(engine) -> int:
         ).scalar_one()
 
 
-def cron(url: str, engine, minutes: int) -> list[int]:
+def cron(url: str, database, minutes: int) -> list[int]:
     """Start RUNS overlapping runs at each minute; healthy items done after each minute."""
     env = {**os.environ, "CRM_DATABASE_URL": url, "JWT_SECRET": SECRET}
     started = time.monotonic()
@@ -94,7 +94,7 @@ def cron(url: str, engine, minutes: int) -> list[int]:
             for _ in range(RUNS)
         ]
         time.sleep(max(0.0, started + (minute + 1) * MINUTE - time.monotonic()))
-        done.append(healthy_done(engine))
+        done.append(healthy_done(database))
     for run in running:
         run.wait(timeout=120)
     return done
@@ -114,9 +114,9 @@ def scenario(backend: str, broken: bool, minutes: int, per_store: int) -> float:
         emulator.next_id["clientes"] = n * 100_000
     try:
         with scratch_database(backend) as url:
-            engine = setup(url, emulators, broken, per_store)
-            done = cron(url, engine, minutes)
-            engine.dispose()
+            database = setup(url, emulators, broken, per_store)
+            done = cron(url, database, minutes)
+            database.dispose()
     finally:
         for emulator in emulators:
             emulator.stop()

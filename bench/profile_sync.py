@@ -61,24 +61,24 @@ def main() -> None:
 
 
 def _profile(url: str, emulator: types.SimpleNamespace, args: argparse.Namespace) -> None:
-    engine = shop(url, emulator, rate_limit_per_second=0, daily_limit=0)
-    for record_id in sample_erp.add_clientes(engine, ITEMS * args.runs + 1):
-        enqueue(engine, id_loja=1, entidade="cliente", id_registro=record_id)
+    database = shop(url, emulator, rate_limit_per_second=0, daily_limit=0)
+    for record_id in sample_erp.add_clientes(database, ITEMS * args.runs + 1):
+        enqueue(database, id_loja=1, entidade="cliente", id_registro=record_id)
     settings = Settings(source="bench", database_url=url)
     cipher = CredentialCipher(SECRET, "JWT_SECRET")
-    SyncRun(engine, settings, cipher).run(limit=1)  # imports, reflection, first connections
+    SyncRun(database, settings, cipher).run(limit=1)  # imports, reflection, first connections
 
     profiler = _profiler(args.tree)
     walls, cpus = [], []
     for _ in range(args.runs):
         wall, cpu = time.perf_counter(), time.process_time()
         profiler.enable()
-        result = SyncRun(engine, settings, cipher).run()
+        result = SyncRun(database, settings, cipher).run()
         profiler.disable()
         walls.append((time.perf_counter() - wall) * 1000 / ITEMS)
         cpus.append((time.process_time() - cpu) * 1000 / ITEMS)
         assert result.processed == ITEMS, result
-    engine.dispose()
+    database.dispose()
     print(
         f"{args.backend}: per item {min(walls):.2f} ms wall (median {median(walls):.2f}), "
         f"{min(cpus):.2f} ms CPU (median {median(cpus):.2f}), {args.runs} runs of {ITEMS}, "

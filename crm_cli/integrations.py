@@ -88,8 +88,8 @@ def validate_credentials(provider: str, credentials: Any) -> dict[str, Any]:
 class Integracoes:
     """Reads and writes store configurations, encrypting credentials as PHP does."""
 
-    def __init__(self, engine: Engine, cipher: CredentialCipher) -> None:
-        self.engine = engine
+    def __init__(self, database: Engine, cipher: CredentialCipher) -> None:
+        self.database = database
         self.cipher = cipher
 
     # -- reading ---------------------------------------------------------
@@ -98,12 +98,12 @@ class Integracoes:
         query = _WITH_OURS.order_by(crm_integracoes.c.id_loja, crm_integracoes.c.id)
         if not incluir_excluidas:
             query = query.where(crm_integracoes.c.deletado_em.is_(None))
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             return [_summary(row) for row in conn.execute(query)]
 
     def obter_configuracao(self, id_loja: int, incluir_inativa: bool = True) -> StoreConfig:
         """The store's live configuration with decrypted credentials."""
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             row = self._live_row(conn, id_loja)
         if not row.ativo and not incluir_inativa:
             raise StoreUnavailable(
@@ -115,7 +115,7 @@ class Integracoes:
 
     def any_decrypts(self) -> bool:
         """True when the credentials of at least one live store decrypt with the secret."""
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             rows = conn.execute(
                 sa.select(crm_integracoes.c.id_loja, crm_integracoes.c.credenciais).where(
                     crm_integracoes.c.deletado_em.is_(None)
@@ -177,7 +177,7 @@ class Integracoes:
             why = store_settings.problem(key, value)
             if why is not None:
                 raise InvalidRequest(f"setting {key} {why}; nothing was stored")
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             row = conn.execute(
                 _WITH_OURS.where(crm_integracoes.c.id_loja == id_loja).with_for_update()
             ).first()
@@ -224,7 +224,7 @@ class Integracoes:
         before the lock is released) or None to keep them. While one process is in
         here, another waits: an OAuth refresh token is never spent twice.
         """
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             row = self._live_row(conn, id_loja, lock=True)
             current = self.cipher.decrypt(row.credenciais, id_loja)
             new = change(dict(current))
@@ -241,7 +241,7 @@ class Integracoes:
 
     def marcar_reautorizacao(self, id_loja: int, motivo: str | None) -> None:
         """Record (or clear, with None) that the store must be authorised again."""
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             row = self._live_row(conn, id_loja, lock=True)
             settings, ours = _json_object(row.configuracoes), _json_object(row.ours)
             for copy in (settings, ours):
@@ -267,7 +267,7 @@ class Integracoes:
         self._set(id_loja, deletado_em=sa.func.current_timestamp())
 
     def _set(self, id_loja: int, **values: Any) -> None:
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             row = self._live_row(conn, id_loja, lock=True)
             conn.execute(
                 sa.update(crm_integracoes)

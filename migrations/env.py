@@ -16,10 +16,10 @@ if context.is_offline_mode():
 else:
     connection = config.attributes.get("connection")
     if connection is None:  # Alembic's own command line: crm-cli's configured database
-        from crm_cli.db.engine import create_db_engine
+        from crm_cli.db.backends import open_database
         from crm_cli.settings import load_settings
 
-        connection = create_db_engine(load_settings().database_url).connect()
+        connection = open_database(load_settings().database_url).connect()
     context.configure(connection=connection, version_table=VERSION_TABLE)
 
 with context.begin_transaction():

@@ -96,7 +96,7 @@ def _as_database_error(exc: BaseException) -> CrmError | None:
     sqlalchemy = sys.modules.get("sqlalchemy")
     if sqlalchemy is None or not isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
         return None
-    from crm_cli.db.engine import describe_db_error
+    from crm_cli.db.backends import describe_db_error
 
     return describe_db_error(exc)
 

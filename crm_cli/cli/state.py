@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 class CliState:
     config_path: str | None = None
     # Set by the console entry point: this process is crm-cli's own (not a
-    # test's in-process call), and may freeze what it has loaded (see engine).
+    # test's in-process call), and may freeze what it has loaded (see database).
     own_process: ClassVar[bool] = False
     _settings: Settings | None = field(default=None, repr=False)
-    _engine: Engine | None = field(default=None, repr=False)
+    _database: Engine | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -31,13 +31,13 @@ class CliState:
         return self._settings
 
     @property
-    def engine(self) -> Engine:
-        if self._engine is None:
+    def database(self) -> Engine:
+        if self._database is None:
             import gc
 
-            from crm_cli.db.engine import create_db_engine
+            from crm_cli.db.backends import open_database
 
-            self._engine = create_db_engine(self.settings.database_url)
+            self._database = open_database(self.settings.database_url)
             if self.own_process:
                 # What is loaded by now (Typer, SQLAlchemy, the dialect) lives
                 # as long as the process: spare it the walk of every full
@@ -46,7 +46,7 @@ class CliState:
                 # (bench/README.md). Not in a host process: it would keep
                 # that process's uncollected garbage forever.
                 gc.freeze()
-        return self._engine
+        return self._database
 
 
 def state_of(ctx: typer.Context) -> CliState:
@@ -69,4 +69,4 @@ def integracoes_of(ctx: typer.Context, allow_fallback_key: bool = False) -> Inte
         state.settings.credentials_key_env,
         allow_fallback=allow_fallback_key or state.settings.credentials_allow_fallback_key,
     )
-    return Integracoes(state.engine, cipher)
+    return Integracoes(state.database, cipher)

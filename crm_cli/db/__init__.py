@@ -1,1 +1,1 @@
-"""Database access: engine, table definitions, migrations (one place for each)."""
+"""Database access: the backends, table definitions, migrations (one place for each)."""

@@ -16,8 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 import crm_cli.migrations
+from crm_cli.db.backends import open_database, parse_url
 from crm_cli.db.ddl import VERSION_TABLE
-from crm_cli.db.engine import create_db_engine, parse_url
 from crm_cli.db.schema import ORIGINAL_TABLES
 from crm_cli.errors import CrmError, DatabaseError, InvalidRequest
 from crm_cli.settings import EntityMapping, Settings
@@ -120,10 +120,10 @@ def _check_adoptable(conn: Connection, tables: set[str]) -> bool:
     return True
 
 
-def migrate(settings: Settings, engine: Engine | None = None) -> MigrationResult:
+def migrate(settings: Settings, database: Engine | None = None) -> MigrationResult:
     """Bring the database to the newest revision; safe to run any number of times."""
-    engine = engine or create_db_engine(settings.database_url)
-    with engine.begin() as conn:
+    database = database or open_database(settings.database_url)
+    with database.begin() as conn:
         cfg = _alembic_config(conn)
         script = script_directory(cfg)
         previous = current_revision(conn)
@@ -136,7 +136,7 @@ def migrate(settings: Settings, engine: Engine | None = None) -> MigrationResult
         if result.applied:
             command.upgrade(cfg, "head")
         result.current_revision = current_revision(conn)
-    with engine.begin() as conn:
+    with database.begin() as conn:
         _add_external_ids(conn, settings, result)
     return result
 
@@ -204,9 +204,9 @@ def write_migration_sql(settings: Settings, out: IO[str]) -> None:
             "a DDL script is for MySQL/MariaDB: SQLite is migrated directly (its tables "
             "are altered by copying them)"
         )
-    engine = create_db_engine(settings.database_url)
+    database = open_database(settings.database_url)
     try:
-        with engine.connect() as conn:
+        with database.connect() as conn:
             current = current_revision(conn)
             tables = set(sa.inspect(conn).get_table_names())
             adopt = current is None and _check_adoptable(conn, tables)
@@ -216,7 +216,7 @@ def write_migration_sql(settings: Settings, out: IO[str]) -> None:
         out.write("-- database not reachable: DDL for an empty database follows\n")
         current, adopt, plan, probe = None, False, [], MigrationResult(None, None)
     finally:
-        engine.dispose()
+        database.dispose()
     cfg = _alembic_config(url=settings.database_url, out=out)
     if adopt:
         out.write("-- the CRM tables exist (made by the PHP application): adopt them\n")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_cli.credentials import CredentialCipher
-from crm_cli.db.engine import create_db_engine
+from crm_cli.db.backends import open_database
 from crm_cli.db.migrator import migrate
 from crm_cli.demo import sample_erp
 from crm_cli.engine.queue.admin import pending_count
@@ -51,35 +51,35 @@ def run_demo(
     workdir = Path(tempfile.mkdtemp(prefix="crm-cli-demo-"))
     url = f"sqlite:///{workdir / 'demo.sqlite3'}"
     settings = Settings(source="demo", database_url=url)
-    engine = create_db_engine(url)
+    database = open_database(url)
     emulator = GestaoClickEmulator(rate=3).start()
     try:
         say(f"1. Sample ERP database: {workdir / 'demo.sqlite3'}")
-        sample_erp.create(engine)
-        sample_erp.add_clientes(engine, clients)
-        sample_erp.add_produtos(engine, products)
-        migrate(settings, engine)
+        sample_erp.create(database)
+        sample_erp.add_clientes(database, clients)
+        sample_erp.add_produtos(database, products)
+        migrate(settings, database)
         say(f"   {clients} clients and {products} products; CRM tables created (crm-cli migrate)")
         say(f"2. GestãoClick emulator on {emulator.url} (3 requests/s, like the real API)")
         cipher = CredentialCipher(DEMO_SECRET, "demo")
-        Integracoes(engine, cipher).salvar_configuracao(
+        Integracoes(database, cipher).salvar_configuracao(
             1, "gestao_click", emulator.credentials, {"api_base_url": emulator.url}
         )
         say("3. Store 1 configured (crm-cli config set), credentials encrypted")
         queued = sum(
             r.queued
             for entity in ("cliente", "produto")
-            for r in full_sync(engine, settings, Integracoes(engine, cipher), entity)
+            for r in full_sync(database, settings, Integracoes(database, cipher), entity)
         )
         say(f"4. {queued} items queued (crm-cli full-sync); cron-style sync runs:")
         runs = []
-        while pending_count(engine) and len(runs) < MAX_RUNS:
-            runs.append(SyncRun(engine, settings, cipher, on_item=on_item).run())
+        while pending_count(database) and len(runs) < MAX_RUNS:
+            runs.append(SyncRun(database, settings, cipher, on_item=on_item).run())
             if on_run:
                 on_run(runs[-1])
-        return DemoResult(runs, collect(engine), emulator.stats(), str(workdir / "demo.sqlite3"))
+        return DemoResult(runs, collect(database), emulator.stats(), str(workdir / "demo.sqlite3"))
     finally:
         emulator.stop()
-        engine.dispose()
+        database.dispose()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -120,12 +120,12 @@ atividades = sa.Table(
 )
 
 
-def create(engine: sa.Engine) -> None:
-    metadata.create_all(engine)
+def create(database: sa.Engine) -> None:
+    metadata.create_all(database)
 
 
 def add_clientes(
-    engine: sa.Engine, count: int, with_document: bool = True, start: int = 1
+    database: sa.Engine, count: int, with_document: bool = True, start: int = 1
 ) -> list[int]:
     rows = [
         {
@@ -136,7 +136,7 @@ def add_clientes(
         }
         for n in range(start, start + count)
     ]
-    with engine.begin() as conn:
+    with database.begin() as conn:
         conn.execute(sa.insert(clientes), rows)
         return list(
             conn.execute(
@@ -145,7 +145,7 @@ def add_clientes(
         )[::-1]
 
 
-def add_produtos(engine: sa.Engine, count: int, start: int = 1) -> list[int]:
+def add_produtos(database: sa.Engine, count: int, start: int = 1) -> list[int]:
     rows = [
         {
             "nome": f"Produto {n}",
@@ -157,7 +157,7 @@ def add_produtos(engine: sa.Engine, count: int, start: int = 1) -> list[int]:
         }
         for n in range(start, start + count)
     ]
-    with engine.begin() as conn:
+    with database.begin() as conn:
         conn.execute(sa.insert(produtos), rows)
         return list(
             conn.execute(
@@ -167,7 +167,7 @@ def add_produtos(engine: sa.Engine, count: int, start: int = 1) -> list[int]:
 
 
 def add_venda(
-    engine: sa.Engine,
+    database: sa.Engine,
     codigo: str,
     items: list[tuple[int, float, float]],
     frete: float = 0.0,
@@ -188,7 +188,7 @@ def add_venda(
         "valor_total": round(produtos_total + frete, 2),
         **values,
     }
-    with engine.begin() as conn:
+    with database.begin() as conn:
         venda_id = conn.execute(sa.insert(vendas).values(sale)).inserted_primary_key[0]
         with_names = [{**line, "venda_id": venda_id} for line in lines]
         if with_names:

@@ -74,7 +74,7 @@ class StoredTokens:
 
 def open_client(
     store: StoreConfig,
-    engine: Engine,
+    database: Engine,
     integracoes: Integracoes | None = None,
     pacer: AccountPacer | None = None,
 ) -> BaseClient:
@@ -84,13 +84,13 @@ def open_client(
         raise EntityNotSupported(f"provider {info.name} has no API client in this version")
     tokens = StoredTokens(integracoes, store.id_loja) if integracoes is not None else None
     client_class = info.load(info.client)
-    pacer = pacer or pacer_for(store, engine)
+    pacer = pacer or pacer_for(store, database)
     return client_class(info, store.credenciais, store.configuracoes, pacer, tokens)
 
 
 def pacer_for(
     store: StoreConfig,
-    engine: Engine,
+    database: Engine,
     max_wait: float | None = None,
     before_wait: Callable[[], None] | None = None,
     policy: AccountPolicy | None = None,
@@ -102,7 +102,7 @@ def pacer_for(
     daily = settings.get("daily_limit", info.daily_limit)
     limits = Limits(per_second=per_second, daily=int(daily or 0) or None)
     account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
-    limiter = SharedRateLimiter(engine, quota_key(info.name, account), limits, policy=policy)
+    limiter = SharedRateLimiter(database, quota_key(info.name, account), limits, policy=policy)
     limiter.before_wait = before_wait
     return AccountPacer(limiter, max_wait)
 
@@ -135,13 +135,13 @@ class StoreClients:
 
     def __init__(
         self,
-        engine: Engine,
+        database: Engine,
         integracoes: Integracoes,
         max_wait: float | None = None,
         before_wait: Callable[[], None] | None = None,
         policy: AccountPolicy | None = None,
     ) -> None:
-        self.engine, self.integracoes = engine, integracoes
+        self.database, self.integracoes = database, integracoes
         self.policy = policy  # the accounts' pauses (None: the defaults)
         self.before_wait = before_wait  # run while a request waits for its slot
         self._max_wait = max_wait
@@ -159,8 +159,8 @@ class StoreClients:
                     f"store {id_loja} must be authorised again ({reason}): "
                     f"run 'crm-cli config bling-authorize --loja {id_loja}'"
                 )
-            pacer = pacer_for(store, self.engine, self._max_wait, self._before_wait, self.policy)
-            client = open_client(store, self.engine, self.integracoes, pacer)
+            pacer = pacer_for(store, self.database, self._max_wait, self._before_wait, self.policy)
+            client = open_client(store, self.database, self.integracoes, pacer)
             self._open[id_loja] = (client, pacer)
         return self._open[id_loja][0]
 

@@ -48,8 +48,10 @@ class Written:
 class Committer:
     """Commits finished items for the run that holds them (``owner``)."""
 
-    def __init__(self, engine: Engine, owner: str, policy: RetryPolicy, rng: random.Random) -> None:
-        self.engine, self.owner, self.policy, self.rng = engine, owner, policy, rng
+    def __init__(
+        self, database: Engine, owner: str, policy: RetryPolicy, rng: random.Random
+    ) -> None:
+        self.database, self.owner, self.policy, self.rng = database, owner, policy, rng
 
     def _set_state(
         self,
@@ -89,7 +91,7 @@ class Committer:
         one_by_one = False  # the log rows in one statement, until one of them fails
         while True:
             try:
-                with self.engine.begin() as conn:
+                with self.database.begin() as conn:
                     written, logs = [], {}
                     for index, each in enumerate(finished):
                         new_id, owned = self._write_outcome(conn, index, each, queued)

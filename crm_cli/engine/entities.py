@@ -14,13 +14,13 @@ from crm_cli.settings import EntityMapping
 class EntityTable:
     """One configured entity's table, reflected once per run."""
 
-    def __init__(self, engine: Engine, mapping: EntityMapping) -> None:
+    def __init__(self, database: Engine, mapping: EntityMapping) -> None:
         self.mapping = mapping
         try:
             # resolve_fks=False: an ERP table's foreign keys would otherwise
             # have every table they point at reflected too, on every run.
             self.table = sa.Table(
-                mapping.table, sa.MetaData(), autoload_with=engine, resolve_fks=False
+                mapping.table, sa.MetaData(), autoload_with=database, resolve_fks=False
             )
         except sa.exc.NoSuchTableError:
             raise ConfigError(

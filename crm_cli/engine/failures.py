@@ -176,7 +176,7 @@ def nothing_created(exc: BaseException) -> bool:
 
 def _internal(exc: BaseException) -> str:
     if _is_database_error(exc):
-        from crm_cli.db.engine import describe_db_error
+        from crm_cli.db.backends import describe_db_error
 
         return describe_db_error(exc).message
     return f"internal error: {type(exc).__name__}: {exc}"

@@ -30,11 +30,11 @@ PRODUCT_EXTERNAL_ID = "produto_external_id"  # each item's product, by its CRM i
 class LineItems:
     """The line-item table of one entity, joined to the products it names."""
 
-    def __init__(self, engine: Engine, mapping: EntityMapping, products: EntityTable) -> None:
+    def __init__(self, database: Engine, mapping: EntityMapping, products: EntityTable) -> None:
         self.mapping = mapping
         try:
             self.table = sa.Table(
-                str(mapping.items_table), sa.MetaData(), autoload_with=engine, resolve_fks=False
+                str(mapping.items_table), sa.MetaData(), autoload_with=database, resolve_fks=False
             )
         except sa.exc.NoSuchTableError:
             raise ConfigError(

@@ -29,15 +29,15 @@ from crm_cli.states import Direction
 
 
 class Processor:
-    def __init__(self, engine: Engine, settings: Settings, integracoes: Integracoes) -> None:
-        self.engine, self.settings, self.integracoes = engine, settings, integracoes
+    def __init__(self, database: Engine, settings: Settings, integracoes: Integracoes) -> None:
+        self.database, self.settings, self.integracoes = database, settings, integracoes
         self.clients = StoreClients(
-            engine, integracoes, before_wait=self._idle, policy=AccountPolicy.of(settings.sync)
+            database, integracoes, before_wait=self._idle, policy=AccountPolicy.of(settings.sync)
         )
         self._tables: dict[str, EntityTable] = {}
         self._line_items: dict[str, LineItems | None] = {}
-        self.to_crm = ToCrm(engine, self)
-        self.to_erp = ToErp(engine, self)
+        self.to_crm = ToCrm(database, self)
+        self.to_erp = ToErp(database, self)
         self.on_idle: Callable[[], None] | None = None  # run while a request waits for its slot
 
     @property
@@ -69,14 +69,14 @@ class Processor:
 
     def table(self, entidade: str) -> EntityTable:
         if entidade not in self._tables:
-            self._tables[entidade] = EntityTable(self.engine, self.settings.entity(entidade))
+            self._tables[entidade] = EntityTable(self.database, self.settings.entity(entidade))
         return self._tables[entidade]
 
     def line_items(self, entidade: str) -> LineItems | None:
         if entidade not in self._line_items:
             mapping = self.settings.entity(entidade)
             self._line_items[entidade] = (
-                LineItems(self.engine, mapping, self.table("produto"))
+                LineItems(self.database, mapping, self.table("produto"))
                 if mapping.items_table
                 else None
             )

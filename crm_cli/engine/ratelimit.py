@@ -39,9 +39,9 @@ class PausedAccount:
     unanswered: int  # requests in a row without an answer (an open circuit's count)
 
 
-def paused_accounts(engine: Engine) -> list[PausedAccount]:
+def paused_accounts(database: Engine) -> list[PausedAccount]:
     """The accounts paused now (a 429, a spent budget, an open circuit), by quota key."""
-    with engine.connect() as conn:
+    with database.connect() as conn:
         now = conn.execute(sa.select(DbNowMs())).scalar_one()
         rows = conn.execute(
             sa.select(
@@ -112,13 +112,13 @@ class Limits:
 class SharedRateLimiter:
     def __init__(
         self,
-        engine: Engine,
+        database: Engine,
         key: str,
         limits: Limits,
         sleep: Callable[[float], None] = time.sleep,
         policy: AccountPolicy | None = None,
     ) -> None:
-        self.engine, self.key, self.limits, self.sleep = engine, key, limits, sleep
+        self.database, self.key, self.limits, self.sleep = database, key, limits, sleep
         self.policy = policy or AccountPolicy.of()
         # The account's count of unanswered requests, as last read: an answer
         # resets it only when it is not 0 (no write per request otherwise).
@@ -163,7 +163,7 @@ class SharedRateLimiter:
         interval = self.limits.interval_ms
         daily = self.limits.daily or 2**31 - 1
         now, today = DbNowMs(), DbDayNumber()
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             # "now" is read inside the UPDATE, once the row lock is held: time
             # spent waiting for the lock cannot make the slot stale.
             result = conn.execute(
@@ -234,7 +234,7 @@ class SharedRateLimiter:
         """
         self._ensure_row()
         self._consult = True
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             now, row = self._locked(conn)
             if retry_after is not None:
                 pause_ms, backoff = int(retry_after * 1000), row.backoff_ms
@@ -257,7 +257,7 @@ class SharedRateLimiter:
         (pause the account for every process). Returns the pause, if one began."""
         self._ensure_row()
         self._consult = True  # from now on the row's pause must hold here too
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             now, row = self._locked(conn)
             failures = row.failures + 1
             values: dict = {"failures": failures}
@@ -299,7 +299,7 @@ class SharedRateLimiter:
         """A request got an answer (of any status): the account's circuit closes."""
         if not self._failures_seen:
             return
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             conn.execute(
                 sa.update(crm_rate_limits)
                 .where(crm_rate_limits.c.quota_key == self.key, crm_rate_limits.c.failures > 0)
@@ -326,6 +326,6 @@ class SharedRateLimiter:
             ("sqlite", "OR IGNORE"),
         ):
             insert = insert.prefix_with(prefix, dialect=dialect)
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             conn.execute(insert)
         self._row_ready = True

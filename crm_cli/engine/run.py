@@ -88,14 +88,14 @@ class RunResult:
 class SyncRun:
     def __init__(
         self,
-        engine: Engine,
+        database: Engine,
         settings: Settings,
         cipher: CredentialCipher | None = None,
         rng: random.Random | None = None,
         on_item: Callable[[QueueItem, Outcome], None] | None = None,
         on_claim: Callable[[int], None] | None = None,
     ) -> None:
-        self.engine, self.settings, self.cipher = engine, settings, cipher
+        self.database, self.settings, self.cipher = database, settings, cipher
         self._processor: Processor | None = None
         self.policy = RetryPolicy.from_settings(settings.sync)
         self.rng = rng or random.Random()
@@ -106,7 +106,7 @@ class SyncRun:
         self._deadline = 0.0  # monotonic time the run's budget ends
         self._paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
         self._parked: dict[int, str] = {}  # store -> why it waits
-        self.committer = Committer(engine, self.owner, self.policy, self.rng)
+        self.committer = Committer(database, self.owner, self.policy, self.rng)
 
     @property
     def processor(self) -> Processor:
@@ -121,7 +121,7 @@ class SyncRun:
                 self.settings.credentials_key_env, self.settings.credentials_allow_fallback_key
             )
             self._processor = Processor(
-                self.engine, self.settings, Integracoes(self.engine, cipher)
+                self.database, self.settings, Integracoes(self.database, cipher)
             )
         return self._processor
 
@@ -131,7 +131,7 @@ class SyncRun:
         started = time.monotonic()
         batch = min(limit or MAX_BATCH_SIZE, self.settings.sync.batch_size, MAX_BATCH_SIZE)
         result = RunResult()
-        queue.recover_expired(self.engine, self.policy.max_attempts)
+        queue.recover_expired(self.database, self.policy.max_attempts)
         self._deadline = started + self.settings.sync.time_budget_seconds
         # Items whose last run died among others go first, one claim each: if
         # one kills this run too, it did so alone, and only it is blamed.
@@ -151,7 +151,7 @@ class SyncRun:
         self, limit: int, id_loja: int | None, entidade: str | None, alone: bool = False
     ) -> list[QueueItem]:
         return queue.claim(
-            self.engine,
+            self.database,
             owner=self.owner,
             limit=limit,
             lease_seconds=self.settings.sync.lease_seconds,
@@ -164,7 +164,7 @@ class SyncRun:
         """Take claimed items through their CRMs until the run's time is up."""
         result.claimed += len(items)
         self.on_claim(result.claimed)
-        locks = queue.RecordLocks(self.engine)
+        locks = queue.RecordLocks(self.database)
         delays = self.settings.sync
         paused = self._paused  # store -> seconds its CRM account asked us to wait
         parked = self._parked  # store -> why it waits
@@ -246,13 +246,13 @@ class SyncRun:
         ahead for them cleared: nothing was sent)."""
         if self._processor is not None:
             self._processor.forget(items)
-        return queue.release(self.engine, items, self.owner, delay, reason)
+        return queue.release(self.database, items, self.owner, delay, reason)
 
     def _park(self, item: QueueItem, outcome: Outcome, result: RunResult) -> None:
         """The store waits: this item goes back, and so does every due item of the store."""
         seconds = self.settings.sync.park_store_seconds
         result.released += self._release([item], seconds, outcome.message)
-        queue.park_store(self.engine, item.id_loja, seconds, outcome.message)
+        queue.park_store(self.database, item.id_loja, seconds, outcome.message)
         result.parked_stores[item.id_loja] = outcome.message
         self.on_item(item, outcome)
 
@@ -315,7 +315,7 @@ class SyncRun:
 
 
 def sync_one(
-    engine: Engine,
+    database: Engine,
     settings: Settings,
     *,
     id_loja: int,
@@ -326,7 +326,7 @@ def sync_one(
     cipher: CredentialCipher | None = None,
 ) -> Outcome:
     """Sync one record now, without the queue ("sync now" buttons, operators)."""
-    run = SyncRun(engine, settings, cipher)
+    run = SyncRun(database, settings, cipher)
     item = QueueItem(
         id=0,
         id_loja=id_loja,

@@ -60,17 +60,17 @@ def log_row(
     )
 
 
-def delete_older_than(engine: Engine, older_than: Any, chunk: int, dry_run: bool = False) -> int:
+def delete_older_than(database: Engine, older_than: Any, chunk: int, dry_run: bool = False) -> int:
     """Delete log rows written before ``older_than``, ``chunk`` rows per transaction."""
     old = crm_sync_log.c.criado_em < older_than
     if dry_run:
-        with engine.connect() as conn:
+        with database.connect() as conn:
             return conn.execute(
                 sa.select(sa.func.count()).select_from(crm_sync_log).where(old)
             ).scalar_one()
     deleted = 0
     while True:
-        with engine.begin() as conn:
+        with database.begin() as conn:
             ids = list(conn.execute(sa.select(crm_sync_log.c.id).where(old).limit(chunk)).scalars())
             if ids:
                 conn.execute(sa.delete(crm_sync_log).where(crm_sync_log.c.id.in_(ids)))
@@ -79,12 +79,12 @@ def delete_older_than(engine: Engine, older_than: Any, chunk: int, dry_run: bool
             return deleted
 
 
-def figures(engine: Engine, since: Any, id_loja: int | None = None) -> dict[str, Any]:
+def figures(database: Engine, since: Any, id_loja: int | None = None) -> dict[str, Any]:
     """The original's 24 h figures from the log: total, successes, errors, success rate."""
     where = [crm_sync_log.c.criado_em >= since]
     if id_loja is not None:
         where.append(crm_sync_log.c.id_loja == id_loja)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         by_status = dict(
             conn.execute(
                 sa.select(crm_sync_log.c.status, sa.func.count())
@@ -104,7 +104,7 @@ def figures(engine: Engine, since: Any, id_loja: int | None = None) -> dict[str,
 
 
 def entries(
-    engine: Engine,
+    database: Engine,
     *,
     id_loja: int | None = None,
     entidade: str | None = None,
@@ -123,5 +123,5 @@ def entries(
         query = query.where(log.id_registro == id_registro)
     if errors_only:
         query = query.where(log.status == LogStatus.ERRO)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]

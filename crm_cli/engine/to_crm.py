@@ -74,9 +74,9 @@ _Prepared = Ready | Outcome | Exception  # an item's preparation: ready, already
 class ToCrm:
     """The ERP→CRM path of a run's items."""
 
-    def __init__(self, engine: Engine, where: Resources) -> None:
-        self.engine = engine
-        self.where = where  # each item's client and table
+    def __init__(self, database: Engine, resources: Resources) -> None:
+        self.database = database
+        self.resources = resources  # each item's client, table and line items
         self._upcoming: list[QueueItem] = []  # the run's items, in the order it takes them
         self._prepared: dict[int, _Prepared] = {}  # by item id: read ahead, not yet sent
 
@@ -96,7 +96,7 @@ class ToCrm:
         """Items going back to the queue unsent: clear the create markers written for them."""
         keys = [_record(item) for item in items if _marked(self._prepared.pop(item.id, None))]
         if keys:
-            with self.engine.begin() as conn:
+            with self.database.begin() as conn:
                 syncstate.clear_creates(conn, keys)
 
     def process(self, item: QueueItem) -> Outcome:
@@ -118,7 +118,7 @@ class ToCrm:
         """Prepare ``item`` and the ERP→CRM items that follow it, reading in one transaction."""
         batch = self._following(item)
         targets = self._targets(batch)
-        with self.engine.begin() as conn:
+        with self.database.begin() as conn:
             self._prepared.update(self._prepare_all(conn, batch, targets))
             marked = [_record(each) for each in batch if _marked(self._prepared[each.id])]
             syncstate.mark_creates_started(conn, marked)
@@ -127,7 +127,7 @@ class ToCrm:
         """The records an item waits for (a sale's products) are queued ahead of it."""
         for entidade, id_registro in waiting.needs:
             enqueue(
-                self.engine,
+                self.database,
                 id_loja=item.id_loja,
                 entidade=entidade,
                 id_registro=id_registro,
@@ -137,7 +137,7 @@ class ToCrm:
     def preview(self, items: list[QueueItem]) -> dict[int, _Prepared]:
         """What sending ``items`` would do, by item id, writing nothing (``sync --dry-run``)."""
         targets = self._targets(items)
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             return self._prepare_all(conn, items, targets)
 
     def _targets(self, batch: list[QueueItem]) -> dict[int, _Target | Exception]:
@@ -196,10 +196,10 @@ class ToCrm:
     def _target(self, item: QueueItem) -> _Target:
         if item.id_registro is None:
             raise CannotSucceed("an ERP→CRM item needs id_registro (the local record's id)")
-        table = self.where.table(item.entidade)
-        client = self.where.client(item.id_loja)
+        table = self.resources.table(item.entidade)
+        client = self.resources.client(item.id_loja)
         handler = client.entity(item.entidade).load_handler()
-        return _Target(table, client, handler, self.where.line_items(item.entidade))
+        return _Target(table, client, handler, self.resources.line_items(item.entidade))
 
     def _update(self, item: QueueItem, ready: Ready) -> Outcome:
         table, external_id = ready.target.table, str(ready.external_id)
@@ -222,13 +222,13 @@ class ToCrm:
                 found = self._look_up(item, ready)
                 if found is not None:
                     return found
-            with self.engine.begin() as conn:
+            with self.database.begin() as conn:
                 syncstate.mark_creates_started(conn, [_record(item)])
         try:
             received = client.criar(item.entidade, ready.payload)
         except CrmError as exc:
             if nothing_created(exc):
-                with self.engine.begin() as conn:
+                with self.database.begin() as conn:
                     syncstate.clear_creates(conn, [_record(item)])
             raise
         external_id = client.external_id(received)

@@ -19,15 +19,15 @@ from crm_cli.states import OutcomeKind
 class ToErp:
     """The CRM→ERP path of an item."""
 
-    def __init__(self, engine: Engine, where: Resources) -> None:
-        self.engine = engine
-        self.where = where  # each item's client and table
+    def __init__(self, database: Engine, resources: Resources) -> None:
+        self.database = database
+        self.resources = resources  # each item's client, table and line items
 
     def process(self, item: QueueItem) -> Outcome:
-        table = self.where.table(item.entidade)
-        client = self.where.client(item.id_loja)
+        table = self.resources.table(item.entidade)
+        client = self.resources.client(item.id_loja)
         client.entity(item.entidade)  # an unsupported entity fails before any request
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             row = table.load(conn, item.id_registro) if item.id_registro is not None else None
             external_id = item.external_id or (row or {}).get(table.mapping.external_id)
             if row is None and external_id and item.id_registro is None:
@@ -48,8 +48,8 @@ class ToErp:
         self, item: QueueItem, record: dict, row: dict | None, external_id: str | None = None
     ) -> Outcome:
         """Bring a CRM record into the ERP: update ``row`` (conflict strategy) or insert it."""
-        table = self.where.table(item.entidade)
-        client = self.where.client(item.id_loja)
+        table = self.resources.table(item.entidade)
+        client = self.resources.client(item.id_loja)
         handler = client.entity(item.entidade).load_handler()
         external_id = external_id or client.external_id(record)
         values = handler.to_internal(record)
@@ -74,7 +74,7 @@ class ToErp:
             external_id=external_id,
             apply=insert,
         )
-        return _with_line_items(outcome, self.where.line_items(item.entidade), values)
+        return _with_line_items(outcome, self.resources.line_items(item.entidade), values)
 
     def _update_local(
         self,
@@ -100,7 +100,7 @@ class ToErp:
             OutcomeKind.COMPLETED, message, received=record, external_id=external_id, apply=update
         )
         # the items as the strategy decided: none when it kept the ERP's values
-        return _with_line_items(outcome, self.where.line_items(item.entidade), changes)
+        return _with_line_items(outcome, self.resources.line_items(item.entidade), changes)
 
 
 def _with_line_items(outcome: Outcome, lines: LineItems | None, written: dict) -> Outcome:

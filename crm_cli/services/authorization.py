@@ -27,7 +27,7 @@ APP_CREDENTIALS = ("client_id", "client_secret")
 class BlingAuthorization:
     """An authorisation under way: the page to open, and how to finish it."""
 
-    engine: Engine
+    database: Engine
     integracoes: Integracoes
     store: StoreConfig  # as it will be saved (not saved yet)
     client: Any  # the store's BlingClient
@@ -45,12 +45,12 @@ class BlingAuthorization:
             {**self.store.credenciais, **tokens},
             remover_configuracoes=[REAUTHORIZATION],
         )
-        unpark_store(self.engine, self.store.id_loja)
+        unpark_store(self.database, self.store.id_loja)
         return saved
 
 
 def begin_bling_authorization(
-    engine: Engine,
+    database: Engine,
     integracoes: Integracoes,
     id_loja: int,
     app_credentials: dict[str, Any] | None = None,
@@ -75,6 +75,6 @@ def begin_bling_authorization(
         if not credentials.get(key):
             raise CredentialsMissing(f"the Bling credentials lack {key}")
     store = StoreConfig(id_loja, "bling", True, settings, None, None, None, credentials)
-    client = open_client(store, engine, integracoes)
+    client = open_client(store, database, integracoes)
     url = client.authorize_url(state=secrets.token_urlsafe(8))
-    return BlingAuthorization(engine, integracoes, store, client, url)
+    return BlingAuthorization(database, integracoes, store, client, url)

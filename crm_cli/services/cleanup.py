@@ -26,15 +26,15 @@ class CleanupResult:
 
 
 def cleanup(
-    engine: Engine, queue_days: int, log_days: int, dry_run: bool = False, chunk: int = CHUNK
+    database: Engine, queue_days: int, log_days: int, dry_run: bool = False, chunk: int = CHUNK
 ) -> CleanupResult:
-    with engine.connect() as conn:  # processado_em is on the PHP application's clock
+    with database.connect() as conn:  # processado_em is on the PHP application's clock
         now, app_clock = (_datetime(v) for v in conn.execute(sa.select(DbNow(), app_now())).one())
     return CleanupResult(
         queue_items=delete_completed(
-            engine, app_clock - dt.timedelta(days=queue_days), chunk, dry_run
+            database, app_clock - dt.timedelta(days=queue_days), chunk, dry_run
         ),
-        log_rows=delete_older_than(engine, now - dt.timedelta(days=log_days), chunk, dry_run),
+        log_rows=delete_older_than(database, now - dt.timedelta(days=log_days), chunk, dry_run),
     )
 
 

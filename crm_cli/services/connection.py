@@ -32,10 +32,10 @@ class ConnectionCheck:
         return f"{verdict} {self.provider}: {self.cause} — loja {self.id_loja}{detail}"
 
 
-def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> ConnectionCheck:
+def check_store(database: Engine, integracoes: Integracoes, id_loja: int) -> ConnectionCheck:
     summary = next((s for s in integracoes.listar() if s.id_loja == id_loja), None)
     provider = summary.provider if summary is not None else "-"
-    clients = StoreClients(engine, integracoes, max_wait=PING_MAX_WAIT)
+    clients = StoreClients(database, integracoes, max_wait=PING_MAX_WAIT)
     try:
         client = clients.get(id_loja)
         started = time.perf_counter()
@@ -51,7 +51,7 @@ def check_store(engine: Engine, integracoes: Integracoes, id_loja: int) -> Conne
     return ConnectionCheck(id_loja, provider, True, latency_ms=latency)
 
 
-def check_all(engine: Engine, integracoes: Integracoes) -> list[ConnectionCheck]:
+def check_all(database: Engine, integracoes: Integracoes) -> list[ConnectionCheck]:
     results = []
     for store in integracoes.listar():
         if not store.ativo:
@@ -61,5 +61,5 @@ def check_all(engine: Engine, integracoes: Integracoes) -> list[ConnectionCheck]
                 )
             )
         else:
-            results.append(check_store(engine, integracoes, store.id_loja))
+            results.append(check_store(database, integracoes, store.id_loja))
     return results

@@ -31,7 +31,7 @@ _WHAT = {
 
 
 def preview(
-    engine: Engine,
+    database: Engine,
     settings: Settings,
     integracoes: Integracoes,
     limit: int | None,
@@ -40,8 +40,8 @@ def preview(
 ) -> list[str]:
     """One line per due item: what would be sent where (secrets masked), or why not."""
     batch = min(limit or MAX_BATCH_SIZE, settings.sync.batch_size)
-    items = due_items(engine, batch, loja, entity)
-    processor = Processor(engine, settings, integracoes)
+    items = due_items(database, batch, loja, entity)
+    processor = Processor(database, settings, integracoes)
     kept: dict[tuple, QueueItem] = {}
     for item in items:
         kept.setdefault(item.key, item)

@@ -45,7 +45,7 @@ def _stores(integracoes: Integracoes, id_loja: int | None) -> list[StoreSummary]
 
 
 def full_sync(
-    engine: Engine,
+    database: Engine,
     settings: Settings,
     integracoes: Integracoes,
     entidade: str,
@@ -55,7 +55,7 @@ def full_sync(
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> list[StoreQueued]:
     """Queue the entity's live rows for every active store (or one); per-store results."""
-    table = EntityTable(engine, settings.entity(entidade))
+    table = EntityTable(database, settings.entity(entidade))
     results = []
     for store in _stores(integracoes, id_loja):
         if entidade not in get_provider(store.provider).entities:
@@ -69,12 +69,12 @@ def full_sync(
                 )
             )
             continue
-        results.append(_queue_store(engine, table, store, entidade, prioridade, chunk, on_chunk))
+        results.append(_queue_store(database, table, store, entidade, prioridade, chunk, on_chunk))
     return results
 
 
 def _queue_store(
-    engine: Engine,
+    database: Engine,
     table: EntityTable,
     store: StoreSummary,
     entidade: str,
@@ -83,14 +83,14 @@ def _queue_store(
     on_chunk: Callable[[int, int], None] | None,
 ) -> StoreQueued:
     live = table.live_ids(store.id_loja)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(live.subquery())).scalar_one()
     queued, done, last = 0, 0, None
     while done < total:
         page = live.order_by(table.pk)
         if last is not None:
             page = page.where(table.pk > last)
-        with engine.begin() as conn:
+        with database.begin() as conn:
             upper = conn.execute(page.offset(chunk - 1).limit(1)).scalar()
             ids = page if upper is None else page.where(table.pk <= upper)
             queued += enqueue_ids(

@@ -39,8 +39,8 @@ class ImportResult:
     finished: bool = False
 
 
-def _state(engine: Engine, id_loja: int, entidade: str) -> sa.Row | None:
-    with engine.connect() as conn:
+def _state(database: Engine, id_loja: int, entidade: str) -> sa.Row | None:
+    with database.connect() as conn:
         return conn.execute(
             sa.select(crm_import_state).where(
                 crm_import_state.c.id_loja == id_loja, crm_import_state.c.entidade == entidade
@@ -49,7 +49,7 @@ def _state(engine: Engine, id_loja: int, entidade: str) -> sa.Row | None:
 
 
 def _save(
-    engine: Engine,
+    database: Engine,
     id_loja: int,
     entidade: str,
     page: Any,
@@ -67,7 +67,7 @@ def _save(
         finished_at=DbNow() if finished else None,
     )
     key = sa.and_(crm_import_state.c.id_loja == id_loja, crm_import_state.c.entidade == entidade)
-    with engine.begin() as conn:
+    with database.begin() as conn:
         if not conn.execute(sa.update(crm_import_state).where(key).values(**values)).rowcount:
             conn.execute(
                 sa.insert(crm_import_state).values(
@@ -76,12 +76,12 @@ def _save(
             )
 
 
-def _start(engine: Engine, id_loja: int, entidade: str) -> tuple[Any, int, ImportResult]:
+def _start(database: Engine, id_loja: int, entidade: str) -> tuple[Any, int, ImportResult]:
     """The page to read first, records of it already done, and the counts so far
     (an unfinished import resumes; a finished one starts again)."""
-    state = _state(engine, id_loja, entidade)
+    state = _state(database, id_loja, entidade)
     if state is None or state.finished_at is not None or state.cursor is None:
-        with engine.begin() as conn:
+        with database.begin() as conn:
             conn.execute(
                 sa.delete(crm_import_state).where(
                     crm_import_state.c.id_loja == id_loja, crm_import_state.c.entidade == entidade
@@ -100,7 +100,7 @@ def _start(engine: Engine, id_loja: int, entidade: str) -> tuple[Any, int, Impor
 
 
 def run_import(
-    engine: Engine,
+    database: Engine,
     settings: Settings,
     integracoes: Integracoes,
     id_loja: int,
@@ -110,11 +110,11 @@ def run_import(
     to_queue: bool = False,
     on_record: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    processor = Processor(engine, settings, integracoes)
+    processor = Processor(database, settings, integracoes)
     client = processor.client(id_loja)
     handler = client.entity(entidade).load_handler()
     table = processor.table(entidade)
-    page, skip, result = _start(engine, id_loja, entidade)
+    page, skip, result = _start(database, id_loja, entidade)
     taken = 0
     while True:
         listing = client.listar(entidade, page)
@@ -122,18 +122,18 @@ def run_import(
             if position < skip:
                 continue  # done by the interrupted run
             if limit is not None and taken >= limit:
-                _save(engine, id_loja, entidade, page, result, finished=False, skip=position)
+                _save(database, id_loja, entidade, page, result, finished=False, skip=position)
                 return result
             if since is not None and not _changed_since(handler, record, since):
                 continue
             taken += 1
-            _one(engine, processor, table, client, id_loja, entidade, record, to_queue, result)
+            _one(database, processor, table, client, id_loja, entidade, record, to_queue, result)
             if on_record:
                 on_record(taken)
         finished = listing.next is None
-        _save(engine, id_loja, entidade, listing.next, result, finished)
+        _save(database, id_loja, entidade, listing.next, result, finished)
         write_log(
-            engine,
+            database,
             id_loja=id_loja,
             entidade=entidade,
             id_registro=0,
@@ -153,7 +153,7 @@ def _changed_since(handler: Any, record: dict, since: dt.date) -> bool:
 
 
 def _one(
-    engine: Engine,
+    database: Engine,
     processor: Processor,
     table: Any,
     client: Any,
@@ -167,7 +167,7 @@ def _one(
         external_id = client.external_id(record)
         if to_queue:
             enqueue(
-                engine,
+                database,
                 id_loja=id_loja,
                 entidade=entidade,
                 external_id=external_id,
@@ -177,7 +177,7 @@ def _one(
             result.enqueued += 1
             result.imported += 1
             return
-        with engine.connect() as conn:
+        with database.connect() as conn:
             row = table.find_by_external_id(conn, external_id)
         item = QueueItem(
             id=0,
@@ -190,7 +190,7 @@ def _one(
             external_id=external_id,
         )
         outcome = processor.absorb(item, record, row, external_id)
-        with engine.begin() as conn:
+        with database.begin() as conn:
             outcome.apply(conn)
         result.imported += 1
         if row is None:
@@ -207,7 +207,7 @@ def _one(
                 # later import reads it again, which is the retry an import has)
                 result.errors += 1
                 write_log(
-                    engine,
+                    database,
                     id_loja=id_loja,
                     entidade=entidade,
                     id_registro=0,

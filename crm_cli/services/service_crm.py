@@ -33,15 +33,15 @@ class CrmRecord:
 
 class ServiceCrm:
     def __init__(
-        self, engine: Engine, settings: Settings, cipher: CredentialCipher | None = None
+        self, database: Engine, settings: Settings, cipher: CredentialCipher | None = None
     ) -> None:
-        self.engine = engine
+        self.database = database
         cipher = cipher or CredentialCipher.from_environment(
             settings.credentials_key_env, settings.credentials_allow_fallback_key
         )
-        self.integracoes = Integracoes(engine, cipher)
+        self.integracoes = Integracoes(database, cipher)
         self.clients = StoreClients(
-            engine, self.integracoes, policy=AccountPolicy.of(settings.sync)
+            database, self.integracoes, policy=AccountPolicy.of(settings.sync)
         )
 
     def client(self, id_loja: int) -> BaseClient:
@@ -59,7 +59,7 @@ class ServiceCrm:
             if decision.verdict is not Verdict.FATAL:  # a fatal one may be the log's own
                 waits = decision.verdict in (Verdict.PARK_STORE, Verdict.PARK_ACCOUNT)
                 write_log(
-                    self.engine,
+                    self.database,
                     id_loja=id_loja,
                     entidade=entidade,
                     id_registro=id_registro,
@@ -71,7 +71,7 @@ class ServiceCrm:
             raise
         recebidos = result.dados if isinstance(result, CrmRecord) else None
         write_log(
-            self.engine,
+            self.database,
             id_loja=id_loja,
             entidade=entidade,
             id_registro=id_registro,

@@ -33,16 +33,16 @@ from crm_cli.engine.ratelimit import paused_accounts
 from crm_cli.engine.synclog import figures
 
 
-def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
+def collect(database: Engine, id_loja: int | None = None) -> dict[str, Any]:
     # the database clock decides "today" (a first query reads it)
-    probe = counts(engine, dt.datetime(1970, 1, 1), id_loja)
+    probe = counts(database, dt.datetime(1970, 1, 1), id_loja)
     now = (
         probe["now"]
         if isinstance(probe["now"], dt.datetime)
         else dt.datetime.fromisoformat(str(probe["now"]))
     )
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    queue = counts(engine, today, id_loja)
+    queue = counts(database, today, id_loja)
     oldest = queue["oldest_pending"]
     if oldest is not None and not isinstance(oldest, dt.datetime):
         oldest = dt.datetime.fromisoformat(str(oldest))
@@ -81,22 +81,22 @@ def collect(engine: Engine, id_loja: int | None = None) -> dict[str, Any]:
                 max(0, int((app_clock - oldest).total_seconds())) if oldest is not None else None
             ),
         },
-        "log_24h": figures(engine, now - dt.timedelta(hours=24), id_loja),
+        "log_24h": figures(database, now - dt.timedelta(hours=24), id_loja),
         "by_store": [stores[k] for k in sorted(stores)],
-        "reauthorization_needed": _awaiting_authorisation(engine, id_loja),
-        "waiting_stores": waiting_stores(engine, id_loja),
+        "reauthorization_needed": _awaiting_authorisation(database, id_loja),
+        "waiting_stores": waiting_stores(database, id_loja),
         "paused_accounts": [
             {"account": p.account, "seconds_left": p.seconds_left, "unanswered": p.unanswered}
-            for p in paused_accounts(engine)
+            for p in paused_accounts(database)
         ],
     }
 
 
-def _awaiting_authorisation(engine: Engine, id_loja: int | None) -> list[dict[str, Any]]:
+def _awaiting_authorisation(database: Engine, id_loja: int | None) -> list[dict[str, Any]]:
     from crm_cli.credentials import CredentialCipher
     from crm_cli.integrations import REAUTHORIZATION, Integracoes
 
-    stores = Integracoes(engine, CredentialCipher(None, "-")).listar()  # no secret needed
+    stores = Integracoes(database, CredentialCipher(None, "-")).listar()  # no secret needed
     return [
         {
             "id_loja": s.id_loja,

@@ -13,7 +13,7 @@ from crm_cli.settings import Settings
 
 
 def check_target(
-    engine: Engine,
+    database: Engine,
     settings: Settings,
     integracoes: Integracoes,
     loja: int,
@@ -35,6 +35,6 @@ def check_target(
             + f"; it syncs: {', '.join(info.entities)}"
         )
     if record_id is not None:
-        with engine.connect() as conn:
-            if EntityTable(engine, mapping).load(conn, record_id) is None:
+        with database.connect() as conn:
+            if EntityTable(database, mapping).load(conn, record_id) is None:
                 raise NotFoundError(f"record {record_id} does not exist in table {mapping.table}")

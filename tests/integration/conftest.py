@@ -55,10 +55,10 @@ def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    from crm_cli.db.engine import create_db_engine
+def database(db_url: str) -> Iterator[sa.Engine]:
+    from crm_cli.db.backends import open_database
 
-    eng = create_db_engine(db_url)
+    eng = open_database(db_url)
     yield eng
     eng.dispose()
 
@@ -97,12 +97,12 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
 
 
 @pytest.fixture
-def migrated(backend, db_url, engine, migrated_templates, monkeypatch):
+def migrated(backend, db_url, database, migrated_templates, monkeypatch):
     """A migrated database (a copy of what ``crm-cli migrate`` makes), with the
     credentials secret set."""
     monkeypatch.setenv("JWT_SECRET", SECRET)
     migrated_templates(backend).copy_into(db_url)
-    return engine
+    return database
 
 
 # -- the emulators: one server each per session, reset for every test ---------------

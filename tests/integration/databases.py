@@ -71,9 +71,9 @@ class Template:
 
     def _copy_mariadb(self, url: str) -> None:
         template = sa.engine.make_url(self.url).database
-        engine = sa.create_engine(url)
+        database = sa.create_engine(url)
         try:
-            with engine.connect() as conn:
+            with database.connect() as conn:
                 if self._mariadb_tables is None:
                     self._mariadb_tables = _create_statements(conn, template)
                 conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 0"))
@@ -83,7 +83,7 @@ class Template:
                 conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 1"))
                 conn.commit()
         finally:
-            engine.dispose()
+            database.dispose()
 
 
 def _create_statements(conn: sa.Connection, database: str) -> list[tuple[str, str]]:

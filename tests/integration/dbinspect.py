@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from tests.integration.schema_spec import Col
 
 
-def columns(engine: sa.Engine, table: str) -> list[Col]:
-    if engine.dialect.name == "sqlite":
-        return _sqlite_columns(engine, table)
-    with engine.connect() as conn:
+def columns(database: sa.Engine, table: str) -> list[Col]:
+    if database.dialect.name == "sqlite":
+        return _sqlite_columns(database, table)
+    with database.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA "
@@ -50,8 +50,8 @@ def _default(value: str | None) -> str | None:
     return value.strip("'")
 
 
-def _sqlite_columns(engine: sa.Engine, table: str) -> list[Col]:
-    with engine.connect() as conn:
+def _sqlite_columns(database: sa.Engine, table: str) -> list[Col]:
+    with database.connect() as conn:
         rows = conn.exec_driver_sql(f"PRAGMA table_info({table})").all()
     return [
         Col(name, ctype.upper(), not notnull and not pk, _default(default))
@@ -71,11 +71,11 @@ def sqlite_type(mysql_type: str) -> str:
     }.get(mysql_type, mysql_type.upper())
 
 
-def indexes(engine: sa.Engine, table: str) -> dict[str, tuple[bool, list[tuple[str, bool]]]]:
+def indexes(database: sa.Engine, table: str) -> dict[str, tuple[bool, list[tuple[str, bool]]]]:
     """Secondary indexes and unique keys: name -> (unique, [(column, descending)])."""
-    if engine.dialect.name == "sqlite":
-        return _sqlite_indexes(engine, table)
-    with engine.connect() as conn:
+    if database.dialect.name == "sqlite":
+        return _sqlite_indexes(database, table)
+    with database.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME, COLLATION "
@@ -91,9 +91,9 @@ def indexes(engine: sa.Engine, table: str) -> dict[str, tuple[bool, list[tuple[s
     return found
 
 
-def _sqlite_indexes(engine: sa.Engine, table: str) -> dict:
+def _sqlite_indexes(database: sa.Engine, table: str) -> dict:
     found = {}
-    with engine.connect() as conn:
+    with database.connect() as conn:
         for _seq, name, unique, origin, _partial in conn.exec_driver_sql(
             f"PRAGMA index_list({table})"
         ).all():
@@ -116,8 +116,8 @@ def _sqlite_indexes(engine: sa.Engine, table: str) -> dict:
     return found
 
 
-def table_options(engine: sa.Engine, table: str) -> tuple[str, str]:
-    with engine.connect() as conn:
+def table_options(database: sa.Engine, table: str) -> tuple[str, str]:
+    with database.connect() as conn:
         return tuple(
             conn.execute(
                 sa.text(
@@ -129,5 +129,5 @@ def table_options(engine: sa.Engine, table: str) -> tuple[str, str]:
         )
 
 
-def table_names(engine: sa.Engine) -> set[str]:
-    return set(sa.inspect(engine).get_table_names())
+def table_names(database: sa.Engine) -> set[str]:
+    return set(sa.inspect(database).get_table_names())

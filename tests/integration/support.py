@@ -27,15 +27,15 @@ SECRET = "s3cr3t-jwt-for-tests"
 
 
 def _mariadb_problem() -> str | None:
-    engine = sa.create_engine(MYSQL_SERVER_URL, connect_args={"connect_timeout": 3})
+    database = sa.create_engine(MYSQL_SERVER_URL, connect_args={"connect_timeout": 3})
     try:
-        with engine.connect() as conn:
+        with database.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         return None
     except sa.exc.SQLAlchemyError as exc:
         return str(exc).splitlines()[0]
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 MARIADB_PROBLEM = _mariadb_problem()
@@ -81,9 +81,9 @@ def configure_emulated_store(cli, loja: int, emulator, **settings) -> None:
     configure_store(cli, loja, emulator.name, emulator.credentials, api_base_url=base, **settings)
 
 
-def queue_rows(engine, *columns: str) -> list[tuple]:
+def queue_rows(database, *columns: str) -> list[tuple]:
     cols = ", ".join(columns or ("id", "status", "tentativas", "processado"))
-    with engine.connect() as conn:
+    with database.connect() as conn:
         return [
             tuple(r)
             for r in conn.execute(sa.text(f"SELECT {cols} FROM crm_sync_queue ORDER BY id"))
@@ -91,10 +91,10 @@ def queue_rows(engine, *columns: str) -> list[tuple]:
 
 
 def php_enqueue(
-    engine, ids, entidade="cliente", loja=1, prioridade=0, direcao="ecletech_para_crm"
+    database, ids, entidade="cliente", loja=1, prioridade=0, direcao="ecletech_para_crm"
 ) -> None:
     """Queue rows as the PHP application inserts them: the original columns only."""
-    with engine.begin() as conn:
+    with database.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, prioridade) "
@@ -104,10 +104,10 @@ def php_enqueue(
         )
 
 
-def expire_leases(engine) -> int:
+def expire_leases(database) -> int:
     """Every lease held now ends: what the clock does to a dead run's items, without
     waiting for it (the next run takes them back as expired)."""
-    with engine.begin() as conn:
+    with database.begin() as conn:
         return conn.execute(
             sa.text(
                 "UPDATE crm_sync_queue SET lease_expires_at = :past WHERE status = 'processing'"
@@ -116,20 +116,20 @@ def expire_leases(engine) -> int:
         ).rowcount
 
 
-def sync_back_renamed_product_and_sale(cli, engine, loja: int, product_id: int) -> None:
+def sync_back_renamed_product_and_sale(cli, database, loja: int, product_id: int) -> None:
     """Bring product ``product_id`` and sale 1 back from the CRM, where a test renamed
     the product (price 42.5) and set the sale's total to 123.45; check the ERP has them."""
-    php_enqueue(engine, [product_id], entidade="produto", loja=loja, direcao="crm_para_ecletech")
-    php_enqueue(engine, [1], entidade="venda", loja=loja, direcao="crm_para_ecletech")
+    php_enqueue(database, [product_id], entidade="produto", loja=loja, direcao="crm_para_ecletech")
+    php_enqueue(database, [1], entidade="venda", loja=loja, direcao="crm_para_ecletech")
     cli("sync")
 
-    with engine.connect() as conn:
+    with database.connect() as conn:
         assert tuple(conn.execute(sa.text("SELECT nome, valor_venda FROM produtos")).one()) == (
             "Renamed",
             pytest.approx(42.5),
         )
         assert float(conn.execute(sa.text("SELECT valor_total FROM vendas")).scalar()) == 123.45
-    assert {r[1] for r in queue_rows(engine)} == {"completed"}
+    assert {r[1] for r in queue_rows(database)} == {"completed"}
 
 
 def run_cli_process(args, db_url, config=None, env=None):

@@ -23,9 +23,9 @@ from tests.integration.support import (
 )
 
 
-def stored_credentials(engine, loja=3) -> dict:
+def stored_credentials(database, loja=3) -> dict:
     return (
-        Integracoes(engine, CredentialCipher(SECRET, "JWT_SECRET"))
+        Integracoes(database, CredentialCipher(SECRET, "JWT_SECRET"))
         .obter_configuracao(loja)
         .credenciais
     )
@@ -131,9 +131,9 @@ def test_a_401_refreshes_once_and_retries(cli, bling_shop, bling_emulator):
 REQUEST_ONCE = """
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from crm_cli.db.engine import create_db_engine
+from crm_cli.db.backends import open_database
 settings = load_settings()
-ServiceCrm(create_db_engine(settings.database_url), settings).client(3).listar("cliente")
+ServiceCrm(open_database(settings.database_url), settings).client(3).listar("cliente")
 """
 
 

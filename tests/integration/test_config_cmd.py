@@ -20,8 +20,8 @@ def migrated_cli(cli, monkeypatch):
     return cli
 
 
-def rows(engine) -> list[dict]:
-    with engine.connect() as conn:
+def rows(database) -> list[dict]:
+    with database.connect() as conn:
         return [
             dict(r._mapping)
             for r in conn.execute(sa.text("SELECT * FROM crm_integracoes ORDER BY id"))
@@ -49,7 +49,7 @@ def assert_no_secret(result, creds=GC_CREDS):
         assert str(value) not in result.stderr
 
 
-def test_set_stores_a_blob_the_php_application_can_decrypt(migrated_cli, engine):
+def test_set_stores_a_blob_the_php_application_can_decrypt(migrated_cli, database):
     result = set_store(
         migrated_cli, 3, "gestao_click", GC_CREDS, "--setting", "api_base_url=http://127.0.0.1:8080"
     )
@@ -58,7 +58,7 @@ def test_set_stores_a_blob_the_php_application_can_decrypt(migrated_cli, engine)
     assert "Store 3: gestao_click configured, active." in result.stdout
     assert "access_token=gc-a…" in result.stdout
     assert_no_secret(result)
-    [row] = rows(engine)
+    [row] = rows(database)
     assert (row["id_loja"], row["provider"], row["ativo"]) == (3, "gestao_click", 1)
     assert json.loads(openssl_decrypt(row["credenciais"], SECRET)) == GC_CREDS
     configuracoes = row["configuracoes"]
@@ -68,7 +68,7 @@ def test_set_stores_a_blob_the_php_application_can_decrypt(migrated_cli, engine)
     assert row["atualizado_em"] is not None
 
 
-def test_credentials_file_on_disk(migrated_cli, engine, tmp_path):
+def test_credentials_file_on_disk(migrated_cli, database, tmp_path):
     path = tmp_path / "creds.json"
     path.write_text(json.dumps({"api_token": "pd-token-abcdef"}))
 
@@ -77,15 +77,15 @@ def test_credentials_file_on_disk(migrated_cli, engine, tmp_path):
     )
 
     assert result.exit_code == 0, result.stderr
-    assert json.loads(openssl_decrypt(rows(engine)[0]["credenciais"], SECRET)) == {
+    assert json.loads(openssl_decrypt(rows(database)[0]["credenciais"], SECRET)) == {
         "api_token": "pd-token-abcdef"
     }
 
 
-def test_rows_made_by_php_are_read_and_shown_masked(migrated_cli, engine, monkeypatch):
+def test_rows_made_by_php_are_read_and_shown_masked(migrated_cli, database, monkeypatch):
     vector = next(v for v in VECTORS if v["name"] == "bling_oauth")
     monkeypatch.setenv("JWT_SECRET", vector["secret"])
-    with engine.begin() as conn:  # what the PHP application's salvarConfiguracao writes
+    with database.begin() as conn:  # what the PHP application's salvarConfiguracao writes
         conn.execute(
             sa.text(
                 "INSERT INTO crm_integracoes (id_loja, provider, credenciais, configuracoes) "
@@ -110,12 +110,12 @@ def test_rows_made_by_php_are_read_and_shown_masked(migrated_cli, engine, monkey
     }
 
 
-def test_python_api_returns_decrypted_credentials(migrated_cli, engine):
+def test_python_api_returns_decrypted_credentials(migrated_cli, database):
     from crm_cli.credentials import CredentialCipher
     from crm_cli.integrations import Integracoes
 
     set_store(migrated_cli)
-    api = Integracoes(engine, CredentialCipher(SECRET, "JWT_SECRET"))
+    api = Integracoes(database, CredentialCipher(SECRET, "JWT_SECRET"))
 
     config = api.obter_configuracao(3)
     assert config.credenciais == GC_CREDS
@@ -144,9 +144,9 @@ def test_show_list_enable_disable(migrated_cli):
     assert_no_secret(plain)
 
 
-def test_set_again_updates_merges_settings_and_keeps_credentials(migrated_cli, engine):
+def test_set_again_updates_merges_settings_and_keeps_credentials(migrated_cli, database):
     set_store(migrated_cli, 3, "gestao_click", GC_CREDS, "--setting", "a=1", "--setting", "b=x")
-    first_id = rows(engine)[0]["id"]
+    first_id = rows(database)[0]["id"]
 
     # no credentials file and no terminal: the stored credentials are kept
     result = migrated_cli(
@@ -165,7 +165,7 @@ def test_set_again_updates_merges_settings_and_keeps_credentials(migrated_cli, e
     )
 
     assert result.exit_code == 0, result.stderr
-    [row] = rows(engine)
+    [row] = rows(database)
     assert row["id"] == first_id
     settings = row["configuracoes"]
     settings = json.loads(settings) if isinstance(settings, str) else settings
@@ -173,10 +173,10 @@ def test_set_again_updates_merges_settings_and_keeps_credentials(migrated_cli, e
     assert json.loads(openssl_decrypt(row["credenciais"], SECRET)) == GC_CREDS
 
 
-def test_delete_is_soft_and_set_revives_the_row(migrated_cli, engine):
+def test_delete_is_soft_and_set_revives_the_row(migrated_cli, database):
     set_store(migrated_cli, 3)
     assert migrated_cli("config", "delete", "--loja", "3").exit_code == 0
-    assert rows(engine)[0]["deletado_em"] is not None
+    assert rows(database)[0]["deletado_em"] is not None
     assert json.loads(migrated_cli("config", "list", "--json").stdout) == []
     shown = migrated_cli("config", "show", "--loja", "3")
     assert shown.exit_code == 1
@@ -185,7 +185,7 @@ def test_delete_is_soft_and_set_revives_the_row(migrated_cli, engine):
     revived = set_store(migrated_cli, 3, "pipedrive", {"api_token": "pd-new-token-123"})
 
     assert revived.exit_code == 0, revived.stderr
-    [row] = rows(engine)
+    [row] = rows(database)
     assert (row["provider"], row["deletado_em"]) == ("pipedrive", None)
 
 
@@ -246,10 +246,10 @@ def test_delete_is_soft_and_set_revives_the_row(migrated_cli, engine):
     ],
 )
 def test_bad_input_to_set_is_one_line_and_changes_nothing(
-    migrated_cli, engine, args, stdin, code, message
+    migrated_cli, database, args, stdin, code, message
 ):
     set_store(migrated_cli, 5)  # an unrelated row that must stay as it is
-    before = rows(engine)
+    before = rows(database)
 
     result = migrated_cli("config", "set", *args, input=stdin)
 
@@ -258,11 +258,11 @@ def test_bad_input_to_set_is_one_line_and_changes_nothing(
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
     assert "pd-secret-token" not in result.stderr
-    assert rows(engine) == before
+    assert rows(database) == before
 
 
 @pytest.mark.parametrize("command", ["show", "disable", "enable", "delete"])
-def test_store_not_found(migrated_cli, engine, command):
+def test_store_not_found(migrated_cli, database, command):
     result = migrated_cli("config", command, "--loja", "42")
 
     assert result.exit_code == 1
@@ -270,12 +270,12 @@ def test_store_not_found(migrated_cli, engine, command):
         "crm-cli: error: store 42 has no CRM configuration (see 'crm-cli config list'; "
         "create one with 'crm-cli config set --loja 42 …')\n"
     )
-    assert rows(engine) == []
+    assert rows(database) == []
 
 
-def test_wrong_secret_is_one_line_exit_1_and_nothing_changes(migrated_cli, engine):
+def test_wrong_secret_is_one_line_exit_1_and_nothing_changes(migrated_cli, database):
     set_store(migrated_cli, 3)
-    before = rows(engine)
+    before = rows(database)
 
     shown = migrated_cli("config", "show", "--loja", "3", env={"JWT_SECRET": "wrong"})
     kept = migrated_cli(
@@ -287,17 +287,17 @@ def test_wrong_secret_is_one_line_exit_1_and_nothing_changes(migrated_cli, engin
         assert result.stderr.startswith(
             "crm-cli: error: the credentials for store 3 cannot be decrypted"
         )
-    assert rows(engine) == before
+    assert rows(database) == before
 
 
-def test_no_secret_set_refuses_to_write(migrated_cli, engine, monkeypatch):
+def test_no_secret_set_refuses_to_write(migrated_cli, database, monkeypatch):
     monkeypatch.delenv("JWT_SECRET")
 
     result = set_store(migrated_cli, 3)
 
     assert result.exit_code == 2
     assert "refusing to encrypt credentials with the well-known fallback key" in result.stderr
-    assert rows(engine) == []
+    assert rows(database) == []
 
 
 def test_missing_tables_point_to_migrate(cli, monkeypatch):

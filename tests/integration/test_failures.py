@@ -29,9 +29,9 @@ def counts(result) -> tuple[str, str]:
 # -- a bad store beside a healthy one --------------------------------------------------
 
 
-def php_store(engine, loja: int, provider: str, credentials: dict, settings=None) -> None:
+def php_store(database, loja: int, provider: str, credentials: dict, settings=None) -> None:
     """A store row as the PHP application may write it: anything goes."""
-    with engine.begin() as conn:
+    with database.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO crm_integracoes (id_loja, provider, credenciais, configuracoes, ativo)"
@@ -46,9 +46,9 @@ def php_store(engine, loja: int, provider: str, credentials: dict, settings=None
         )
 
 
-def waiting(engine, loja: int) -> list[tuple]:
+def waiting(database, loja: int) -> list[tuple]:
     """The store's items: (status, attempts, reason)."""
-    with engine.connect() as conn:
+    with database.connect() as conn:
         return [
             tuple(r)
             for r in conn.execute(
@@ -267,8 +267,8 @@ def test_a_sale_missing_a_not_null_column_fails_alone_and_import_goes_on(cli, sh
 # -- a killed run ----------------------------------------------------------------------
 
 
-def expire_leases(engine) -> None:
-    with engine.begin() as conn:
+def expire_leases(database) -> None:
+    with database.begin() as conn:
         conn.execute(sa.text("UPDATE crm_sync_queue SET lease_expires_at = '2000-01-01'"))
 
 
@@ -379,22 +379,22 @@ def test_a_hanging_crm_costs_a_run_no_more_than_its_time(cli, shop, gc_emulator,
 
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
-def test_record_locks_of_two_databases_do_not_meet(engine, db_url):
-    from crm_cli.db.engine import create_db_engine
+def test_record_locks_of_two_databases_do_not_meet(database, db_url):
+    from crm_cli.db.backends import open_database
     from crm_cli.engine.queue import QueueItem, RecordLocks
     from crm_cli.states import Direction
 
     server = sa.create_engine(db_url.rsplit("/", 1)[0] + "/")
-    other_name = f"{engine.url.database}_staging"
+    other_name = f"{database.url.database}_staging"
     with server.begin() as conn:
         conn.execute(sa.text(f"CREATE DATABASE {other_name}"))
-    other = create_db_engine(db_url.rsplit("/", 1)[0] + "/" + other_name)
+    other = open_database(db_url.rsplit("/", 1)[0] + "/" + other_name)
     same = QueueItem(1, 1, "cliente", 42, Direction.ERP_TO_CRM, 0, 1, None)
-    production, staging = RecordLocks(engine), RecordLocks(other)
+    production, staging = RecordLocks(database), RecordLocks(other)
     try:
         assert production.take([same]) == []
         assert staging.take([same]) == []  # the same (loja, entidade, id) elsewhere: free
-        assert RecordLocks(engine).take([same]) == [same]  # in the same database: busy
+        assert RecordLocks(database).take([same]) == [same]  # in the same database: busy
     finally:
         production.close()
         staging.close()

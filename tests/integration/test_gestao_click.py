@@ -37,8 +37,8 @@ def service(gc_store, migrated):
     return ServiceCrm(migrated, load_settings())
 
 
-def logs(engine) -> list:
-    with engine.connect() as conn:
+def logs(database) -> list:
+    with database.connect() as conn:
         return conn.execute(
             sa.text(
                 "SELECT entidade, direcao, status, mensagem, dados_enviados "

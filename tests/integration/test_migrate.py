@@ -16,42 +16,42 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CRM_TABLES = ("crm_integracoes", "crm_sync_queue", "crm_sync_log")
 
 
-def run_sql_file(engine: sa.Engine, name: str) -> None:
+def run_sql_file(database: sa.Engine, name: str) -> None:
     script = (FIXTURES / name).read_text()
     statements = [s for s in script.split(";") if s.strip().strip("-").strip()]
-    with engine.begin() as conn:
+    with database.begin() as conn:
         for statement in statements:
             lines = [ln for ln in statement.splitlines() if not ln.strip().startswith("--")]
             if any(ln.strip() for ln in lines):
                 conn.exec_driver_sql("\n".join(lines))
 
 
-def snapshot(engine: sa.Engine) -> dict:
+def snapshot(database: sa.Engine) -> dict:
     return {
-        t: (dbinspect.columns(engine, t), dbinspect.indexes(engine, t))
-        for t in sorted(dbinspect.table_names(engine))
+        t: (dbinspect.columns(database, t), dbinspect.indexes(database, t))
+        for t in sorted(dbinspect.table_names(database))
     }
 
 
-def version(engine: sa.Engine) -> str:
-    with engine.connect() as conn:
+def version(database: sa.Engine) -> str:
+    with database.connect() as conn:
         return conn.execute(sa.text("SELECT version_num FROM crm_cli_alembic_version")).scalar()
 
 
-def test_first_run_creates_and_second_run_changes_nothing(cli, engine):
+def test_first_run_creates_and_second_run_changes_nothing(cli, database):
     first = cli("migrate")
     assert first.exit_code == 0, first.stderr
     assert "Applied revision 0001" in first.stdout
     assert "Applied revision 0002" in first.stdout
-    before = snapshot(engine)
+    before = snapshot(database)
 
     second = cli("migrate")
 
     assert second.exit_code == 0, second.stderr
     assert "Nothing to do" in second.stdout
     assert "Applied" not in second.stdout
-    assert snapshot(engine) == before
-    assert version(engine) == head_revision()
+    assert snapshot(database) == before
+    assert version(database) == head_revision()
 
 
 def test_the_tests_migrated_database_is_what_migrate_makes(migrated, backend, tmp_path):
@@ -80,16 +80,16 @@ def test_the_tests_migrated_database_is_what_migrate_makes(migrated, backend, tm
             databases.drop_mariadb_database(fresh_url)
 
 
-def _foreign_keys(engine: sa.Engine, table: str) -> list:
-    keys = sa.inspect(engine).get_foreign_keys(table)
+def _foreign_keys(database: sa.Engine, table: str) -> list:
+    keys = sa.inspect(database).get_foreign_keys(table)
     return sorted(
         (k["constrained_columns"], k["referred_table"], k["referred_columns"]) for k in keys
     )
 
 
-def test_adopts_the_schema_made_by_the_php_application(cli, engine, backend):
-    run_sql_file(engine, f"crm_tables.{'sqlite' if backend == 'sqlite' else 'mysql'}.sql")
-    with engine.begin() as conn:
+def test_adopts_the_schema_made_by_the_php_application(cli, database, backend):
+    run_sql_file(database, f"crm_tables.{'sqlite' if backend == 'sqlite' else 'mysql'}.sql")
+    with database.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, processado, "
             "tentativas, erro) VALUES "
@@ -108,21 +108,21 @@ def test_adopts_the_schema_made_by_the_php_application(cli, engine, backend):
         for line in result.stdout.splitlines()
         if line.startswith("Applied revision")
     ]
-    assert version(engine) == head_revision()
-    with engine.connect() as conn:
+    assert version(database) == head_revision()
+    with database.connect() as conn:
         statuses = conn.execute(
             sa.text("SELECT id_registro, status FROM crm_sync_queue ORDER BY id_registro")
         ).all()
     # finished rows stay finished; a row the original "processed" after its
     # third failure is recognised as failed, not counted as a success
     assert statuses == [(10, "pending"), (11, "completed"), (12, "failed")]
-    names = [c.name for c in dbinspect.columns(engine, "crm_sync_queue")]
+    names = [c.name for c in dbinspect.columns(database, "crm_sync_queue")]
     assert names == [c.name for c in expected_columns()["crm_sync_queue"]]
 
 
-def test_php_style_insert_still_works_after_migrate(cli, engine):
+def test_php_style_insert_still_works_after_migrate(cli, database):
     assert cli("migrate").exit_code == 0
-    with engine.begin() as conn:  # exactly the columns the PHP application names
+    with database.begin() as conn:  # exactly the columns the PHP application names
         conn.exec_driver_sql(
             "INSERT INTO crm_sync_queue (id_loja, entidade, id_registro, direcao, prioridade) "
             "VALUES (3, 'produto', 7, 'ecletech_para_crm', 5)"
@@ -138,8 +138,8 @@ def test_php_style_insert_still_works_after_migrate(cli, engine):
     assert row.criado_em is not None
 
 
-def test_refuses_a_partial_crm_schema(cli, engine):
-    with engine.begin() as conn:
+def test_refuses_a_partial_crm_schema(cli, database):
+    with database.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE crm_sync_log (id INTEGER PRIMARY KEY)")
 
     result = cli("migrate")
@@ -147,11 +147,11 @@ def test_refuses_a_partial_crm_schema(cli, engine):
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert "crm_sync_log but not crm_integracoes, crm_sync_queue" in result.stderr
-    assert dbinspect.table_names(engine) == {"crm_sync_log"}
+    assert dbinspect.table_names(database) == {"crm_sync_log"}
 
 
-def _host_tables(engine: sa.Engine) -> None:
-    with engine.begin() as conn:
+def _host_tables(database: sa.Engine) -> None:
+    with database.begin() as conn:
         # the real application: external_id VARCHAR(50) with a UNIQUE key
         conn.exec_driver_sql(
             "CREATE TABLE clientes (id INTEGER PRIMARY KEY, nome VARCHAR(100), "
@@ -163,27 +163,30 @@ def _host_tables(engine: sa.Engine) -> None:
         )
 
 
-def test_external_id_is_added_only_where_missing(cli, engine):
-    _host_tables(engine)
-    clientes_before = (dbinspect.columns(engine, "clientes"), dbinspect.indexes(engine, "clientes"))
+def test_external_id_is_added_only_where_missing(cli, database):
+    _host_tables(database)
+    clientes_before = (
+        dbinspect.columns(database, "clientes"),
+        dbinspect.indexes(database, "clientes"),
+    )
 
     result = cli("migrate")
 
     assert result.exit_code == 0, result.stderr
     assert (
-        dbinspect.columns(engine, "clientes"),
-        dbinspect.indexes(engine, "clientes"),
+        dbinspect.columns(database, "clientes"),
+        dbinspect.indexes(database, "clientes"),
     ) == clientes_before
-    produtos = {c.name: c for c in dbinspect.columns(engine, "produtos")}
+    produtos = {c.name: c for c in dbinspect.columns(database, "produtos")}
     assert produtos["external_id"].nullable
     assert produtos["external_id"].type.lower() == "varchar(100)"
-    assert dbinspect.indexes(engine, "produtos") == {
+    assert dbinspect.indexes(database, "produtos") == {
         "idx_produtos_external_id": (False, [("external_id", False)])
     }
     # vendas had the column but no index: only the index is added
-    vendas = {c.name: c for c in dbinspect.columns(engine, "vendas")}
+    vendas = {c.name: c for c in dbinspect.columns(database, "vendas")}
     assert vendas["external_id"].type.lower() == "varchar(50)"
-    assert "idx_vendas_external_id" in dbinspect.indexes(engine, "vendas")
+    assert "idx_vendas_external_id" in dbinspect.indexes(database, "vendas")
     assert "produtos.external_id: added column and index" in result.stdout
     assert "vendas.external_id: added index" in result.stdout
     assert "clientes" not in result.stdout
@@ -195,8 +198,8 @@ def test_external_id_is_added_only_where_missing(cli, engine):
     assert "Nothing to do" in again.stdout
 
 
-def test_entity_tables_come_from_the_config(cli, engine, tmp_path):
-    with engine.begin() as conn:
+def test_entity_tables_come_from_the_config(cli, database, tmp_path):
+    with database.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE customers (code INTEGER PRIMARY KEY)")
     config = tmp_path / "config.yaml"
     config.write_text("entities:\n  cliente:\n    table: customers\n    external_id: crm_ref\n")
@@ -204,19 +207,19 @@ def test_entity_tables_come_from_the_config(cli, engine, tmp_path):
     result = cli("--config", str(config), "migrate")
 
     assert result.exit_code == 0, result.stderr
-    assert "crm_ref" in [c.name for c in dbinspect.columns(engine, "customers")]
+    assert "crm_ref" in [c.name for c in dbinspect.columns(database, "customers")]
     assert "table 'clientes'" not in result.stderr
 
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
-def test_sql_prints_the_ddl_and_touches_nothing(cli, engine):
+def test_sql_prints_the_ddl_and_touches_nothing(cli, database):
     result = cli("migrate", "--sql")
 
     assert result.exit_code == 0, result.stderr
     assert "CREATE TABLE crm_integracoes" in result.stdout
     assert "CREATE TABLE crm_sync_queue" in result.stdout
     assert "idx_claim" in result.stdout
-    assert dbinspect.table_names(engine) == set()
+    assert dbinspect.table_names(database) == set()
 
 
 def test_sql_on_sqlite_is_refused_with_the_reason(bare_cli, tmp_path):
@@ -227,15 +230,15 @@ def test_sql_on_sqlite_is_refused_with_the_reason(bare_cli, tmp_path):
 
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
-def test_sql_after_migrate_says_nothing_to_do(cli, engine):
+def test_sql_after_migrate_says_nothing_to_do(cli, database):
     assert cli("migrate").exit_code == 0
-    before = snapshot(engine)
+    before = snapshot(database)
 
     result = cli("migrate", "--sql")
 
     assert result.exit_code == 0
     assert "nothing to do" in result.stdout
-    assert snapshot(engine) == before
+    assert snapshot(database) == before
 
 
 @pytest.mark.parametrize(

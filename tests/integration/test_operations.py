@@ -188,10 +188,10 @@ def test_import_bad_input(cli, shop, args, code, message):
     assert "Traceback" not in result.stderr
 
 
-def _age(engine, days: int) -> None:
+def _age(database, days: int) -> None:
     """Move every row's timestamps back ``days`` days (time travel for retention tests)."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
+    with database.begin() as conn:
+        if database.dialect.name == "sqlite":
             shift = f"datetime(%s, '-{days} days')"
         else:
             shift = f"DATE_SUB(%s, INTERVAL {days} DAY)"

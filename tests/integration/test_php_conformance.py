@@ -47,10 +47,10 @@ PHP_ERROS_24H = (
 )
 
 
-def php_enfileirar(engine, loja: int, record_id: int, prioridade: int = 5) -> int:
+def php_enfileirar(database, loja: int, record_id: int, prioridade: int = 5) -> int:
     """``enfileirar`` (v1/v2): reuse a row with processado = 0, else insert one."""
     key = {"e": "cliente", "i": record_id, "d": "ecletech_para_crm"}
-    with engine.begin() as conn:
+    with database.begin() as conn:
         found = conn.execute(sa.text(PHP_DEDUPE), key).scalar()
         if found is not None:
             if prioridade > 0:
@@ -65,11 +65,11 @@ def php_enfileirar(engine, loja: int, record_id: int, prioridade: int = 5) -> in
         return result.lastrowid
 
 
-def scalar(engine, sql: str) -> int:
+def scalar(database, sql: str) -> int:
     """A PHP statement's answer, on PHP's session clock: its MySQL functions (NOW(),
     CURDATE()) see the application's own time zone, as its date() values do."""
-    with engine.connect() as conn:
-        if engine.dialect.name in ("mysql", "mariadb"):
+    with database.connect() as conn:
+        if database.dialect.name in ("mysql", "mariadb"):
             hours = app_offset_seconds() // 3600
             conn.execute(sa.text(f"SET time_zone = '{hours:+03d}:00'"))
         return conn.execute(sa.text(sql)).scalar()
@@ -190,9 +190,9 @@ HISTORY = [  # (processado, tentativas, erro, what it must become)
 ]
 
 
-def _php_tables(engine, era: int) -> None:
-    run_sql_file(engine, "crm_tables.mysql.sql")
-    with engine.begin() as conn:
+def _php_tables(database, era: int) -> None:
+    run_sql_file(database, "crm_tables.mysql.sql")
+    with database.begin() as conn:
         if era >= 2:  # 2dcdb4f: external_id on the queue
             conn.exec_driver_sql("ALTER TABLE crm_sync_queue ADD COLUMN external_id VARCHAR(100)")
         if era >= 3:  # migration 101, as PHP v3 runs it
@@ -239,23 +239,23 @@ def _php_tables(engine, era: int) -> None:
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
 @pytest.mark.parametrize("era", [1, 2, 3])
-def test_adopting_each_php_era_leaves_no_historical_row_due(cli, engine, era):
-    _php_tables(engine, era)
+def test_adopting_each_php_era_leaves_no_historical_row_due(cli, database, era):
+    _php_tables(database, era)
 
     result = cli("migrate")
 
     assert result.exit_code == 0, result.stderr
-    assert [row[0] for row in queue_rows(engine, "status")] == [h[3] for h in HISTORY]
-    claimed = queue.claim(engine, owner="first-run", limit=100, lease_seconds=60)
+    assert [row[0] for row in queue_rows(database, "status")] == [h[3] for h in HISTORY]
+    claimed = queue.claim(database, owner="first-run", limit=100, lease_seconds=60)
     assert [item.id_registro for item in claimed] == [4]
     if era >= 3:  # PHP's columns and values are kept; its batch count is untouched
-        assert {row[0] for row in queue_rows(engine, "batch_id")} == {"php-batch-7"}
+        assert {row[0] for row in queue_rows(database, "batch_id")} == {"php-batch-7"}
         assert (
-            scalar(engine, "SELECT COUNT(*) FROM crm_sync_queue WHERE batch_id = 'php-batch-7'")
+            scalar(database, "SELECT COUNT(*) FROM crm_sync_queue WHERE batch_id = 'php-batch-7'")
             == 4
         )
-    assert scalar(engine, PHP_PENDENTES) == 0  # the pending one is in flight now
-    tables = set(sa.inspect(engine).get_table_names())
+    assert scalar(database, PHP_PENDENTES) == 0  # the pending one is in flight now
+    tables = set(sa.inspect(database).get_table_names())
     assert {"crm_sync_schedules", "crm_sync_logs"} <= tables
 
 

@@ -77,9 +77,9 @@ HAMMER = """
 import sys
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
-from crm_cli.db.engine import create_db_engine
+from crm_cli.db.backends import open_database
 settings = load_settings()
-client = ServiceCrm(create_db_engine(settings.database_url), settings).client(1)
+client = ServiceCrm(open_database(settings.database_url), settings).client(1)
 for _ in range(int(sys.argv[1])):
     client.listar("cliente")
 """

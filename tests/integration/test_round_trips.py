@@ -65,69 +65,69 @@ def provider_shop(request, gc_store, pd_shop, bling_shop):
     return request.param, pd_shop
 
 
-def _row(engine, table: str, record_id: int) -> dict:
-    with engine.connect() as conn:
+def _row(database, table: str, record_id: int) -> dict:
+    with database.connect() as conn:
         row = conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :i"), {"i": record_id}).one()
     return {k: v for k, v in row._mapping.items() if k not in TIMESTAMPS}
 
 
-def _round_trip(cli, engine, provider: str, entidade: str, table: str, record_id: int) -> None:
+def _round_trip(cli, database, provider: str, entidade: str, table: str, record_id: int) -> None:
     loja = STORES[provider]
-    php_enqueue(engine, [record_id], entidade=entidade, loja=loja)
+    php_enqueue(database, [record_id], entidade=entidade, loja=loja)
     result = cli("sync")
     assert result.exit_code == 0, result.stderr
-    before = _row(engine, table, record_id)
-    assert before["external_id"], queue_rows(engine, "status", "erro_mensagem")
+    before = _row(database, table, record_id)
+    assert before["external_id"], queue_rows(database, "status", "erro_mensagem")
 
-    php_enqueue(engine, [record_id], entidade=entidade, loja=loja, direcao="crm_para_ecletech")
+    php_enqueue(database, [record_id], entidade=entidade, loja=loja, direcao="crm_para_ecletech")
     result = cli("sync")
 
     assert result.exit_code == 0, result.stderr
-    assert {r[0] for r in queue_rows(engine, "status")} == {"completed"}
-    assert _row(engine, table, record_id) == before
+    assert {r[0] for r in queue_rows(database, "status")} == {"completed"}
+    assert _row(database, table, record_id) == before
 
 
-def _insert(engine, table: sa.Table, values: dict) -> int:
-    with engine.begin() as conn:
+def _insert(database, table: sa.Table, values: dict) -> int:
+    with database.begin() as conn:
         return int(conn.execute(sa.insert(table).values(values)).inserted_primary_key[0])
 
 
 @pytest.mark.parametrize("tipo", list(CLIENTES))
 def test_a_client_comes_back_as_it_went(cli, provider_shop, tipo):
-    provider, engine = provider_shop
-    record_id = _insert(engine, sample_erp.clientes, CLIENTES[tipo])
-    _round_trip(cli, engine, provider, "cliente", "clientes", record_id)
+    provider, database = provider_shop
+    record_id = _insert(database, sample_erp.clientes, CLIENTES[tipo])
+    _round_trip(cli, database, provider, "cliente", "clientes", record_id)
 
 
 def test_a_product_comes_back_as_it_went(cli, provider_shop):
-    provider, engine = provider_shop
-    record_id = _insert(engine, sample_erp.produtos, PRODUTO)
-    _round_trip(cli, engine, provider, "produto", "produtos", record_id)
+    provider, database = provider_shop
+    record_id = _insert(database, sample_erp.produtos, PRODUTO)
+    _round_trip(cli, database, provider, "produto", "produtos", record_id)
 
 
 def test_a_sale_with_items_comes_back_as_it_went(cli, provider_shop):
-    provider, engine = provider_shop
+    provider, database = provider_shop
     loja = STORES[provider]
-    client = _insert(engine, sample_erp.clientes, CLIENTES["PF"])
-    product = _insert(engine, sample_erp.produtos, PRODUTO)
-    php_enqueue(engine, [client], loja=loja)
-    php_enqueue(engine, [product], entidade="produto", loja=loja)
+    client = _insert(database, sample_erp.clientes, CLIENTES["PF"])
+    product = _insert(database, sample_erp.produtos, PRODUTO)
+    php_enqueue(database, [client], loja=loja)
+    php_enqueue(database, [product], entidade="produto", loja=loja)
     assert cli("sync").exit_code == 0
-    with engine.connect() as conn:
+    with database.connect() as conn:
         person = conn.execute(sa.text("SELECT external_id FROM clientes")).scalar()
     sale = sample_erp.add_venda(
-        engine,
+        database,
         "795",
         [(product, 2, 3.5)],
         frete=5.0,
         cliente_external_id=person,
         situacao_venda_id=1,
     )
-    items_before = _items(engine, sale)
+    items_before = _items(database, sale)
 
-    _round_trip(cli, engine, provider, "venda", "vendas", sale)
+    _round_trip(cli, database, provider, "venda", "vendas", sale)
 
-    assert _items(engine, sale) == items_before
+    assert _items(database, sale) == items_before
 
 
 def test_an_activity_comes_back_as_it_went(cli, pd_shop):
@@ -152,8 +152,8 @@ def test_an_activity_comes_back_as_it_went(cli, pd_shop):
     _round_trip(cli, pd_shop, "pipedrive", "atividade", "atividades", activity)
 
 
-def _items(engine, sale: int) -> list[dict]:
-    with engine.connect() as conn:
+def _items(database, sale: int) -> list[dict]:
+    with database.connect() as conn:
         rows = conn.execute(
             sa.text("SELECT * FROM vendas_itens WHERE venda_id = :v ORDER BY id"), {"v": sale}
         ).all()

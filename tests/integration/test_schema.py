@@ -15,15 +15,15 @@ from tests.integration.support import MARIADB_ONLY
 
 
 @pytest.fixture
-def migrated(cli, engine):
+def migrated(cli, database):
     result = cli("migrate")
     assert result.exit_code == 0, result.stderr
-    return engine
+    return database
 
 
-def _expected(engine, table):
+def _expected(database, table):
     cols = expected_columns()[table]
-    if engine.dialect.name == "sqlite":
+    if database.dialect.name == "sqlite":
         # SQLite has neither ON UPDATE nor MySQL's type names.
         return [c._replace(type=dbinspect.sqlite_type(c.type), on_update=False) for c in cols]
     return cols

@@ -42,7 +42,7 @@ def cleanup(
     for name, value in (("--queue-days", queue_days), ("--log-days", log_days)):
         if value <= 0:
             raise UsageError(f"{name} must be at least 1 (got {value})")
-    result = clean(state_of(ctx).engine, queue_days, log_days, dry_run)
+    result = clean(state_of(ctx).database, queue_days, log_days, dry_run)
     if dry_run:
         out(
             f"[{now_text()}] Limpeza (simulação): {result.queue_items} itens da fila, "

@@ -83,7 +83,7 @@ def set_(
             f"{exc.message}: give them with --credentials-file PATH (or - for stdin)"
         ) from None
     if saved.ativo:  # whatever made its items wait may be what was just fixed
-        unpark_store(state_of(ctx).engine, loja)
+        unpark_store(state_of(ctx).database, loja)
     state = "active" if saved.ativo else "inactive"
     out(f"Store {saved.id_loja}: {saved.provider} configured, {state}.")
     out(f"  credentials: {_masked(saved.credenciais)}")
@@ -221,7 +221,7 @@ def enable(ctx: typer.Context, loja: int = LOJA) -> None:
     from crm_cli.engine.queue import unpark_store
 
     integracoes_of(ctx).ativar_integracao(loja)
-    unpark_store(state_of(ctx).engine, loja)
+    unpark_store(state_of(ctx).database, loja)
     out(f"Store {loja}: integration enabled.")
 
 
@@ -265,7 +265,7 @@ def bling_authorize(
     )
     try:
         authorization = begin_bling_authorization(
-            state_of(ctx).engine, integracoes_of(ctx), loja, app_credentials
+            state_of(ctx).database, integracoes_of(ctx), loja, app_credentials
         )
     except CredentialsMissing as exc:
         raise UsageError(f"{exc.message}: give them with --credentials-file") from None

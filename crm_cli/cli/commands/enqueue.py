@@ -36,10 +36,10 @@ def enqueue(
 
     direcao = direction_of(direction)
     check_record_flags(direcao, record_id, external_id)
-    engine = state_of(ctx).engine
-    check_target(engine, settings_of(ctx), integracoes_of(ctx), loja, entity, record_id)
+    database = state_of(ctx).database
+    check_target(database, settings_of(ctx), integracoes_of(ctx), loja, entity, record_id)
     done = enqueue_item(
-        engine,
+        database,
         id_loja=loja,
         entidade=entity,
         id_registro=record_id,

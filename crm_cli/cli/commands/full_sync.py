@@ -34,7 +34,7 @@ def full_sync(
     bar = ProgressBar(f"full-sync {entity}")
     try:
         results = queue_all(
-            state_of(ctx).engine,
+            state_of(ctx).database,
             settings_of(ctx),
             integracoes_of(ctx),
             entity,
@@ -50,7 +50,7 @@ def full_sync(
         if r.skipped:
             out(f"[{now_text()}] Loja {r.id_loja} ({r.provider}): skipped, {r.skipped}")
             continue
-        pending = pending_count(state_of(ctx).engine, r.id_loja)
+        pending = pending_count(state_of(ctx).database, r.id_loja)
         out(
             f"[{now_text()}] Loja {r.id_loja} ({r.provider}): {r.queued} of {r.rows} {entity} rows "
             f"queued ({r.rows - r.queued} already pending); {pending} pending in all, "

@@ -47,7 +47,7 @@ def import_(
     bar = ProgressBar(f"import {entity}")
     try:
         result = run_import(
-            state_of(ctx).engine,
+            state_of(ctx).database,
             settings,
             integracoes_of(ctx),
             loja,

@@ -29,7 +29,7 @@ def logs(
     if record_id is not None and entity is None:
         raise UsageError("--id needs --entity (record ids are per entity)")
     rows = entries(
-        state_of(ctx).engine,
+        state_of(ctx).database,
         id_loja=loja,
         entidade=entity,
         id_registro=record_id,

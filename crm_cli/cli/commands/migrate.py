@@ -29,7 +29,7 @@ def migrate(
     entity table gets an external_id column and index only where missing. Running
     it again changes nothing.
     """
-    from crm_cli.db.engine import display_url, parse_url
+    from crm_cli.db.backends import display_url, parse_url
     from crm_cli.db.migrator import migrate as run_migrate
     from crm_cli.db.migrator import write_migration_sql
 

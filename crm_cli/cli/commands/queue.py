@@ -50,7 +50,7 @@ def list_(
     if status is not None and status not in statuses:
         raise UsageError(f"--status must be one of {', '.join(statuses)} (got '{status}')")
     items = list_items(
-        state_of(ctx).engine, status=status, id_loja=loja, entidade=entity, limit=limit
+        state_of(ctx).database, status=status, id_loja=loja, entidade=entity, limit=limit
     )
     table(
         "crm_sync_queue",
@@ -92,12 +92,12 @@ def show(
     from crm_cli.engine.queue.admin import get_item
     from crm_cli.engine.synclog import entries
 
-    item = get_item(state_of(ctx).engine, item_id)
+    item = get_item(state_of(ctx).database, item_id)
     for key, value in item.items():
         if key not in ("lease_owner",):
             out(f"{key}: {'' if value is None else value}")
     history = entries(
-        state_of(ctx).engine,
+        state_of(ctx).database,
         id_loja=item["id_loja"],
         entidade=item["entidade"],
         id_registro=item["id_registro"] or 0,
@@ -131,14 +131,14 @@ def retry(
         raise UsageError("name the items to retry (IDs), or use --failed")
     if (loja is not None or entity) and not failed:
         raise UsageError("--loja and --entity go with --failed")
-    engine = state_of(ctx).engine
-    chosen = retry_items(engine, item_ids or (), failed=failed, id_loja=loja, entidade=entity)
+    database = state_of(ctx).database
+    chosen = retry_items(database, item_ids or (), failed=failed, id_loja=loja, entidade=entity)
     from crm_cli.engine.queue.admin import get_item
 
     for item_id in chosen:
-        item = get_item(engine, item_id)
+        item = get_item(database, item_id)
         write_log(
-            engine,
+            database,
             id_loja=item["id_loja"],
             entidade=item["entidade"],
             id_registro=item["id_registro"],
@@ -160,5 +160,5 @@ def cancel(
     """Cancel pending or failed items (soft delete: deletado_em is set)."""
     from crm_cli.engine.queue.admin import cancel as cancel_items
 
-    done = cancel_items(state_of(ctx).engine, item_ids)
+    done = cancel_items(state_of(ctx).database, item_ids)
     out(f"{len(done)} item(s) cancelled: {', '.join(map(str, done))}")

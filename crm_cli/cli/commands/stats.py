@@ -27,7 +27,7 @@ def stats(
     """
     from crm_cli.services.stats import collect
 
-    data = collect(state_of(ctx).engine, loja)
+    data = collect(state_of(ctx).database, loja)
     if as_json:
         out(json.dumps(data, ensure_ascii=False, sort_keys=True))
         return

@@ -83,7 +83,7 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
         settings.entity(entity)
     bar = ProgressBar("sync")
     run = SyncRun(
-        state_of(ctx).engine,
+        state_of(ctx).database,
         settings,
         on_claim=lambda total: bar.update(bar.done, total),
         on_item=bar.advance,
@@ -113,7 +113,7 @@ def _dry_run(ctx: typer.Context, limit: int | None, loja: int | None, entity: st
     from crm_cli.services.dry_run import preview
 
     lines = preview(
-        state_of(ctx).engine, settings_of(ctx), integracoes_of(ctx), limit, loja, entity
+        state_of(ctx).database, settings_of(ctx), integracoes_of(ctx), limit, loja, entity
     )
     for line in lines:
         out(line)
@@ -134,10 +134,10 @@ def _sync_now(
     if loja is None or entity is None:
         raise UsageError("--now needs --loja and --entity, and --id or --external-id")
     check_record_flags(direction, record_id, external_id)
-    engine, settings = state_of(ctx).engine, settings_of(ctx)
-    check_target(engine, settings, integracoes_of(ctx), loja, entity, record_id)
+    database, settings = state_of(ctx).database, settings_of(ctx)
+    check_target(database, settings, integracoes_of(ctx), loja, entity, record_id)
     outcome = sync_one(
-        engine,
+        database,
         settings,
         id_loja=loja,
         entidade=entity,

@@ -32,13 +32,13 @@ def test_connection(
     if (loja is None) == (not all_stores):
         raise UsageError("give either --loja N or --all")
     integracoes = integracoes_of(ctx)
-    engine = state_of(ctx).engine
+    database = state_of(ctx).database
     if all_stores:
-        results = check_all(engine, integracoes)
+        results = check_all(database, integracoes)
         if not results:
             raise UsageError("no store is configured (see 'crm-cli config set --help')")
     else:
-        results = [check_store(engine, integracoes, loja)]
+        results = [check_store(database, integracoes, loja)]
     for result in results:
         out(result.line())
     if not all(r.ok or r.skipped for r in results):

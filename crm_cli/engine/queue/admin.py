@@ -62,7 +62,7 @@ def enqueue_ids(
     return conn.execute(sa.insert(crm_sync_queue).from_select(columns, rows)).rowcount
 
 
-def pending_count(engine: Engine, id_loja: int | None = None) -> int:
+def pending_count(database: Engine, id_loja: int | None = None) -> int:
     query = (
         sa.select(sa.func.count())
         .select_from(crm_sync_queue)
@@ -72,12 +72,12 @@ def pending_count(engine: Engine, id_loja: int | None = None) -> int:
     )
     if id_loja is not None:
         query = query.where(crm_sync_queue.c.id_loja == id_loja)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         return conn.execute(query).scalar_one()
 
 
 def list_items(
-    engine: Engine,
+    database: Engine,
     *,
     status: str | None = None,
     id_loja: int | None = None,
@@ -96,11 +96,11 @@ def list_items(
         query = query.where(crm_sync_queue.c.id_loja == id_loja)
     if entidade:
         query = query.where(crm_sync_queue.c.entidade == entidade)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def waiting_stores(engine: Engine, id_loja: int | None = None) -> list[dict[str, Any]]:
+def waiting_stores(database: Engine, id_loja: int | None = None) -> list[dict[str, Any]]:
     """Stores whose items wait for them (disabled, unusable, turned away), with the reason."""
     query = (
         sa.select(
@@ -118,15 +118,15 @@ def waiting_stores(engine: Engine, id_loja: int | None = None) -> list[dict[str,
     )
     if id_loja is not None:
         query = query.where(crm_sync_queue.c.id_loja == id_loja)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         return [
             {"id_loja": r.id_loja, "items": r.items, "reason": r.reason[len(PARKED) :]}
             for r in conn.execute(query)
         ]
 
 
-def get_item(engine: Engine, item_id: int) -> dict[str, Any]:
-    with engine.connect() as conn:
+def get_item(database: Engine, item_id: int) -> dict[str, Any]:
+    with database.connect() as conn:
         row = conn.execute(sa.select(crm_sync_queue).where(crm_sync_queue.c.id == item_id)).first()
     if row is None:
         raise NotFoundError(f"queue item #{item_id} does not exist")
@@ -159,7 +159,7 @@ def _check_ids(
 
 
 def retry(
-    engine: Engine,
+    database: Engine,
     ids: Sequence[int] = (),
     *,
     failed: bool = False,
@@ -167,7 +167,7 @@ def retry(
     entidade: str | None = None,
 ) -> list[int]:
     """Back to pending with attempts reset: the given items, or every failed one."""
-    with engine.begin() as conn:
+    with database.begin() as conn:
         if ids:
             _check_ids(conn, ids, (QueueStatus.FAILED, QueueStatus.PENDING), "retried")
             which = crm_sync_queue.c.id.in_(list(ids))
@@ -204,9 +204,9 @@ def retry(
         return chosen
 
 
-def cancel(engine: Engine, ids: Sequence[int]) -> list[int]:
+def cancel(database: Engine, ids: Sequence[int]) -> list[int]:
     """Soft-delete pending or failed items (the PHP application's own way to drop one)."""
-    with engine.begin() as conn:
+    with database.begin() as conn:
         _check_ids(conn, ids, (QueueStatus.PENDING, QueueStatus.FAILED), "cancelled")
         conn.execute(
             sa.update(crm_sync_queue)
@@ -217,7 +217,7 @@ def cancel(engine: Engine, ids: Sequence[int]) -> list[int]:
 
 
 def delete_completed(
-    engine: Engine, older_than: dt.datetime, chunk: int, dry_run: bool = False
+    database: Engine, older_than: dt.datetime, chunk: int, dry_run: bool = False
 ) -> int:
     """Delete completed items finished (``processado_em``, on the PHP application's clock)
     before ``older_than``, ``chunk`` rows per transaction.
@@ -229,13 +229,13 @@ def delete_completed(
         crm_sync_queue.c.processado_em < older_than,
     )
     if dry_run:
-        with engine.connect() as conn:
+        with database.connect() as conn:
             return conn.execute(
                 sa.select(sa.func.count()).select_from(crm_sync_queue).where(old)
             ).scalar_one()
     deleted = 0
     while True:
-        with engine.begin() as conn:  # short transactions: the PHP app is never blocked long
+        with database.begin() as conn:  # short transactions: the PHP app is never blocked long
             ids = list(
                 conn.execute(sa.select(crm_sync_queue.c.id).where(old).limit(chunk)).scalars()
             )
@@ -246,12 +246,12 @@ def delete_completed(
             return deleted
 
 
-def counts(engine: Engine, since: dt.datetime, id_loja: int | None = None) -> dict[str, Any]:
+def counts(database: Engine, since: dt.datetime, id_loja: int | None = None) -> dict[str, Any]:
     """Queue figures for stats: by status, completed since a time, the oldest pending."""
     live = [crm_sync_queue.c.deletado_em.is_(None)]
     if id_loja is not None:
         live.append(crm_sync_queue.c.id_loja == id_loja)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         by_status = dict(
             conn.execute(
                 sa.select(crm_sync_queue.c.status, sa.func.count())

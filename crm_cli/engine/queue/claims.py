@@ -44,15 +44,15 @@ CLAIM_ORDER = (
 
 
 def due_items(
-    engine: Engine, limit: int, id_loja: int | None = None, entidade: str | None = None
+    database: Engine, limit: int, id_loja: int | None = None, entidade: str | None = None
 ) -> list[QueueItem]:
     """What a run would claim now, claiming nothing (``sync --dry-run``)."""
     query = sa.select(*ITEM_COLUMNS).where(*_due(id_loja, entidade, None)).order_by(*CLAIM_ORDER)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         return [item_of(r) for r in conn.execute(query.limit(limit))]
 
 
-def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
+def recover_expired(database: Engine, max_attempts: int) -> tuple[int, int]:
     """Items whose run died (lease expired): pending again, or failed when out of attempts.
 
     Which of a run's items killed it is not known, so none is blamed while it
@@ -65,7 +65,7 @@ def recover_expired(engine: Engine, max_attempts: int) -> tuple[int, int]:
     items other runs are finishing right now, and deadlock with those runs
     (finishing an item locks its row first, then its index entries).
     """
-    with engine.begin() as conn:
+    with database.begin() as conn:
         rows = conn.execute(
             sa.select(crm_sync_queue.c.id, crm_sync_queue.c.lease_owner).where(
                 crm_sync_queue.c.status == QueueStatus.PROCESSING,
@@ -132,7 +132,7 @@ def _expired(ids: list[int]) -> sa.ColumnElement[bool]:
 
 
 def claim(
-    engine: Engine,
+    database: Engine,
     *,
     owner: str,
     limit: int,
@@ -152,7 +152,7 @@ def claim(
     if alone:
         limit = 1
     where = _due(id_loja, entidade, alone)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         if is_mysql(conn) and not supports_skip_locked(conn):
             with named_lock(conn, "claim", timeout=30) as held:
                 if not held:

@@ -129,7 +129,7 @@ PARKED = "waiting for its store: "
 
 
 def release(
-    engine: Engine,
+    database: Engine,
     items: Iterable[QueueItem],
     owner: str,
     delay_seconds: int | None = None,
@@ -153,7 +153,7 @@ def release(
         values["proximo_retry"] = app_now(delay_seconds)
     if reason:
         values["erro_mensagem"] = (PARKED + reason)[:2000]
-    with engine.begin() as conn:
+    with database.begin() as conn:
         return conn.execute(
             sa.update(crm_sync_queue)
             .where(
@@ -165,11 +165,11 @@ def release(
         ).rowcount
 
 
-def park_store(engine: Engine, id_loja: int, delay_seconds: int, reason: str) -> int:
+def park_store(database: Engine, id_loja: int, delay_seconds: int, reason: str) -> int:
     """Every due item of the store waits ``delay_seconds``, attempts intact: one statement,
     so later runs do not claim them only to hand them back."""
     until = app_now(delay_seconds)
-    with engine.begin() as conn:
+    with database.begin() as conn:
         return conn.execute(
             sa.update(crm_sync_queue)
             .where(
@@ -184,9 +184,9 @@ def park_store(engine: Engine, id_loja: int, delay_seconds: int, reason: str) ->
         ).rowcount
 
 
-def unpark_store(engine: Engine, id_loja: int) -> int:
+def unpark_store(database: Engine, id_loja: int) -> int:
     """The store is usable again (enabled, new credentials): its waiting items are due now."""
-    with engine.begin() as conn:
+    with database.begin() as conn:
         return conn.execute(
             sa.update(crm_sync_queue)
             .where(

@@ -114,7 +114,7 @@ def _same_change(
 
 
 def enqueue(
-    engine: Engine,
+    database: Engine,
     *,
     id_loja: int,
     entidade: str,
@@ -130,7 +130,7 @@ def enqueue(
     which holds the database's write lock until commit.
     """
     same = _same_change(id_loja, entidade, id_registro, external_id, direcao)
-    with engine.connect() as conn:
+    with database.connect() as conn:
         key = f"enqueue:{id_loja}:{entidade}:{id_registro}:{external_id}:{direcao}"
         with named_lock(conn, key) as held:
             if not held:

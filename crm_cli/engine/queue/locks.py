@@ -66,18 +66,18 @@ class RecordLocks:
     transaction).
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, database: Engine) -> None:
+        self._database = database
         self._conn: Connection | None = None
         self._held: list[str] = []
 
     def take(self, items: list[QueueItem]) -> list[QueueItem]:
         """Lock the items' records; the items whose record another run holds."""
-        if not items or not is_mysql(self._engine):
+        if not items or not is_mysql(self._database):
             return []
         if self._conn is None:
-            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        names = [lock_name(self._engine, f"record:{item.key}") for item in items]
+            self._conn = self._database.connect().execution_options(isolation_level="AUTOCOMMIT")
+        names = [lock_name(self._database, f"record:{item.key}") for item in items]
         got = self._conn.execute(*_each_lock("GET_LOCK(:{}, 0)", names)).one()
         self._held += [name for name, ok in zip(names, got, strict=True) if ok == 1]
         return [item for item, ok in zip(items, got, strict=True) if ok != 1]

@@ -1,4 +1,5 @@
-"""Engines for the two backends, and the one translation of driver errors into words."""
+"""The two backends (SQLite, MySQL/MariaDB): opening a database, and the one translation
+of driver errors into words."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def display_url(url: str) -> str:
     return parse_url(url).render_as_string(hide_password=True)
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine configured for cron work on SQLite or MySQL/MariaDB."""
+def open_database(url: str) -> Engine:
+    """The database at ``url`` (a SQLAlchemy Engine), configured for cron work on SQLite
+    or MySQL/MariaDB."""
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -43,7 +45,7 @@ def create_db_engine(url: str) -> Engine:
                 f"'{parsed.get_driver_name()}', which crm-cli does not install: write "
                 f"{backend}+pymysql://… (e.g. mysql+pymysql://user:password@host:3306/dbname)"
             )
-        engine = sa.create_engine(
+        database = sa.create_engine(
             parsed,
             pool_recycle=3600,
             pool_reset_on_return=None,  # _rollback_if_open does it, only when needed
@@ -53,9 +55,9 @@ def create_db_engine(url: str) -> Engine:
             isolation_level="READ COMMITTED",
             connect_args=_mysql_connect_args(parsed),
         )
-        _ping_when_idle(engine)
-        sa.event.listen(engine.pool, "reset", _rollback_if_open)
-        return engine
+        _ping_when_idle(database)
+        sa.event.listen(database.pool, "reset", _rollback_if_open)
+        return database
     raise ConfigError(
         f"database backend '{backend}' is not supported (use mysql+pymysql:// or sqlite:///)"
     )
@@ -88,7 +90,7 @@ def json_text(value: Any) -> str:
 IDLE_BEFORE_PING = 5.0  # seconds a pooled connection may rest before it is checked
 
 
-def _ping_when_idle(engine: Engine) -> None:
+def _ping_when_idle(database: Engine) -> None:
     """Check a pooled connection on checkout only if it has rested a while.
 
     pool_pre_ping would ping on every checkout: a round trip per transaction,
@@ -97,13 +99,13 @@ def _ping_when_idle(engine: Engine) -> None:
     restart meanwhile) is pinged, and a dead one is replaced by the pool.
     """
 
-    @sa.event.listens_for(engine.pool, "connect")
-    @sa.event.listens_for(engine.pool, "checkin")
+    @sa.event.listens_for(database.pool, "connect")
+    @sa.event.listens_for(database.pool, "checkin")
     def _rested_since(_dbapi_conn, record):  # type: ignore[no-untyped-def]
         if record is not None:
             record.info["checked_in"] = time.monotonic()
 
-    @sa.event.listens_for(engine.pool, "checkout")
+    @sa.event.listens_for(database.pool, "checkout")
     def _ping(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
         rested = time.monotonic() - record.info.get("checked_in", 0.0)
         if rested < IDLE_BEFORE_PING:
@@ -143,9 +145,9 @@ def _sqlite_engine(url: URL) -> Engine:
                 f"cannot create the folder {folder} of the SQLite database ({exc.strerror}); "
                 "choose another path in database.url or $CRM_DATABASE_URL"
             ) from None
-    engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
+    database = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
 
-    @sa.event.listens_for(engine, "connect")
+    @sa.event.listens_for(database, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # We issue BEGIN ourselves (below): pysqlite's own transaction handling
         # breaks SAVEPOINTs and begins too late.
@@ -161,7 +163,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
-    @sa.event.listens_for(engine, "begin")
+    @sa.event.listens_for(database, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
         # IMMEDIATE takes the write lock up front: a transaction that reads
         # and then writes can otherwise fail at once with "database is locked"
@@ -169,7 +171,7 @@ def _sqlite_engine(url: URL) -> Engine:
         # cover that case).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    return engine
+    return database
 
 
 _MYSQL_CAUSES = {

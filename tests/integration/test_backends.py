@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from crm_cli.db.engine import _mysql_connect_args, create_db_engine, json_text
+from crm_cli.db.backends import _mysql_connect_args, json_text, open_database
 from tests.integration.support import MARIADB_ONLY
 
 
@@ -44,14 +44,14 @@ def test_json_columns_hold_decimals_and_dates_as_text():
 
 @pytest.mark.parametrize("backend", MARIADB_ONLY)
 def test_a_connection_handed_back_after_commit_is_clean_and_reused(db_url):
-    engine = create_db_engine(db_url)
+    database = open_database(db_url)
     try:
-        with engine.begin() as conn:
+        with database.begin() as conn:
             conn.execute(sa.text("CREATE TEMPORARY TABLE t (id INT PRIMARY KEY)"))
-        conn = engine.connect()
+        conn = database.connect()
         conn.execute(sa.text("INSERT INTO t VALUES (1)"))
         conn.close()  # not committed: must be rolled back on its way to the pool
-        with engine.connect() as again:  # the same pooled session (temporary table lives)
+        with database.connect() as again:  # the same pooled session (temporary table lives)
             assert again.execute(sa.text("SELECT COUNT(*) FROM t")).scalar() == 0
     finally:
-        engine.dispose()
+        database.dispose()

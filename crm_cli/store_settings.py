@@ -103,7 +103,7 @@ def problem(key: str, value: Any) -> str | None:
     if check is not None:
         return check(value)
     if secret_looking(key):
-        return "looks like a secret: secrets go in the encrypted credentials (--credentials-file)"
+        return "looks like a secret: secrets go in the encrypted credentials"
     if isinstance(value, str) and "://" in value and urlsplit(value).password:
         return "is a URL with a password: put secrets in the encrypted credentials"
     return None

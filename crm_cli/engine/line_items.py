@@ -82,7 +82,7 @@ class LineItems:
         if only_if_empty and current:
             return
         rows = self._rows(conn, record_id, incoming)
-        if _lines(current, rows) == _lines(rows, rows):
+        if same_lines(current, rows):
             return
         conn.execute(sa.delete(self.table).where(self.parent == record_id))
         if rows:
@@ -144,11 +144,16 @@ def _key_text(table: sa.Table, item: dict) -> str:
     return "/".join(keys) or "?"
 
 
-def _lines(items: list[dict], like: list[dict]) -> list[tuple]:
-    """Items as comparable tuples over the columns ``like`` carries: empty and zero
-    are the same (a CRM may send 0 for a discount the ERP left NULL)."""
-    columns = sorted({key for row in like for key in row})
-    return [tuple(_plain(item.get(c)) for c in columns) for item in items]
+def same_lines(current: list[dict], incoming: list[dict]) -> bool:
+    """Whether the ERP's ``current`` items are the ``incoming`` ones, compared in order
+    on the columns ``incoming`` carries: empty and zero are the same (a CRM may send
+    0 for a discount the ERP left NULL), and so are 2, "2" and 2.000."""
+    columns = sorted({key for row in incoming for key in row})
+
+    def lines(items: list[dict]) -> list[tuple]:
+        return [tuple(_plain(item.get(c)) for c in columns) for item in items]
+
+    return lines(current) == lines(incoming)
 
 
 def _plain(value: Any) -> Any:

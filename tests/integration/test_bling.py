@@ -12,7 +12,6 @@ from crm_cli.credentials import CredentialCipher
 from crm_cli.demo import sample_erp
 from crm_cli.errors import RateLimited, ValidationFailed
 from crm_cli.integrations import Integracoes
-from crm_cli.providers.bling.handlers import cliente, produto, venda
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from tests.integration.support import (
@@ -29,33 +28,6 @@ def stored_credentials(database, loja=3) -> dict:
         .obter_configuracao(loja)
         .credenciais
     )
-
-
-def test_handlers_map_the_erp_columns():
-    contact = cliente.to_external(
-        {
-            "tipo_pessoa": "PF",
-            "nome": "Ana",
-            "cpf": "123.456.789-01",
-            "celular": "(11) 98765-4321",
-            "ativo": 1,
-        }
-    )
-    assert (contact["tipo"], contact["numeroDocumento"], contact["celular"]) == (
-        "F",
-        "12345678901",
-        "11987654321",
-    )
-    assert cliente.to_internal({**contact, "id": 1})["cpf"] == "12345678901"
-    assert cliente.lookup_params({"cnpj": "12.345.678/0001-95"}) == {
-        "numeroDocumento": "12345678000195"
-    }
-    item = produto.to_external({"nome": "P", "codigo_interno": "C1", "valor_venda": "9.90"})
-    assert (item["codigo"], item["preco"]) == ("C1", 9.9)
-    order = venda.to_external(
-        {"codigo": "1001", "cliente_external_id": "7", "data_venda": "2026-11-30"}
-    )
-    assert (order["numero"], order["contato"], order["data"]) == (1001, {"id": 7}, "2026-11-30")
 
 
 def test_clients_products_sales_sync_both_ways(cli, bling_shop, bling_emulator):
@@ -249,21 +221,3 @@ def test_import_from_list_items_never_blanks_what_the_list_does_not_carry(
         row = conn.execute(sa.text("SELECT tipo_pessoa, email, cnpj FROM clientes")).one()
     # the list item has no email and no tipo: the ERP keeps its own (not None, not PF)
     assert tuple(row) == ("PJ", "erp@acme.example", "11222333000181")
-
-
-def test_handlers_map_only_the_fields_a_list_item_carries():
-    item = {"id": 7, "nome": "Maria", "numeroDocumento": "12345678909", "situacao": "A"}
-    assert cliente.to_internal(item) == {
-        "nome": "Maria",
-        "cpf": "12345678909",
-        "cnpj": None,
-        "ativo": 1,
-        "tipo_pessoa": "PF",
-    }
-    mapped = produto.to_internal({"id": 3, "nome": "Caneca", "codigo": "C-1", "preco": 9.9})
-    assert set(mapped) == {"nome", "codigo_interno", "valor_venda"}
-    assert (mapped["nome"], mapped["codigo_interno"], float(mapped["valor_venda"])) == (
-        "Caneca",
-        "C-1",
-        9.9,
-    )

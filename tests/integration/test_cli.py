@@ -129,3 +129,15 @@ def test_a_reader_that_goes_away_gets_no_error_text(tmp_path):
     proc.wait(timeout=60)
     assert err == ""
     assert proc.returncode == 1
+
+
+def test_cli_reports_config_errors_in_one_line_exit_2(bare_cli, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("sync:\n  batch_size: 101\n")
+
+    result = bare_cli("--config", str(path), "migrate")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"crm-cli: error: config error in {path}: sync.batch_size: must be at most 100 (got 101)\n"
+    )

@@ -7,7 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.test_credentials import VECTORS, openssl_decrypt
+from tests.php_vectors import VECTORS, openssl_decrypt
 
 SECRET = "s3cr3t-jwt-for-tests"
 GC_CREDS = {"access_token": "gc-access-token-0001", "secret_access_token": "gc-secret-token-0001"}

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from crm_cli.demo import sample_erp
 from crm_cli.errors import AuthError, RateLimited, RecordNotFound, ValidationFailed
-from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, venda
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
 from tests.integration.support import (
@@ -19,66 +18,6 @@ from tests.integration.support import (
     queue_rows,
     sync_back_renamed_product_and_sale,
 )
-
-
-def test_handlers_map_the_erp_columns():
-    person = cliente.to_external(
-        {
-            "tipo_pessoa": "PJ",
-            "nome": "Loja",
-            "razao_social": "Loja Ltda",
-            "email": "x@y.com",
-            "celular": "(11) 98765-4321",
-            "cnpj": "12.345.678/0001-95",
-        }
-    )
-    assert person == {
-        "name": "Loja",  # the trade name: it comes back as nome
-        "emails": [{"value": "x@y.com", "primary": True, "label": "work"}],
-        "phones": [{"value": "11987654321", "primary": True, "label": "mobile"}],
-        "_document": "12345678000195",
-    }
-    assert cliente.to_internal({**person, "emails": ["x@y.com"]})["email"] == "x@y.com"
-    assert produto.to_external({"nome": "P", "codigo_interno": "C1", "valor_venda": 9.5})[
-        "prices"
-    ] == [{"currency": "BRL", "price": 9.5, "cost": 0.0}]
-    deal = venda.to_external({"codigo": "77", "valor_total": 10, "cliente_external_id": "5"})
-    assert (deal["title"], deal["person_id"], deal["value"]) == ("Venda 77", 5, 10.0)
-    assert venda.to_internal(deal)["codigo"] == "77"
-    assert (
-        atividade.to_external({"titulo": "Ligar", "data_vencimento": "2026-12-01"})["due_date"]
-        == "2026-12-01"
-    )
-    assert atividade.lookup_params({"titulo": "x"}) is None
-
-
-def test_an_activity_names_its_person_as_primary_participant_and_its_time_in_utc():
-    activity = atividade.to_external(
-        {
-            "titulo": "Ligar",
-            "tipo": "Ligação",
-            "data_vencimento": "2026-12-01",
-            "hora_vencimento": "22:30:00",  # São Paulo, UTC-3
-            "cliente_external_id": "42",
-        }
-    )
-    assert "person_id" not in activity  # read-only in API v2
-    assert activity["participants"] == [{"person_id": 42, "primary": True}]
-    assert (activity["due_date"], activity["due_time"]) == ("2026-12-02", "01:30")
-    assert activity["type"] == "call"
-    back = atividade.to_internal(
-        {**activity, "participants": [{"person_id": 42, "primary_flag": True}]}
-    )
-    assert back["cliente_external_id"] == "42"
-    assert (str(back["data_vencimento"]), back["hora_vencimento"]) == ("2026-12-01", "22:30:00")
-
-
-@pytest.mark.parametrize(
-    ("tipo", "key"),
-    [("call", "call"), ("Reunião", "meeting"), ("E-mail", "email"), ("Visita técnica", "task")],
-)
-def test_activity_types_become_pipedrive_type_keys(tipo, key):
-    assert atividade.type_key(tipo) == key
 
 
 def test_the_emulator_takes_the_token_as_the_real_api_does(pd_emulator):

@@ -9,16 +9,9 @@ import sys
 import pytest
 
 from crm_cli.engine import ratelimit
-from crm_cli.engine.ratelimit import PACE_MARGIN, Limits, SharedRateLimiter, quota_key
+from crm_cli.engine.ratelimit import PACE_MARGIN, Limits, SharedRateLimiter
 from crm_cli.errors import RateLimited
 from tests.integration.support import configure_store
-
-
-def test_quota_key_hides_the_credential():
-    key = quota_key("gestao_click", "gc-access-0001")
-    assert key.startswith("gestao_click:")
-    assert "gc-access" not in key
-    assert key == quota_key("gestao_click", "gc-access-0001")
 
 
 def test_slots_are_spaced_a_little_wider_than_the_limit(migrated, monkeypatch):

@@ -158,14 +158,3 @@ def test_example_config_is_valid_and_complete():
     ):
         assert key in text, f"config.example.yaml does not document {key}"
     assert settings.entity("cliente").table == "clientes"
-
-
-def test_cli_reports_config_errors_in_one_line_exit_2(bare_cli, tmp_path):
-    path = write(tmp_path, "sync:\n  batch_size: 101\n")
-
-    result = bare_cli("--config", str(path), "migrate")
-
-    assert result.exit_code == 2
-    assert result.stderr == (
-        f"crm-cli: error: config error in {path}: sync.batch_size: must be at most 100 (got 101)\n"
-    )

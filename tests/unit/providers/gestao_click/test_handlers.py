@@ -1,52 +1,16 @@
-"""GestãoClick handlers and the Brazilian formats: pure functions, plain unit tests."""
+"""GestãoClick's handlers: ERP rows to the API's records and back (pure functions)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_cli.providers.brazil import (
-    digits,
-    format_cep,
-    format_cnpj,
-    format_cpf,
-    format_phone,
-    money,
-)
 from crm_cli.providers.gestao_click.handlers import cliente, produto, venda
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
-
-
-def test_formats_of_the_original():
-    assert format_cpf("12345678901") == "123.456.789-01"
-    assert format_cnpj("12345678000195") == "12.345.678/0001-95"
-    assert format_cep("01310100") == "01310-100"
-    assert format_phone("11987654321") == "(11) 98765-4321"
-    assert format_phone("1133334444") == "(11) 3333-4444"
-    assert format_phone("123") == "123"  # not a phone number: digits, unformatted
-    assert format_cpf("123.456.789-01") == "123.456.789-01"  # already formatted: idempotent
-
-
-@given(DIGITS)
-def test_formatting_keeps_every_digit(value):
-    for fmt in (format_cpf, format_cnpj, format_cep, format_phone):
-        assert digits(fmt(value)) == value
-
-
-@given(st.text(alphabet="0123456789", min_size=11, max_size=11))
-def test_cpf_shape(value):
-    assert re.fullmatch(r"\d{3}\.\d{3}\.\d{3}-\d{2}", format_cpf(value))
-
-
-def test_money_has_two_decimals():
-    assert money(Decimal("60")) == "60.00"
-    assert money("10.005") == "10.01"
-    assert money(None) == ""
 
 
 CLIENTE_ROW = {

@@ -1,12 +1,10 @@
-"""The credentials cipher against PHP-made blobs and an independent decryptor (openssl)."""
+"""``crm_cli.credentials``: the cipher against PHP-made blobs and an independent
+decryptor (openssl), and what it says when it cannot read a blob."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -19,36 +17,7 @@ from crm_cli.credentials import (
     mask,
 )
 from crm_cli.errors import ConfigError, CredentialsError, CrmWarning
-
-VECTORS = json.loads(
-    (Path(__file__).parent / "fixtures" / "php-credential-vectors.json").read_text()
-)
-
-
-def openssl_decrypt(blob: str, secret: str) -> bytes:
-    """The spec's format read by the openssl CLI (the engine PHP's openssl_* calls use)."""
-    raw = base64.b64decode(blob)
-    iv, inner = raw[:16], raw[16:]
-    key = hashlib.sha256(secret.encode()).hexdigest()
-    done = subprocess.run(
-        ["openssl", "enc", "-d", "-aes-256-cbc", "-K", key, "-iv", iv.hex(), "-a", "-A"],
-        input=inner,
-        capture_output=True,
-        check=True,
-    )
-    return done.stdout
-
-
-def openssl_encrypt(plaintext: bytes, secret: str) -> str:
-    iv = bytes(range(16))
-    key = hashlib.sha256(secret.encode()).hexdigest()
-    done = subprocess.run(
-        ["openssl", "enc", "-aes-256-cbc", "-K", key, "-iv", iv.hex(), "-a", "-A"],
-        input=plaintext,
-        capture_output=True,
-        check=True,
-    )
-    return base64.b64encode(iv + done.stdout.strip()).decode()
+from tests.php_vectors import VECTORS, openssl_decrypt, openssl_encrypt
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])

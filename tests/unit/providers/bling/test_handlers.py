@@ -1,0 +1,50 @@
+"""Bling's handlers: ERP rows to API v3 records and back (pure functions)."""
+
+from __future__ import annotations
+
+from crm_cli.providers.bling.handlers import cliente, produto, venda
+
+
+def test_handlers_map_the_erp_columns():
+    contact = cliente.to_external(
+        {
+            "tipo_pessoa": "PF",
+            "nome": "Ana",
+            "cpf": "123.456.789-01",
+            "celular": "(11) 98765-4321",
+            "ativo": 1,
+        }
+    )
+    assert (contact["tipo"], contact["numeroDocumento"], contact["celular"]) == (
+        "F",
+        "12345678901",
+        "11987654321",
+    )
+    assert cliente.to_internal({**contact, "id": 1})["cpf"] == "12345678901"
+    assert cliente.lookup_params({"cnpj": "12.345.678/0001-95"}) == {
+        "numeroDocumento": "12345678000195"
+    }
+    item = produto.to_external({"nome": "P", "codigo_interno": "C1", "valor_venda": "9.90"})
+    assert (item["codigo"], item["preco"]) == ("C1", 9.9)
+    order = venda.to_external(
+        {"codigo": "1001", "cliente_external_id": "7", "data_venda": "2026-11-30"}
+    )
+    assert (order["numero"], order["contato"], order["data"]) == (1001, {"id": 7}, "2026-11-30")
+
+
+def test_handlers_map_only_the_fields_a_list_item_carries():
+    item = {"id": 7, "nome": "Maria", "numeroDocumento": "12345678909", "situacao": "A"}
+    assert cliente.to_internal(item) == {
+        "nome": "Maria",
+        "cpf": "12345678909",
+        "cnpj": None,
+        "ativo": 1,
+        "tipo_pessoa": "PF",
+    }
+    mapped = produto.to_internal({"id": 3, "nome": "Caneca", "codigo": "C-1", "preco": 9.9})
+    assert set(mapped) == {"nome", "codigo_interno", "valor_venda"}
+    assert (mapped["nome"], mapped["codigo_interno"], float(mapped["valor_venda"])) == (
+        "Caneca",
+        "C-1",
+        9.9,
+    )

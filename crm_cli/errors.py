@@ -11,6 +11,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1  # runtime failure: database unreachable, provider down, bad stored data
 EXIT_USAGE = 2  # bad command line or configuration
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class CrmWarning(UserWarning):

@@ -48,6 +48,11 @@ DROP = 0  # Reply.status that closes the connection without answering
 STOP_POLL_SECONDS = 0.02
 
 
+def retry_after_header(value: float | str) -> str:
+    """A Retry-After header's value: seconds, or a text given as it is (an HTTP date)."""
+    return value if isinstance(value, str) else str(int(value))
+
+
 def is_number(value: Any) -> bool:
     """A JSON number (APIs with strict schemas refuse "10.5" where 10.5 is due)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -166,7 +171,9 @@ class BaseEmulator:
                 "records": {resource: len(items) for resource, items in self.records.items()},
             }
 
-    def add_fault(self, kind: str, count: int = 1, retry_after: float | None = None) -> None:
+    def add_fault(self, kind: str, count: int = 1, retry_after: float | str | None = None) -> None:
+        """Answer the next ``count`` requests with ``kind`` (FAULT_KINDS); a 429's
+        ``retry_after`` is seconds, or a text sent as it is (an HTTP date)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}")
         with self.lock:
@@ -181,8 +188,10 @@ class BaseEmulator:
     def unauthorized(self) -> Reply:
         return Reply(401, {"error": "unauthorized"})
 
-    def too_many(self, retry_after: float | None = None) -> Reply:
-        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+    def too_many(self, retry_after: float | str | None = None) -> Reply:
+        headers = (
+            {"Retry-After": retry_after_header(retry_after)} if retry_after is not None else {}
+        )
         return Reply(429, {"error": "too many requests"}, headers)
 
     def server_error(self) -> Reply:

@@ -19,9 +19,16 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from crm_cli.errors import EXIT_FAILURE, EXIT_OK, CrmError, CrmWarning
+from crm_cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CrmError, CrmWarning
 
 PROG = "crm-cli"
+
+
+class Interrupted(Exception):
+    """A command stopped by Ctrl-C. Typer would turn it into a silent exit code; it
+    is reported like every other ending instead."""
+
+
 _verbose = False  # set by the root callback (set_verbose); read when an error is reported
 
 
@@ -58,9 +65,9 @@ def report(exc: BaseException) -> int:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         _say(f"error: {exc.format_message()}{hint}")
         return exc.exit_code
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, (KeyboardInterrupt, Interrupted)):
         _say("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     show_traceback(exc)
     message, code = explain(exc)
     _say(message if message.startswith("internal error") else f"error: {message}")
@@ -125,6 +132,12 @@ def operator_warnings() -> Iterator[None]:
 
 class CrmGroup(TyperGroup):
     """Runs the command tree and maps whatever escapes it through ``report``."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
 
     def main(  # type: ignore[override]
         self,

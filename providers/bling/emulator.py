@@ -146,7 +146,7 @@ class BlingEmulator(BaseEmulator):
     def unauthorized(self) -> Reply:
         return _error(401, "invalid_token", "invalid_token")
 
-    def too_many(self, retry_after: float | None = None) -> Reply:
+    def too_many(self, retry_after: float | str | None = None) -> Reply:
         period = "day" if self.daily and self.day_count() > self.daily else "second"
         limit = self.daily if period == "day" else int(self.rate or 3)
         return _error(

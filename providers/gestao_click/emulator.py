@@ -21,7 +21,7 @@ import datetime as dt
 import math
 from typing import Any, ClassVar
 
-from crm_cli.providers.emulator import BaseEmulator, Reply, Request
+from crm_cli.providers.emulator import BaseEmulator, Reply, Request, retry_after_header
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -78,6 +78,11 @@ class GestaoClickEmulator(BaseEmulator):
         "secret_access_token": "demo-secret-token",
     }
 
+    def __init__(self, *args: Any, looping_pages: bool = False, **kwargs: Any) -> None:
+        # looping_pages: every list answer says the next page is 2 (a server whose
+        # pagination never ends), for the clients' repeat-page guard
+        super().__init__(*args, looping_pages=looping_pages, **kwargs)
+
     def reset(self) -> None:
         super().reset()
         with self.lock:
@@ -95,10 +100,10 @@ class GestaoClickEmulator(BaseEmulator):
     def unauthorized(self) -> Reply:
         return _error(401, "Unauthorized", "Token de acesso inválido")
 
-    def too_many(self, retry_after: float | None = None) -> Reply:
+    def too_many(self, retry_after: float | str | None = None) -> Reply:
         reply = _error(429, "Too Many Requests", "O limite de requisicoes foi atingido")
         if retry_after is not None:  # only when a test asks for it: GestãoClick sends none
-            reply.headers["Retry-After"] = str(int(retry_after))
+            reply.headers["Retry-After"] = retry_after_header(retry_after)
         return reply
 
     def server_error(self) -> Reply:
@@ -291,6 +296,8 @@ class GestaoClickEmulator(BaseEmulator):
         chunk = items[(page - 1) * size : page * size]
         path = request.path
         following = page + 1 if page < total_pages else None
+        if self.looping_pages:
+            following = 2
         previous = page - 1 if page > 1 else None
         meta = {
             "total_registros": len(items),

@@ -23,7 +23,13 @@ import re
 import time
 from typing import Any, ClassVar
 
-from crm_cli.providers.emulator import BaseEmulator, Reply, Request, is_number
+from crm_cli.providers.emulator import (
+    BaseEmulator,
+    Reply,
+    Request,
+    is_number,
+    retry_after_header,
+)
 
 RESOURCES = {"persons": "name", "products": "name", "deals": "title", "activities": "subject"}
 # Pipedrive's default ActivityType keys (an account may add its own)
@@ -139,10 +145,10 @@ class PipedriveEmulator(BaseEmulator):
     def unauthorized(self) -> Reply:
         return _error(401, "unauthorized access", "Please check developers.pipedrive.com")
 
-    def too_many(self, retry_after: float | None = None) -> Reply:
+    def too_many(self, retry_after: float | str | None = None) -> Reply:
         reply = _error(429, "Rate limit exceeded", "Too many requests")
         if retry_after is not None:
-            reply.headers["Retry-After"] = str(int(retry_after))
+            reply.headers["Retry-After"] = retry_after_header(retry_after)
         return reply
 
     def server_error(self) -> Reply:

@@ -1,5 +1,5 @@
 """Contract tests: the providers' documented examples, replayed against our emulators
-and compared with what our clients send (``tests/contracts/<provider>.json``, each
+and compared with what our clients send (``tests/integration/contracts/<provider>.json``, each
 file naming its source).
 
 - Replayed: the emulator answers each documented request with the documented

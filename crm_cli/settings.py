@@ -328,20 +328,8 @@ def _parse_sync(r: _Reader) -> SyncSettings:
         or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in backoff)
     ):
         r.fail("sync.backoff_seconds", "must be a non-empty list of whole seconds (each >= 1)")
-    breaker_first = r.integer("breaker_seconds", d.breaker_seconds, 1, DAY)
-    breaker_max = r.integer("breaker_max_seconds", d.breaker_max_seconds, 1, DAY)
-    if breaker_max < breaker_first:
-        r.fail(
-            "sync.breaker_max_seconds",
-            f"must be at least sync.breaker_seconds ({breaker_max} < {breaker_first})",
-        )
-    pause_first = r.integer("pause_first_seconds", d.pause_first_seconds, 1, DAY)
-    pause_max = r.integer("pause_max_seconds", d.pause_max_seconds, 1, DAY)
-    if pause_max < pause_first:
-        r.fail(
-            "sync.pause_max_seconds",
-            f"must be at least sync.pause_first_seconds ({pause_max} < {pause_first})",
-        )
+    breaker_first, breaker_max = _doubling(r, "breaker_seconds", "breaker_max_seconds", d)
+    pause_first, pause_max = _doubling(r, "pause_first_seconds", "pause_max_seconds", d)
     return SyncSettings(
         batch_size=r.integer("batch_size", d.batch_size, 1, MAX_BATCH_SIZE),
         max_attempts=r.integer("max_attempts", d.max_attempts, 1, 100),
@@ -360,6 +348,15 @@ def _parse_sync(r: _Reader) -> SyncSettings:
         pause_max_seconds=pause_max,
         edge_block_seconds=r.integer("edge_block_seconds", d.edge_block_seconds, 1, DAY),
     )
+
+
+def _doubling(r: _Reader, first: str, most: str, defaults: SyncSettings) -> tuple[int, int]:
+    """A wait that doubles from ``first`` up to ``most`` seconds: both, checked."""
+    low = r.integer(first, getattr(defaults, first), 1, DAY)
+    high = r.integer(most, getattr(defaults, most), 1, DAY)
+    if high < low:
+        r.fail(f"sync.{most}", f"must be at least sync.{first} ({high} < {low})")
+    return low, high
 
 
 def _parse_cleanup(r: _Reader) -> CleanupSettings:

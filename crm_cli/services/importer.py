@@ -132,19 +132,38 @@ def run_import(
                 on_record(taken)
         finished = listing.next is None
         _save(database, id_loja, entidade, listing.next, result, finished)
-        write_log(
+        _log(
             database,
-            id_loja=id_loja,
-            entidade=entidade,
-            id_registro=0,
-            direcao=Direction.CRM_TO_ERP,
-            status=LogStatus.SUCESSO,
-            mensagem=f"import: page {page or 1} read ({len(listing.records)} records)",
+            id_loja,
+            entidade,
+            LogStatus.SUCESSO,
+            f"page {page or 1} read ({len(listing.records)} records)",
         )
         if finished:
             result.finished = True
             return result
         page, skip = listing.next, 0
+
+
+def _log(
+    database: Engine,
+    id_loja: int,
+    entidade: str,
+    status: LogStatus,
+    message: str,
+    record: dict | None = None,
+) -> None:
+    """An import's log row: not about one ERP record (id_registro 0), CRM → ERP."""
+    write_log(
+        database,
+        id_loja=id_loja,
+        entidade=entidade,
+        id_registro=0,
+        direcao=Direction.CRM_TO_ERP,
+        status=status,
+        mensagem=f"import: {message}",
+        recebidos=record,
+    )
 
 
 def _changed_since(handler: Any, record: dict, since: dt.date) -> bool:
@@ -206,13 +225,4 @@ def _one(
                 # this record's problem: logged and counted; the import goes on (a
                 # later import reads it again, which is the retry an import has)
                 result.errors += 1
-                write_log(
-                    database,
-                    id_loja=id_loja,
-                    entidade=entidade,
-                    id_registro=0,
-                    direcao=Direction.CRM_TO_ERP,
-                    status=LogStatus.ERRO,
-                    mensagem=f"import: {decision.message}",
-                    recebidos=record,
-                )
+                _log(database, id_loja, entidade, LogStatus.ERRO, decision.message, record)

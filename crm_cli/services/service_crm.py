@@ -52,34 +52,25 @@ class ServiceCrm:
         return CrmRecord(client.external_id(data), data, handler.to_internal(data))
 
     def _logged(self, id_loja, entidade, id_registro, direcao, what, enviados, call):  # type: ignore[no-untyped-def]
+        row = dict(id_loja=id_loja, entidade=entidade, id_registro=id_registro, direcao=direcao)
         try:
             result = call()
         except Exception as exc:
             decision = decide(exc)  # what it means, as a sync run would log it
             if decision.verdict is not Verdict.FATAL:  # a fatal one may be the log's own
                 waits = decision.verdict in (Verdict.PARK_STORE, Verdict.PARK_ACCOUNT)
-                write_log(
-                    self.database,
-                    id_loja=id_loja,
-                    entidade=entidade,
-                    id_registro=id_registro,
-                    direcao=direcao,
-                    status=LogStatus.ALERTA if waits else LogStatus.ERRO,
-                    mensagem=f"{what}: {decision.message}",
-                    enviados=enviados,
-                )
+                status = LogStatus.ALERTA if waits else LogStatus.ERRO
+                message = f"{what}: {decision.message}"
+                write_log(self.database, status=status, mensagem=message, enviados=enviados, **row)
             raise
         recebidos = result.dados if isinstance(result, CrmRecord) else None
         write_log(
             self.database,
-            id_loja=id_loja,
-            entidade=entidade,
-            id_registro=id_registro,
-            direcao=direcao,
             status=LogStatus.SUCESSO,
             mensagem=what,
             enviados=enviados,
             recebidos=recebidos,
+            **row,
         )
         return result
 

@@ -10,12 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-MOUNTS = {
-    "crm_cli": "crm_cli",
-    "providers": "crm_cli.providers",
-    "migrations": "crm_cli.migrations",
-}
+from tests.unit import tree
 
 # Top to bottom. A module may import its own layer and any layer of a lower rank.
 # providers and db share a rank: neither may import the other.
@@ -50,17 +45,6 @@ def layer_of(module: str) -> str | None:
     return "foundation" if module == "crm_cli" else None
 
 
-def modules() -> dict[str, Path]:
-    found = {}
-    for folder, package in MOUNTS.items():
-        for path in (ROOT / folder).rglob("*.py"):
-            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            found[".".join([package, *parts])] = path
-    return found
-
-
 def imported(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -72,12 +56,12 @@ def imported(path: Path) -> set[str]:
 
 
 def test_every_module_has_a_layer():
-    assert [m for m in modules() if layer_of(m) is None] == []
+    assert [m for m in tree.modules() if layer_of(m) is None] == []
 
 
 def test_no_import_goes_up_a_layer():
     wrong = []
-    for module, path in sorted(modules().items()):
+    for module, path in sorted(tree.modules().items()):
         mine = layer_of(module)
         for target in sorted(imported(path)):
             theirs = layer_of(target)

@@ -11,25 +11,8 @@ from alembic.config import Config
 
 from crm_cli.db.migrator import script_directory
 from crm_cli.errors import CrmError
-
-ROOT = Path(__file__).resolve().parents[2]
-# folder in the checkout -> the package it installs as (setup.py)
-MOUNTS = {
-    "crm_cli": "crm_cli",
-    "providers": "crm_cli.providers",
-    "migrations": "crm_cli.migrations",
-}
-
-
-def _modules() -> dict[str, Path]:
-    found = {}
-    for folder, package in MOUNTS.items():
-        for path in (ROOT / folder).rglob("*.py"):
-            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            found[".".join([package, *parts])] = path
-    return found
+from tests.unit import tree
+from tests.unit.tree import MOUNTS, ROOT
 
 
 def test_every_folder_of_code_is_a_package_the_wheel_ships():
@@ -53,7 +36,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_module_level_import_cycle():
-    modules = _modules()
+    modules = tree.modules()
     graph = defaultdict(set)
     for name, path in modules.items():
         graph[name] = {m for m in _imports(path) if m in modules and m != name}

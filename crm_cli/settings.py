@@ -52,6 +52,20 @@ class EntityMapping:
     items_table: str | None = None
     items_parent_key: str | None = None  # the item's column naming its record
     items_product_key: str | None = None  # the item's column naming its product
+    # The store whose CRM ids the ERP's external_id column holds, when several
+    # stores share the rows (no store_column): the PHP application's view.
+    external_id_store: int | None = None
+    # Columns naming another entity's row (a sale's cliente_id): sent as that row's
+    # CRM id for the store, in the column's ``_external_id`` twin (cliente_external_id).
+    references: tuple[tuple[str, str], ...] = ()
+
+    def reference_target(self, column: str) -> str:
+        """The column a reference's CRM id goes in: cliente_id → cliente_external_id."""
+        return (
+            column[: -len("_id")] + "_external_id"
+            if column.endswith("_id")
+            else column + "_external_id"
+        )
 
 
 DEFAULT_ENTITIES: dict[str, EntityMapping] = {
@@ -69,6 +83,7 @@ DEFAULT_ENTITIES: dict[str, EntityMapping] = {
         items_table="vendas_itens",
         items_parent_key="venda_id",
         items_product_key="produto_id",
+        references=(("cliente_id", "cliente"),),
     ),
     "atividade": EntityMapping(
         "atividade", "atividades", updated_at="atualizado_em", deleted_at="deletado_em"
@@ -246,6 +261,11 @@ class _Reader:
             self.fail(self.prefix + key, f"must be a non-empty string, got {_kind(value)}")
         return value
 
+    def optional_integer(self, key: str, default: int | None, minimum: int) -> int | None:
+        if self.data.get(key, default) is None:
+            return None
+        return self.integer(key, default or minimum, minimum, 2**31 - 1)
+
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
@@ -390,9 +410,35 @@ def _parse_entities(source: str, raw: Any) -> dict[str, EntityMapping]:
             items_table=r.identifier("items_table", base.items_table),
             items_parent_key=r.identifier("items_parent_key", base.items_parent_key),
             items_product_key=r.identifier("items_product_key", base.items_product_key),
+            external_id_store=r.optional_integer("external_id_store", base.external_id_store, 1),
+            references=_references(r, base.references),
         )
         _check_items(top, entities[name])
+    for mapping in entities.values():
+        for column, entity in mapping.references:
+            if entity not in entities:
+                top.fail(
+                    f"entities.{mapping.name}.references.{column}",
+                    f"names entity '{entity}', which is not configured",
+                )
     return entities
+
+
+def _references(r: _Reader, default: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """``references: {cliente_id: cliente}`` (null: none)."""
+    if "references" not in r.data:
+        return default
+    raw = r.data["references"]
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        r.fail(r.prefix + "references", f"must map columns to entities, got {_kind(raw)}")
+    for column, entity in raw.items():
+        if not isinstance(column, str) or not _IDENTIFIER.match(column):
+            r.fail(r.prefix + "references", f"{column!r} is not a plain SQL identifier")
+        if not isinstance(entity, str) or not _ENTITY_NAME.match(entity):
+            r.fail(r.prefix + f"references.{column}", f"{entity!r} is not an entity name")
+    return tuple(sorted(raw.items()))
 
 
 def _check_items(top: _Reader, mapping: EntityMapping) -> None:

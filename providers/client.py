@@ -232,14 +232,17 @@ class BaseClient:
 
     def procurar(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
         """The CRM record that is this ERP row, found by its natural key (or None)."""
+        found = self.matching(entity, row)
+        return found[0] if found else None
+
+    def matching(self, entity: str, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every CRM record whose natural key is this ERP row's, as the provider
+        normalises it (the handler's ``matches``): none, one, or several copies."""
         handler = self.entity(entity).load_handler()
         params = handler.lookup_params(row)
         if not params:
-            return None
-        for record in self.iterar(entity, params):
-            if handler.matches(record, row):
-                return record
-        return None
+            return []
+        return [record for record in self.iterar(entity, params) if handler.matches(record, row)]
 
     # -- envelopes ------------------------------------------------------------
 

@@ -42,7 +42,8 @@ def resolve(
 ) -> tuple[dict[str, Any], str]:
     """The local changes to make, and a few words saying why."""
     strategy = mapping.conflict
-    own_id = {mapping.external_id: incoming[mapping.external_id]}
+    # the link goes in whatever the strategy keeps (when this store owns the column)
+    own_id = {k: incoming[k] for k in (mapping.external_id,) if k in incoming}
     if strategy == "ecletech_vence":
         return own_id, "kept (ecletech_vence: the ERP wins)"
     if strategy == "mesclar":

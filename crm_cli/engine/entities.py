@@ -49,11 +49,18 @@ class EntityTable:
         row = conn.execute(self._load, {"p_id": record_id}).first()
         return dict(row._mapping) if row is not None else None
 
-    def find_by_external_id(self, conn: Connection, external_id: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            sa.select(self.table).where(self.external_id == external_id).limit(1)
-        ).first()
-        return dict(row._mapping) if row is not None else None
+    def load_many(self, conn: Connection, record_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+        """Rows by id (missing ids are absent)."""
+        if not record_ids:
+            return {}
+        rows = conn.execute(sa.select(self.table).where(self.pk.in_(record_ids)))
+        return {row._mapping[self.pk.name]: dict(row._mapping) for row in rows}
+
+    def find_all_by_external_id(self, conn: Connection, external_id: str) -> list[dict[str, Any]]:
+        """Rows whose external_id column holds ``external_id`` (whichever store wrote it:
+        see ``crm_cli.engine.links`` for a store's own view)."""
+        query = sa.select(self.table).where(self.external_id == external_id).order_by(self.pk)
+        return [dict(row._mapping) for row in conn.execute(query)]
 
     def is_deleted(self, row: dict[str, Any]) -> bool:
         column = self.mapping.deleted_at

@@ -1,13 +1,13 @@
 """A record's line items (a sale's ``vendas_itens``), read with it and sent with it.
 
-Handlers get them under ``row["itens"]``, each item carrying the CRM id of its
-product as the ``produtos`` row holds it (``produto_external_id``): the CRM
-knows products only by its own ids. An item whose product has no CRM id yet
-makes the record wait (``WaitingFor``) rather than reach the CRM without it.
+Handlers get them under ``row["itens"]``, each item carrying its product's CRM id
+for the store (``produto_external_id``, the store's link: ``crm_cli.engine.links``):
+the CRM knows products only by its own ids. An item whose product has no CRM id
+yet makes the record wait (``WaitingFor``) rather than reach the CRM without it.
 
 Coming back (CRM → ERP), the CRM's items replace the record's: their products
-found again by CRM id in ``produtos``. Items the same as the ERP's (on what the
-CRM sent) are left as they are, rows and ids untouched.
+found again by the store's links. Items the same as the ERP's (on what the CRM
+sent) are left as they are, rows and ids untouched.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.links import StoreLinks
 from crm_cli.errors import CannotSucceed, ConfigError, WaitingFor
 from crm_cli.settings import EntityMapping
 
@@ -54,44 +55,56 @@ class LineItems:
         self.product = self.table.c[str(mapping.items_product_key)]
         order = [c for c in self.table.primary_key.columns] or [self.product]
         self._select = (
-            sa.select(self.table, products.external_id.label("_product_crm_id"))
-            .select_from(self.table.outerjoin(products.table, products.pk == self.product))
+            sa.select(self.table)
             .where(self.parent.in_(sa.bindparam("p_ids", expanding=True)))
             .order_by(self.parent, *order)
         )
 
-    def load(self, conn: Connection, parent_ids: Sequence[Any]) -> dict[Any, list[dict]]:
-        """Each record's items, by record id (a record without items maps to [])."""
+    def load(
+        self, conn: Connection, parent_ids: Sequence[Any], links: StoreLinks
+    ) -> dict[Any, list[dict]]:
+        """Each record's items, by record id (a record without items maps to []), each
+        with its product's CRM id for the store."""
         found: dict[Any, list[dict]] = {each: [] for each in parent_ids}
         if not parent_ids:
             return found
-        for row in conn.execute(self._select, {"p_ids": list(parent_ids)}):
-            item = dict(row._mapping)
-            item[PRODUCT_EXTERNAL_ID] = item.pop("_product_crm_id") or None
+        items = [
+            dict(row._mapping) for row in conn.execute(self._select, {"p_ids": list(parent_ids)})
+        ]
+        crm_ids = links.crm_ids(conn, self.products, {item[self.product.name] for item in items})
+        for item in items:
+            item[PRODUCT_EXTERNAL_ID] = crm_ids.get(item[self.product.name])
             found.setdefault(item[self.parent.name], []).append(item)
         return found
 
     def replace(
-        self, conn: Connection, record_id: Any, incoming: list[dict], only_if_empty: bool = False
+        self,
+        conn: Connection,
+        record_id: Any,
+        incoming: list[dict],
+        links: StoreLinks,
+        only_if_empty: bool = False,
     ) -> None:
         """Make the record's items the CRM's ``incoming`` ones, unless they already are.
 
         ``only_if_empty``: the ``mesclar`` strategy, which fills only what the ERP lacks.
         """
-        current = self.load(conn, [record_id])[record_id]
+        current = self.load(conn, [record_id], links)[record_id]
         if only_if_empty and current:
             return
-        rows = self._rows(conn, record_id, incoming)
+        rows = self._rows(conn, record_id, incoming, links)
         if same_lines(current, rows):
             return
         conn.execute(sa.delete(self.table).where(self.parent == record_id))
         if rows:
             conn.execute(sa.insert(self.table), rows)
 
-    def _rows(self, conn: Connection, record_id: Any, incoming: list[dict]) -> list[dict]:
+    def _rows(
+        self, conn: Connection, record_id: Any, incoming: list[dict], links: StoreLinks
+    ) -> list[dict]:
         """The item rows to write: the CRM's values for the table's columns, each
-        product by the ``produtos`` row holding its CRM id (None when none does)."""
-        found = self._product_ids(conn, [i.get(PRODUCT_EXTERNAL_ID) for i in incoming])
+        product by the ``produtos`` row the store links to its CRM id (None when none)."""
+        found = self._product_ids(conn, [i.get(PRODUCT_EXTERNAL_ID) for i in incoming], links)
         keys = {k for item in incoming for k in item if k in self.table.c}
         keys -= {self.parent.name, self.product.name, *self.table.primary_key.columns.keys()}
         return [
@@ -103,14 +116,16 @@ class LineItems:
             for item in incoming
         ]
 
-    def _product_ids(self, conn: Connection, crm_ids: list[Any]) -> dict[str, Any]:
-        """produtos ids by the CRM ids their rows hold."""
-        wanted = sorted({str(each) for each in crm_ids if each})
-        if not wanted:
-            return {}
-        external_id, pk = self.products.external_id, self.products.pk
-        query = sa.select(external_id, pk).where(external_id.in_(wanted))
-        return {str(crm): own for crm, own in conn.execute(query).all()}
+    def _product_ids(
+        self, conn: Connection, crm_ids: list[Any], links: StoreLinks
+    ) -> dict[str, Any]:
+        """produtos ids by the store's CRM ids for them (one each: the first linked)."""
+        found = {}
+        for crm_id in sorted({str(each) for each in crm_ids if each}):
+            rows = links.erp_ids(conn, self.products, crm_id)
+            if rows:
+                found[crm_id] = rows[0]
+        return found
 
     def unsynced_products(self, items: list[dict]) -> list[Any]:
         """The ids of the products these items name that have no CRM id yet.

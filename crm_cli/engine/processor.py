@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine.clients import StoreClients
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.line_items import LineItems
+from crm_cli.engine.links import StoreLinks
 from crm_cli.engine.outcome import Outcome, outcome_of
+from crm_cli.engine.ownership import Ownership
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.ratelimit import AccountPolicy
 from crm_cli.engine.to_crm import ToCrm
@@ -36,6 +38,7 @@ class Processor:
         )
         self._tables: dict[str, EntityTable] = {}
         self._line_items: dict[str, LineItems | None] = {}
+        self._ownership: Ownership | None = None
         self.to_crm = ToCrm(database, self)
         self.to_erp = ToErp(database, self)
         self.on_idle: Callable[[], None] | None = None  # run while a request waits for its slot
@@ -71,6 +74,19 @@ class Processor:
         if entidade not in self._tables:
             self._tables[entidade] = EntityTable(self.database, self.settings.entity(entidade))
         return self._tables[entidade]
+
+    def links(self, id_loja: int) -> StoreLinks:
+        """Which CRM record each ERP row is for the store (read once per run: the stores
+        and their accounts as configured when the run began)."""
+        if self._ownership is None:
+            self._ownership = Ownership.of(self.integracoes)
+        return StoreLinks(self._ownership, id_loja)
+
+    def find_row(
+        self, conn: Connection, id_loja: int, entidade: str, external_id: str
+    ) -> dict | None:
+        """The ERP row the store links to the CRM's record ``external_id`` (``import``)."""
+        return self.to_erp.find_row(conn, self.links(id_loja), self.table(entidade), external_id)
 
     def line_items(self, entidade: str) -> LineItems | None:
         if entidade not in self._line_items:

@@ -54,6 +54,10 @@ RecordKey = tuple[int, str, int]  # (id_loja, entidade, id_registro)
 
 @dataclass(frozen=True)
 class SyncState:
+    """A store's state of one record: its link, the last payload the CRM accepted,
+    and the create marker."""
+
+    external_id: str | None
     payload_hash: str | None
     create_started_at: datetime | None
 
@@ -67,8 +71,8 @@ def load_with_records(
     found: dict[int, tuple[dict[str, Any], SyncState | None]] = {}
     for row in conn.execute(_with_records(table), params):
         record = dict(zip(names, row[:width], strict=True))
-        present, digest, create_started_at = row[width:]
-        state = SyncState(digest, create_started_at) if present is not None else None
+        present, external_id, digest, create_started_at = row[width:]
+        state = SyncState(external_id, digest, create_started_at) if present is not None else None
         found[record[table.mapping.primary_key]] = (record, state)
     return found
 
@@ -86,6 +90,7 @@ def _with_records(table: EntityTable) -> sa.Select:
             crm_sync_state.c.id_loja.label(
                 "sync_state_found"
             ),  # labelled: the ERP table may have id_loja
+            crm_sync_state.c.external_id.label("sync_state_external_id"),
             crm_sync_state.c.payload_hash.label("sync_state_payload_hash"),
             crm_sync_state.c.create_started_at.label("sync_state_create_started_at"),
         )
@@ -142,6 +147,34 @@ def clear_creates(conn: Connection, keys: list[RecordKey]) -> None:
     """Creates known not to have happened (refused, or never sent): nothing to look up."""
     if keys:
         conn.execute(_CLEAR_CREATE, [_key(*key) for key in keys])
+
+
+_LINKED = {
+    "external_id": sa.bindparam("v_external_id"),
+    "payload_hash": None,  # what the CRM holds now came from it: the next send compares afresh
+    "synced_at": DbNow(),
+    "create_started_at": None,
+}
+
+
+@functools.cache
+def _record_link(dialect: str) -> sa.Executable:
+    key = {
+        "id_loja": sa.bindparam("k_loja"),
+        "entidade": sa.bindparam("k_entidade"),
+        "id_registro": sa.bindparam("k_registro"),
+    }
+    return _upsert(dialect, {**key, **_LINKED}, _LINKED)
+
+
+def record_link(
+    conn: Connection, id_loja: int, entidade: str, id_registro: int, external_id: str
+) -> None:
+    """The store's ERP row ``id_registro`` is the CRM's ``external_id`` (it came from the CRM)."""
+    conn.execute(
+        _record_link(conn.dialect.name),
+        {**_key(id_loja, entidade, id_registro), "v_external_id": external_id},
+    )
 
 
 def record_success(

@@ -13,7 +13,7 @@ is marked on its own, right before its create.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
@@ -22,6 +22,7 @@ from crm_cli.engine import syncstate
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.failures import nothing_created
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
+from crm_cli.engine.links import StoreLinks
 from crm_cli.engine.outcome import Outcome, no_local_write
 from crm_cli.engine.queue import QueueItem, enqueue
 from crm_cli.errors import CannotSucceed, CrmError, RecordNotFound, WaitingFor
@@ -35,7 +36,7 @@ READ_AHEAD = 10
 
 
 class Resources(Protocol):
-    """Where an item's client and table come from (``crm_cli.engine.processor``)."""
+    """Where an item's client, tables and links come from (``crm_cli.engine.processor``)."""
 
     def client(self, id_loja: int) -> BaseClient: ...
 
@@ -43,15 +44,18 @@ class Resources(Protocol):
 
     def line_items(self, entidade: str) -> LineItems | None: ...
 
+    def links(self, id_loja: int) -> StoreLinks: ...
+
 
 @dataclass(frozen=True)
 class _Target:
-    """Where an ERP→CRM item goes: its table, its store's client, its entity's handler."""
+    """Where an ERP→CRM item goes: its table, its store's client and links, its handler."""
 
     table: EntityTable
     client: BaseClient
     handler: Any
     lines: LineItems | None  # the table of its line items, when it has one
+    links: StoreLinks  # which CRM record each ERP row is, for the item's store
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,13 @@ class Ready:
     state: syncstate.SyncState | None
     payload: dict
     digest: str
-    external_id: str | None
+    external_id: str | None  # the store's CRM record for the row (None: not in that CRM yet)
     natural_key: bool  # the CRM can be searched for the record (a lost create is found again)
     marked: bool
+    owner: bool  # the store writes the row's external_id column (the PHP application's view)
+    # what the row's reference columns should say once sent (owner only): a sale's
+    # cliente_external_id, when its cliente_id's CRM id for the store is another
+    references: dict[str, str] = field(default_factory=dict)
 
 
 _Prepared = Ready | Outcome | Exception  # an item's preparation: ready, already decided, or failed
@@ -164,18 +172,72 @@ class ToCrm:
                 groups.setdefault((each.id_loja, each.entidade), []).append(each)
         for (id_loja, entidade), group in groups.items():
             first = _target_of(targets, group[0])
-            table, lines = first.table, first.lines
+            table, lines, links = first.table, first.lines, first.links
             ids = [each.id_registro for each in group]
             found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
+            rows = {key: row for key, (row, _state) in found.items()}
+            crm_ids = _crm_ids(conn, links, table, found)
+            refused, resolved = self._references(conn, links, table, rows)
             if lines is not None:
-                _with_line_items(conn, lines, found)
+                _with_line_items(conn, lines, links, found)
             for each in group:
                 row, state = found.get(each.id_registro, (None, None))
-                ready = _prepare(each, _target_of(targets, each), row, state)
+                if row is not None and each.id_registro in refused and not table.is_deleted(row):
+                    prepared[each.id] = refused[each.id_registro]
+                    continue
+                owner = row is not None and links.owns(table, row)
+                external_id = crm_ids.get(each.id_registro)
+                ready = _prepare(each, _target_of(targets, each), row, state, external_id, owner)
+                if owner and isinstance(ready, Ready):
+                    ready = replace(ready, references=resolved.get(each.id_registro, {}))
                 if lines is not None and isinstance(ready, Ready):
                     ready = _unless_waiting(lines, each, ready)
                 prepared[each.id] = ready
         return prepared
+
+    def _references(
+        self, conn: Connection, links: StoreLinks, table: EntityTable, rows: dict[Any, dict]
+    ) -> tuple[dict[Any, Exception], dict[Any, dict[str, str]]]:
+        """Each row's references (a sale's cliente_id) as the store's CRM ids, in their
+        ``_external_id`` columns; a row whose referenced record is not in the CRM yet
+        waits for it, one that names none or a missing one cannot succeed. Returns the
+        problems, and by row the columns whose value changed."""
+        problems: dict[Any, Exception] = {}
+        changed: dict[Any, dict[str, str]] = {}
+        mapping = table.mapping
+        for column, entity in mapping.references:
+            target = mapping.reference_target(column)
+            other = self.resources.table(entity)
+            named = {row.get(column) for row in rows.values()} - {None}
+            crm_ids = links.crm_ids(conn, other, named)
+            existing = set(other.load_many(conn, sorted(named - set(crm_ids))))
+            for key, row in rows.items():
+                value = row.get(column)
+                if value in crm_ids:
+                    if str(row.get(target) or "") != crm_ids[value]:
+                        changed.setdefault(key, {})[target] = crm_ids[value]
+                    row[target] = crm_ids[value]
+                    continue
+                if value is None:
+                    if row.get(target):
+                        continue  # the CRM id written by hand, as before cliente_id was read
+                    problem: Exception = CannotSucceed(
+                        f"{mapping.name} {key} names no {entity}: {mapping.table}.{column} "
+                        f"(and {target}) is empty"
+                    )
+                elif value not in existing:
+                    problem = CannotSucceed(
+                        f"{mapping.name} {key} names {entity} {value} ({mapping.table}.{column}), "
+                        f"which is not in {other.mapping.table}"
+                    )
+                else:
+                    problem = WaitingFor(
+                        f"{mapping.name} {key} waits for {entity} {value}: not in the CRM yet "
+                        "(queued to be sent first)",
+                        needs=[(entity, int(value))],
+                    )
+                problems[key] = _worse(problems.get(key), problem)
+        return problems, changed
 
     def _following(self, item: QueueItem) -> list[QueueItem]:
         """``item``, then the ERP→CRM items right after it in the run not yet prepared.
@@ -199,24 +261,27 @@ class ToCrm:
         table = self.resources.table(item.entidade)
         client = self.resources.client(item.id_loja)
         handler = client.entity(item.entidade).load_handler()
-        return _Target(table, client, handler, self.resources.line_items(item.entidade))
+        lines = self.resources.line_items(item.entidade)
+        for _column, entity in table.mapping.references:
+            self.resources.table(entity)  # reflected now, outside the read-ahead transaction
+        return _Target(table, client, handler, lines, self.resources.links(item.id_loja))
 
     def _update(self, item: QueueItem, ready: Ready) -> Outcome:
-        table, external_id = ready.target.table, str(ready.external_id)
+        external_id = str(ready.external_id)
         try:
             received = ready.target.client.atualizar(item.entidade, external_id, ready.payload)
-        except RecordNotFound:
+        except RecordNotFound as exc:
+            # the CRM said so for the record's own path: deleted there
             raise CannotSucceed(
-                f"the CRM has no {item.entidade} {external_id} any more (deleted there?); "
-                f"clear {table.mapping.table}.{table.mapping.external_id} to create it again"
+                f"the CRM has no {item.entidade} {external_id} any more (deleted there: "
+                f"{exc.message}); nothing was sent, and the store keeps its link, so no "
+                "second record is created"
             ) from None
         message = f"updated in the CRM ({item.entidade} {external_id})"
-        return self._sent(
-            item, table, external_id, ready.digest, ready.payload, received, message, link=False
-        )
+        return self._sent(item, ready, external_id, ready.digest, received, message)
 
     def _create(self, item: QueueItem, ready: Ready) -> Outcome:
-        table, client = ready.target.table, ready.target.client
+        client = ready.target.client
         if not ready.marked:
             if _maybe_created(item, ready.state):
                 found = self._look_up(item, ready)
@@ -234,18 +299,20 @@ class ToCrm:
         external_id = client.external_id(received)
         digest = syncstate.payload_hash(ready.payload, external_id)
         message = f"created in the CRM ({item.entidade} {external_id})"
-        outcome = self._sent(item, table, external_id, digest, ready.payload, received, message)
+        outcome = self._sent(item, ready, external_id, digest, received, message)
         return replace(outcome, commit_at_once=not ready.natural_key)
 
     def _look_up(self, item: QueueItem, ready: Ready) -> Outcome | None:
         """A previous attempt may have created the record before dying: find it by its
         natural key and adopt it rather than create a second one.
 
-        The adopted record is sent the payload: the attempt may have died halfway
-        (a deal created, its products not yet attached), or the record found may
-        be someone else's older copy; the sync state then tells the truth.
+        Only a record that is this row's: its key equal after the provider's
+        normalisation, and no other ERP row of the store's account linked to it
+        (two rows sharing a key fail, naming both, with nothing written). The
+        adopted record is sent the payload: the attempt may have died halfway (a
+        deal created, its products not yet attached).
         """
-        client = ready.target.client
+        client, table, links = ready.target.client, ready.target.table, ready.target.links
         if not ready.natural_key:
             if ready.state is not None and ready.state.create_started_at:
                 raise CannotSucceed(
@@ -254,36 +321,55 @@ class ToCrm:
                     "CRM, then 'crm-cli queue retry'"
                 )
             return None
-        found = client.procurar(item.entidade, ready.row)
-        if found is None:
+        candidates = [(client.external_id(r), r) for r in client.matching(item.entidade, ready.row)]
+        if not candidates:
             return None
-        external_id = client.external_id(found)
+        with self.database.connect() as conn:
+            taken = {
+                crm_id: set(links.erp_ids(conn, table, crm_id)) - {item.id_registro}
+                for crm_id, _record in candidates
+            }
+        free = [crm_id for crm_id, _record in candidates if not taken[crm_id]]
+        if not free:
+            others = sorted({other for rows in taken.values() for other in rows})
+            raise CannotSucceed(
+                f"{item.entidade} {item.id_registro} shares its natural key with "
+                f"{item.entidade} {', '.join(map(str, others))}: the CRM's "
+                f"{', '.join(crm_id for crm_id, _r in candidates)} is theirs; nothing was "
+                "sent (make the keys differ in the ERP)"
+            )
+        external_id = free[0]
         received = client.atualizar(item.entidade, external_id, ready.payload)
         digest = syncstate.payload_hash(ready.payload, external_id)
         message = (
             f"adopted the CRM's existing {item.entidade} {external_id} "
             "(found by its natural key) instead of creating it again, and updated it"
         )
-        table = ready.target.table
-        return self._sent(item, table, external_id, digest, ready.payload, received, message)
+        return self._sent(item, ready, external_id, digest, received, message)
 
     def _sent(
         self,
         item: QueueItem,
-        table: EntityTable,
+        ready: Ready,
         external_id: str,
         digest: str,
-        payload: Any,
         received: Any,
         message: str,
-        link: bool = True,
     ) -> Outcome:
-        """A completed send; ``link``: write the CRM's id into the record (a record that
-        already carries it is left alone, one statement fewer per update)."""
+        """A completed send: the store's link, and the row's external_id column when the
+        store owns it and it says something else (one statement fewer per update)."""
+        table = ready.target.table
+        column = ready.row.get(table.mapping.external_id)
+        write_column = ready.owner and str(column or "") != external_id
+        columns = {**ready.references}
+        if write_column:
+            columns[table.mapping.external_id] = external_id
 
         def write_back(conn: Connection) -> None:
-            if link:
+            if list(columns) == [table.mapping.external_id]:
                 table.set_external_id(conn, item.id_registro, external_id)
+            elif columns:
+                table.update(conn, item.id_registro, columns)
             syncstate.record_success(
                 conn, item.id_loja, item.entidade, item.id_registro, external_id, digest
             )
@@ -291,7 +377,7 @@ class ToCrm:
         return Outcome(
             OutcomeKind.COMPLETED,
             message,
-            sent=payload,
+            sent=ready.payload,
             received=received,
             external_id=external_id,
             apply=write_back,
@@ -299,9 +385,15 @@ class ToCrm:
 
 
 def _prepare(
-    item: QueueItem, target: _Target, row: dict | None, state: syncstate.SyncState | None
+    item: QueueItem,
+    target: _Target,
+    row: dict | None,
+    state: syncstate.SyncState | None,
+    external_id: str | None,
+    owner: bool,
 ) -> _Prepared:
-    """What to do with an ERP→CRM item, from its record and its sync state (no I/O)."""
+    """What to do with an ERP→CRM item, from its record, its sync state and the store's
+    CRM id for it (no I/O)."""
     table, handler = target.table, target.handler
     if row is None:
         return CannotSucceed(
@@ -315,7 +407,6 @@ def _prepare(
         payload = handler.to_external(row)
     except Exception as exc:  # a row the handler cannot map: this item's problem only
         return exc
-    external_id = row.get(table.mapping.external_id) or None
     digest = syncstate.payload_hash(payload, external_id)
     if external_id and state is not None and state.payload_hash == digest:
         return Outcome(
@@ -326,12 +417,39 @@ def _prepare(
         )
     natural_key = handler.lookup_params(row) is not None
     marked = not external_id and not _maybe_created(item, state) and natural_key
-    return Ready(target, row, state, payload, digest, external_id, natural_key, marked)
+    return Ready(target, row, state, payload, digest, external_id, natural_key, marked, owner)
 
 
-def _with_line_items(conn: Connection, lines: LineItems, found: dict[Any, tuple]) -> None:
-    """Put each found record's line items in its row (``row["itens"]``)."""
-    items = lines.load(conn, list(found))
+def _crm_ids(
+    conn: Connection, links: StoreLinks, table: EntityTable, found: dict[Any, tuple]
+) -> dict[Any, str]:
+    """The store's CRM id of each found record: its own link, else its account's, else
+    the row's external_id column where the store owns the row."""
+    own = {
+        key: state.external_id
+        for key, (_row, state) in found.items()
+        if state and state.external_id
+    }
+    rest = [key for key in found if key not in own]
+    rows = {key: row for key, (row, _state) in found.items()}
+    return {**links.crm_ids(conn, table, rest, rows=rows), **own}
+
+
+def _worse(known: Exception | None, new: Exception) -> Exception:
+    """Two problems of one row: the one no retry fixes wins; two waits wait for both."""
+    if known is None:
+        return new
+    if isinstance(known, WaitingFor) and isinstance(new, WaitingFor):
+        return WaitingFor(f"{known.message}; {new.message}", needs=[*known.needs, *new.needs])
+    return known if not isinstance(known, WaitingFor) else new
+
+
+def _with_line_items(
+    conn: Connection, lines: LineItems, links: StoreLinks, found: dict[Any, tuple]
+) -> None:
+    """Put each found record's line items in its row (``row["itens"]``), each product
+    by the store's CRM id for it."""
+    items = lines.load(conn, list(found), links)
     for key, (row, _state) in found.items():
         row[LINE_ITEMS] = items.get(key, [])
 

@@ -1,4 +1,10 @@
-"""CRM → ERP: a CRM record fetched (or handed over by ``import``) and written into the ERP."""
+"""CRM → ERP: a CRM record fetched (or handed over by ``import``) and written into the ERP.
+
+The record's ERP row is the one the store's links (``crm_cli.engine.links``) tie
+to it; writing it links them (again). The row's external_id column, and the
+``_external_id`` twins of its references, are the PHP application's view of
+one store's ids: written only when this store owns the row.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli.engine import syncstate
+from crm_cli.engine.conflicts import resolve
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
+from crm_cli.engine.links import StoreLinks
 from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.to_crm import Resources
@@ -21,17 +30,21 @@ class ToErp:
 
     def __init__(self, database: Engine, resources: Resources) -> None:
         self.database = database
-        self.resources = resources  # each item's client, table and line items
+        self.resources = resources  # each item's client, table, line items and links
 
     def process(self, item: QueueItem) -> Outcome:
         table = self.resources.table(item.entidade)
         client = self.resources.client(item.id_loja)
         client.entity(item.entidade)  # an unsupported entity fails before any request
+        links = self.resources.links(item.id_loja)
         with self.database.connect() as conn:
             row = table.load(conn, item.id_registro) if item.id_registro is not None else None
-            external_id = item.external_id or (row or {}).get(table.mapping.external_id)
+            external_id = item.external_id
+            if not external_id and row is not None:
+                crm_ids = links.crm_ids(conn, table, [item.id_registro], {item.id_registro: row})
+                external_id = crm_ids.get(item.id_registro)
             if row is None and external_id and item.id_registro is None:
-                row = table.find_by_external_id(conn, str(external_id))
+                row = self.find_row(conn, links, table, str(external_id))
         if item.id_registro is not None and row is None:
             raise CannotSucceed(
                 f"record {item.id_registro} does not exist in table {table.mapping.table}"
@@ -44,28 +57,61 @@ class ToErp:
             raise CannotSucceed(f"the CRM has no {item.entidade} {external_id}") from None
         return self.absorb(item, record, row, str(external_id))
 
+    @staticmethod
+    def find_row(
+        conn: Connection, links: StoreLinks, table: EntityTable, external_id: str
+    ) -> dict | None:
+        """The ERP row the store links to the CRM's record ``external_id`` (None: none)."""
+        ids = links.erp_ids(conn, table, external_id)
+        if len(ids) > 1:
+            raise CannotSucceed(
+                f"{table.mapping.name} {', '.join(map(str, ids))} are all linked to the CRM's "
+                f"{external_id}: nothing was written (tell them apart in the ERP)"
+            )
+        return table.load(conn, ids[0]) if ids else None
+
     def absorb(
         self, item: QueueItem, record: dict, row: dict | None, external_id: str | None = None
     ) -> Outcome:
         """Bring a CRM record into the ERP: update ``row`` (conflict strategy) or insert it."""
         table = self.resources.table(item.entidade)
         client = self.resources.client(item.id_loja)
+        links = self.resources.links(item.id_loja)
         handler = client.entity(item.entidade).load_handler()
         external_id = external_id or client.external_id(record)
         values = handler.to_internal(record)
-        values[table.mapping.external_id] = external_id
+        if row is None and table.mapping.store_column:
+            values[table.mapping.store_column] = item.id_loja
+        with self.database.connect() as conn:
+            self._references(conn, links, table, values)
+        if links.owns(table, row if row is not None else values):
+            values[table.mapping.external_id] = external_id
+        else:  # another store's ids are the ERP's view of this row
+            values.pop(table.mapping.external_id, None)
+            for column, _entity in table.mapping.references:
+                values.pop(table.mapping.reference_target(column), None)
         if row is None:
             return self._insert_local(item, table, external_id, values, record)
         return self._update_local(item, table, handler, row, external_id, values, record)
 
+    def _references(
+        self, conn: Connection, links: StoreLinks, table: EntityTable, values: dict
+    ) -> None:
+        """A reference's CRM id (a sale's client) back to the ERP row it is, for the store."""
+        for column, entity in table.mapping.references:
+            crm_id = values.get(table.mapping.reference_target(column))
+            if crm_id:
+                ids = links.erp_ids(conn, self.resources.table(entity), str(crm_id))
+                if len(ids) == 1:
+                    values[column] = ids[0]
+
     def _insert_local(
         self, item: QueueItem, table: EntityTable, external_id: str, values: dict, record: Any
     ) -> Outcome:
-        if table.mapping.store_column:
-            values[table.mapping.store_column] = item.id_loja
-
         def insert(conn: Connection) -> int:
-            return table.insert(conn, values)
+            record_id = table.insert(conn, values)
+            syncstate.record_link(conn, item.id_loja, item.entidade, record_id, external_id)
+            return record_id
 
         outcome = Outcome(
             OutcomeKind.COMPLETED,
@@ -74,7 +120,7 @@ class ToErp:
             external_id=external_id,
             apply=insert,
         )
-        return _with_line_items(outcome, self.resources.line_items(item.entidade), values)
+        return self._with_line_items(item, outcome, values)
 
     def _update_local(
         self,
@@ -86,13 +132,12 @@ class ToErp:
         values: dict,
         record: Any,
     ) -> Outcome:
-        from crm_cli.engine.conflicts import resolve
-
         changes, why = resolve(table.mapping, handler, row, values, record)
         record_id = row[table.mapping.primary_key]
 
         def update(conn: Connection) -> int:
             table.update(conn, record_id, changes)
+            syncstate.record_link(conn, item.id_loja, item.entidade, record_id, external_id)
             return record_id
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
@@ -100,21 +145,22 @@ class ToErp:
             OutcomeKind.COMPLETED, message, received=record, external_id=external_id, apply=update
         )
         # the items as the strategy decided: none when it kept the ERP's values
-        return _with_line_items(outcome, self.resources.line_items(item.entidade), changes)
+        return self._with_line_items(item, outcome, changes)
 
+    def _with_line_items(self, item: QueueItem, outcome: Outcome, written: dict) -> Outcome:
+        """The CRM's line items in ``written`` (the values the record gets) replace the
+        record's, in the same transaction as the record itself."""
+        lines: LineItems | None = self.resources.line_items(item.entidade)
+        items = written.get(LINE_ITEMS)
+        write = outcome.apply
+        if lines is None or items is None or write is None:
+            return outcome
+        links = self.resources.links(item.id_loja)
+        only_if_empty = lines.mapping.conflict == "mesclar"
 
-def _with_line_items(outcome: Outcome, lines: LineItems | None, written: dict) -> Outcome:
-    """The CRM's line items in ``written`` (the values the record gets) replace the
-    record's, in the same transaction as the record itself."""
-    items = written.get(LINE_ITEMS)
-    write = outcome.apply
-    if lines is None or items is None or write is None:
-        return outcome
-    only_if_empty = lines.mapping.conflict == "mesclar"
+        def with_items(conn: Connection) -> Any:
+            record_id = write(conn)
+            lines.replace(conn, record_id, items, links, only_if_empty)
+            return record_id
 
-    def with_items(conn: Connection) -> Any:
-        record_id = write(conn)
-        lines.replace(conn, record_id, items, only_if_empty)
-        return record_id
-
-    return replace(outcome, apply=with_items)
+        return replace(outcome, apply=with_items)

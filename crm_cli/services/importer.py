@@ -197,7 +197,7 @@ def _one(
             result.imported += 1
             return
         with database.connect() as conn:
-            row = table.find_by_external_id(conn, external_id)
+            row = processor.find_row(conn, id_loja, entidade, external_id)
         item = QueueItem(
             id=0,
             id_loja=id_loja,

@@ -109,20 +109,17 @@ class PipedriveClient(BaseClient):
             payload["custom_fields"] = {**payload.get("custom_fields", {}), str(field): document}
         return payload
 
-    def procurar(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    def matching(self, entity: str, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Natural keys are found through the search endpoints (e-mail, code, title)."""
         handler = self.entity(entity).load_handler()
         params = handler.lookup_params(row)
         path = SEARCH.get(entity)
         if not params or path is None:
-            return None
+            return []
         data = self.unwrap(self.request("GET", path, params={**params, "limit": PAGE_SIZE}))
         items = (data or {}).get("items") if isinstance(data, dict) else None
-        for entry in items or []:
-            item = entry.get("item") if isinstance(entry, dict) else None
-            if isinstance(item, dict) and handler.matches(item, row):
-                return item
-        return None
+        found = [entry.get("item") for entry in items or [] if isinstance(entry, dict)]
+        return [item for item in found if isinstance(item, dict) and handler.matches(item, row)]
 
     # -- a deal's products: the sale's items (DealProductsApi, API v2) ------------------
 

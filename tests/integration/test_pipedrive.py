@@ -160,8 +160,15 @@ def test_spent_daily_budget_pauses_the_account_until_tomorrow(cli, pd_shop, pd_e
 
 def test_products_and_deals_come_back_to_the_erp(cli, pd_shop, pd_emulator):
     [pid] = sample_erp.add_produtos(pd_shop, 1)
+    [cid] = sample_erp.add_clientes(pd_shop, 1)
     with pd_shop.begin() as conn:
-        conn.execute(sa.text("INSERT INTO vendas (id, codigo, valor_total) VALUES (1, 'V-9', 10)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO vendas (id, codigo, valor_total, cliente_id) VALUES (1, 'V-9', 10, :c)"
+            ),
+            {"c": cid},
+        )
+    php_enqueue(pd_shop, [cid], loja=2)
     php_enqueue(pd_shop, [pid], entidade="produto", loja=2)
     php_enqueue(pd_shop, [1], entidade="venda", loja=2)
     cli("sync")
@@ -244,9 +251,11 @@ def test_emulator_is_as_strict_as_v2(pd_emulator):
 
 def test_a_sale_s_items_become_its_deal_s_products(cli, pd_shop, pd_emulator):
     [pid] = sample_erp.add_produtos(pd_shop, 1)
+    [cid] = sample_erp.add_clientes(pd_shop, 1)
     php_enqueue(pd_shop, [pid], entidade="produto", loja=2)
+    php_enqueue(pd_shop, [cid], loja=2)
     cli("sync")
-    sale = sample_erp.add_venda(pd_shop, "V-1", [(pid, 2, 30.0)])
+    sale = sample_erp.add_venda(pd_shop, "V-1", [(pid, 2, 30.0)], cliente_id=cid)
     php_enqueue(pd_shop, [sale], entidade="venda", loja=2)
 
     cli("sync")

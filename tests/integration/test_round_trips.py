@@ -60,9 +60,15 @@ PRODUTO = {
 }
 
 
+SHOPS = {"gestao_click": "gc_store", "pipedrive": "pd_shop", "bling": "bling_shop"}
+
+
 @pytest.fixture(params=list(STORES))
-def provider_shop(request, gc_store, pd_shop, bling_shop):
-    return request.param, pd_shop
+def provider_shop(request, erp):
+    """The shop with the one store of the provider under test: its rows are that store's
+    (several stores on several CRM accounts would share them: see test_stores)."""
+    request.getfixturevalue(SHOPS[request.param])
+    return request.param, erp
 
 
 def _row(database, table: str, record_id: int) -> dict:
@@ -113,15 +119,8 @@ def test_a_sale_with_items_comes_back_as_it_went(cli, provider_shop):
     php_enqueue(database, [client], loja=loja)
     php_enqueue(database, [product], entidade="produto", loja=loja)
     assert cli("sync").exit_code == 0
-    with database.connect() as conn:
-        person = conn.execute(sa.text("SELECT external_id FROM clientes")).scalar()
-    sale = sample_erp.add_venda(
-        database,
-        "795",
-        [(product, 2, 3.5)],
-        frete=5.0,
-        cliente_external_id=person,
-        situacao_venda_id=1,
+    sale = sample_erp.add_venda(  # as the PHP sale screen saves it: cliente_id only
+        database, "795", [(product, 2, 3.5)], frete=5.0, cliente_id=client, situacao_venda_id=1
     )
     items_before = _items(database, sale)
 

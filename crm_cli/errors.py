@@ -97,6 +97,16 @@ class StoreUnavailable(NotFoundError):
         self.cause = cause
 
 
+class OwnerUnsettled(StoreUnavailable):
+    """Stores on different CRM accounts share an entity's rows and no store owns their
+    external_id column: that entity's items wait (the store's others go on) until the
+    configuration names the owner."""
+
+    def __init__(self, message: str, entidade: str) -> None:
+        super().__init__(message, "owner not configured")
+        self.entidade = entidade
+
+
 class StoreConfigError(StoreUnavailable):
     """A store's stored settings or credentials cannot be used as they are (a setting of
     the wrong type, a required credential missing): the store waits for an operator."""

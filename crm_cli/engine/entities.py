@@ -39,6 +39,12 @@ class EntityTable:
         self.external_id = columns[mapping.external_id]
         # Built once: a sync reads and writes back one row per item.
         self._load = sa.select(self.table).where(self.pk == sa.bindparam("p_id"))
+        self._taken = (
+            sa.select(self.pk)
+            .where(self.external_id == sa.bindparam("p_external_id"))
+            .where(self.pk != sa.bindparam("p_id"))
+            .limit(1)
+        )
         self._set_external_id = (
             sa.update(self.table)
             .where(self.pk == sa.bindparam("p_id"))
@@ -66,8 +72,15 @@ class EntityTable:
         column = self.mapping.deleted_at
         return column is not None and row.get(column) is not None
 
-    def set_external_id(self, conn: Connection, record_id: Any, external_id: str) -> None:
+    def set_external_id(self, conn: Connection, record_id: Any, external_id: str) -> bool:
+        """Write the CRM id into the row's external_id column, unless another row's column
+        holds it already (the column is UNIQUE in the ERP's schema, and two stores' CRMs
+        number their records alike): the store's link says it all the same."""
+        taken = conn.execute(self._taken, {"p_id": record_id, "p_external_id": external_id}).first()
+        if taken is not None:
+            return False
         conn.execute(self._set_external_id, {"p_id": record_id, "p_external_id": external_id})
+        return True
 
     def writable(self, values: dict[str, Any]) -> dict[str, Any]:
         """The values that name a column of this table (never its key)."""

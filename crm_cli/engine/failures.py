@@ -36,6 +36,7 @@ from crm_cli.errors import (
     EntityNotSupported,
     InvalidRequest,
     NotFoundError,
+    OwnerUnsettled,
     ProviderError,
     ProviderTimeout,
     ProviderUnreachable,
@@ -113,6 +114,8 @@ class Decision:
     cause: str  # a few words (test-connection's FAIL line)
     # PARK_ACCOUNT: the seconds the CRM asked for (None: the policy's default)
     retry_after: float | None = None
+    # PARK_STORE of one entity only (the store's other entities go on); None: all
+    entidade: str | None = None
     # The CRM did not answer at all (refused, timed out): the run leaves the
     # store's other items for later instead of waiting on it again.
     unanswered: bool = False
@@ -132,6 +135,7 @@ def decide(exc: BaseException) -> Decision:
         exc.message if isinstance(exc, CrmError) else _internal(exc),
         _cause(exc),
         retry_after=exc.retry_after if isinstance(exc, RateLimited) else None,
+        entidade=exc.entidade if isinstance(exc, OwnerUnsettled) else None,
         unanswered=isinstance(exc, (ProviderTimeout, ProviderUnreachable)),
         crm_untouched=_crm_untouched(exc, verdict),
     )

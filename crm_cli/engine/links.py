@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 
 from crm_cli.db.schema import crm_sync_state
 from crm_cli.engine.entities import EntityTable
-from crm_cli.engine.ownership import Ownership
+from crm_cli.engine.ownership import Ownership, ambiguity_message
+from crm_cli.errors import OwnerUnsettled
 
 _state = crm_sync_state.c
 
@@ -81,6 +82,15 @@ class StoreLinks:
 
     def owns(self, table: EntityTable, row: dict[str, Any]) -> bool:
         return self.ownership.owns(self.id_loja, table.mapping, row)
+
+    def settled(self, table: EntityTable) -> None:
+        """OwnerUnsettled when stores on several accounts share the table's rows and the
+        configuration names no owner: the store's items of that entity wait for it."""
+        if self.ownership.ambiguous(table.mapping):
+            raise OwnerUnsettled(
+                ambiguity_message(table.mapping, self.ownership.accounts()),
+                table.mapping.name,
+            )
 
     def crm_ids(
         self, conn: Connection, table: EntityTable, ids: Iterable[Any], rows: dict | None = None

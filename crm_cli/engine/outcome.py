@@ -28,6 +28,7 @@ class Outcome:
     # RELEASED because its account is paused: the seconds the CRM asked for
     # (None: the pause was not said, the run's policy decides how long)
     retry_after: float | None = None
+    parked_entity: str | None = None  # PARKED: only this entity of the store waits
     apply: Apply | None = field(default=None, repr=False, compare=False)
     # A create that no later attempt could find again (no natural key): lost
     # with a crash, it would leave its item to an operator.
@@ -51,7 +52,7 @@ def outcome_of(exc: BaseException) -> Outcome:
     if decision.verdict is Verdict.PARK_ACCOUNT:
         return Outcome(OutcomeKind.RELEASED, decision.message, retry_after=decision.retry_after)
     if decision.verdict is Verdict.PARK_STORE:
-        return Outcome(OutcomeKind.PARKED, decision.message)
+        return Outcome(OutcomeKind.PARKED, decision.message, parked_entity=decision.entidade)
     if decision.verdict is Verdict.FAIL:
         return Outcome(OutcomeKind.FAILED, decision.message)
     return Outcome(OutcomeKind.RETRY, decision.message, unanswered=decision.unanswered)

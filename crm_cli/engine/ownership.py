@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crm_cli.engine.clients import usable
 from crm_cli.errors import CrmError
 from crm_cli.integrations import Integracoes, StoreConfig
 from crm_cli.providers.registry import get_provider
@@ -50,17 +51,18 @@ class Ownership:
 
     @classmethod
     def of(cls, integracoes: Integracoes) -> Ownership:
-        """The active stores as they are configured now."""
+        """The active stores as they are configured now (those it can use)."""
         accounts: dict[int, str] = {}
         for summary in integracoes.listar():
             if not summary.ativo:
                 continue
             try:
-                accounts[summary.id_loja] = account_of(
-                    integracoes.obter_configuracao(summary.id_loja)
-                )
-            except CrmError:  # unreadable credentials, unknown provider: an account of its own
-                accounts[summary.id_loja] = f"loja-{summary.id_loja}"
+                store = usable(integracoes.obter_configuracao(summary.id_loja))
+            except CrmError:
+                # unreadable credentials, settings it cannot use, an unknown provider: the
+                # store sends nothing (its items wait for an operator), so it shares no rows
+                continue
+            accounts[summary.id_loja] = account_of(store)
         groups = {
             loja: (loja, *sorted(o for o, a in accounts.items() if a == account and o != loja))
             for loja, account in accounts.items()

@@ -59,7 +59,8 @@ class RunResult:
     elapsed: float = 0.0
     # items whose result another run recorded: their lease ended before this run's commit
     lost_leases: list[int] = field(default_factory=list)
-    parked_stores: dict[int, str] = field(default_factory=dict)  # store -> why its items wait
+    # store -> why its items (or some entity's) wait
+    parked_stores: dict[int, str] = field(default_factory=dict)
     log_errors: list[str] = field(default_factory=list)
 
     def summary_line(self, now: str) -> str:
@@ -105,7 +106,8 @@ class SyncRun:
         self._finished: list[Finished] = []
         self._deadline = 0.0  # monotonic time the run's budget ends
         self._paused: dict[int, int] = {}  # store -> seconds its CRM account asked us to wait
-        self._parked: dict[int, str] = {}  # store -> why it waits
+        # (store, entity or None: all of them) -> why its items wait
+        self._parked: dict[tuple[int, str | None], str] = {}
         self.committer = Committer(database, self.owner, self.policy, self.rng)
 
     @property
@@ -167,7 +169,7 @@ class SyncRun:
         locks = queue.RecordLocks(self.database)
         delays = self.settings.sync
         paused = self._paused  # store -> seconds its CRM account asked us to wait
-        parked = self._parked  # store -> why it waits
+        parked = self._parked  # (store, entity or None) -> why its items wait
         index = 0
         try:
             items = self._lock_records(locks, items, result)
@@ -183,10 +185,9 @@ class SyncRun:
                 if item.id_loja in paused:  # not this item's fault: back, attempt intact
                     result.released += self._release([item], paused[item.id_loja])
                     continue
-                if item.id_loja in parked:
-                    result.released += self._release(
-                        [item], delays.park_store_seconds, parked[item.id_loja]
-                    )
+                why = parked.get((item.id_loja, None)) or parked.get((item.id_loja, item.entidade))
+                if why is not None:
+                    result.released += self._release([item], delays.park_store_seconds, why)
                     continue
                 self.processor.max_wait = remaining
                 item_started = time.monotonic()
@@ -202,7 +203,7 @@ class SyncRun:
                 if outcome.kind is OutcomeKind.PARKED:
                     # The store cannot be used until an operator acts: all its
                     # items wait, attempts intact; other stores carry on.
-                    parked[item.id_loja] = outcome.message
+                    parked[(item.id_loja, outcome.parked_entity)] = outcome.message
                     self._park(item, outcome, result)
                     continue
                 if outcome.unanswered:
@@ -249,10 +250,13 @@ class SyncRun:
         return queue.release(self.database, items, self.owner, delay, reason)
 
     def _park(self, item: QueueItem, outcome: Outcome, result: RunResult) -> None:
-        """The store waits: this item goes back, and so does every due item of the store."""
+        """The store waits: this item goes back, and so does every due item of the store
+        (of the outcome's entity only, when it names one)."""
         seconds = self.settings.sync.park_store_seconds
         result.released += self._release([item], seconds, outcome.message)
-        queue.park_store(self.database, item.id_loja, seconds, outcome.message)
+        queue.park_store(
+            self.database, item.id_loja, seconds, outcome.message, outcome.parked_entity
+        )
         result.parked_stores[item.id_loja] = outcome.message
         self.on_item(item, outcome)
 

@@ -264,7 +264,9 @@ class ToCrm:
         lines = self.resources.line_items(item.entidade)
         for _column, entity in table.mapping.references:
             self.resources.table(entity)  # reflected now, outside the read-ahead transaction
-        return _Target(table, client, handler, lines, self.resources.links(item.id_loja))
+        links = self.resources.links(item.id_loja)
+        links.settled(table)
+        return _Target(table, client, handler, lines, links)
 
     def _update(self, item: QueueItem, ready: Ready) -> Outcome:
         external_id = str(ready.external_id)
@@ -362,14 +364,13 @@ class ToCrm:
         column = ready.row.get(table.mapping.external_id)
         write_column = ready.owner and str(column or "") != external_id
         columns = {**ready.references}
-        if write_column:
-            columns[table.mapping.external_id] = external_id
 
         def write_back(conn: Connection) -> None:
-            if list(columns) == [table.mapping.external_id]:
+            references = {k: v for k, v in columns.items() if k != table.mapping.external_id}
+            if references:
+                table.update(conn, item.id_registro, references)
+            if write_column:
                 table.set_external_id(conn, item.id_registro, external_id)
-            elif columns:
-                table.update(conn, item.id_registro, columns)
             syncstate.record_success(
                 conn, item.id_loja, item.entidade, item.id_registro, external_id, digest
             )

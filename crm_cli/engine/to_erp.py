@@ -8,6 +8,7 @@ one store's ids: written only when this store owns the row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -37,6 +38,7 @@ class ToErp:
         client = self.resources.client(item.id_loja)
         client.entity(item.entidade)  # an unsupported entity fails before any request
         links = self.resources.links(item.id_loja)
+        links.settled(table)
         with self.database.connect() as conn:
             row = table.load(conn, item.id_registro) if item.id_registro is not None else None
             external_id = item.external_id
@@ -84,15 +86,15 @@ class ToErp:
             values[table.mapping.store_column] = item.id_loja
         with self.database.connect() as conn:
             self._references(conn, links, table, values)
-        if links.owns(table, row if row is not None else values):
-            values[table.mapping.external_id] = external_id
-        else:  # another store's ids are the ERP's view of this row
-            values.pop(table.mapping.external_id, None)
+        values.pop(table.mapping.external_id, None)  # written by _link, where it may be
+        owner = links.owns(table, row if row is not None else values)
+        if not owner:  # another store's ids are the ERP's view of this row
             for column, _entity in table.mapping.references:
                 values.pop(table.mapping.reference_target(column), None)
+        link = _link(item, table, external_id, owner)
         if row is None:
-            return self._insert_local(item, table, external_id, values, record)
-        return self._update_local(item, table, handler, row, external_id, values, record)
+            return self._insert_local(item, table, external_id, values, record, link)
+        return self._update_local(item, table, handler, row, external_id, values, record, link)
 
     def _references(
         self, conn: Connection, links: StoreLinks, table: EntityTable, values: dict
@@ -106,11 +108,17 @@ class ToErp:
                     values[column] = ids[0]
 
     def _insert_local(
-        self, item: QueueItem, table: EntityTable, external_id: str, values: dict, record: Any
+        self,
+        item: QueueItem,
+        table: EntityTable,
+        external_id: str,
+        values: dict,
+        record: Any,
+        link: Callable[[Connection, int], None],
     ) -> Outcome:
         def insert(conn: Connection) -> int:
             record_id = table.insert(conn, values)
-            syncstate.record_link(conn, item.id_loja, item.entidade, record_id, external_id)
+            link(conn, record_id)
             return record_id
 
         outcome = Outcome(
@@ -131,13 +139,14 @@ class ToErp:
         external_id: str,
         values: dict,
         record: Any,
+        link: Callable[[Connection, int], None],
     ) -> Outcome:
         changes, why = resolve(table.mapping, handler, row, values, record)
         record_id = row[table.mapping.primary_key]
 
         def update(conn: Connection) -> int:
             table.update(conn, record_id, changes)
-            syncstate.record_link(conn, item.id_loja, item.entidade, record_id, external_id)
+            link(conn, record_id)
             return record_id
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
@@ -164,3 +173,17 @@ class ToErp:
             return record_id
 
         return replace(outcome, apply=with_items)
+
+
+def _link(
+    item: QueueItem, table: EntityTable, external_id: str, owner: bool
+) -> Callable[[Connection, int], None]:
+    """What ties a written row to the CRM's record: the store's link, and the row's
+    external_id column where the store owns the row (and no other row's holds the id)."""
+
+    def link(conn: Connection, record_id: int) -> None:
+        syncstate.record_link(conn, item.id_loja, item.entidade, record_id, external_id)
+        if owner:
+            table.set_external_id(conn, record_id, external_id)
+
+    return link

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.ownership import Ownership, ambiguity_message
 from crm_cli.engine.queue.admin import enqueue_ids
 from crm_cli.errors import NotFoundError
 from crm_cli.integrations import Integracoes, StoreSummary
@@ -54,10 +55,22 @@ def full_sync(
     chunk: int = CHUNK,
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> list[StoreQueued]:
-    """Queue the entity's live rows for every active store (or one); per-store results."""
+    """Queue the entity's live rows for every active store (or one); per-store results.
+
+    Nothing is queued for an entity whose rows stores on several CRM accounts share
+    with no owner configured: each store's line says what to set."""
     table = EntityTable(database, settings.entity(entidade))
+    ownership = Ownership.of(integracoes)
+    unsettled = (
+        ambiguity_message(table.mapping, ownership.accounts())
+        if ownership.ambiguous(table.mapping)
+        else ""
+    )
     results = []
     for store in _stores(integracoes, id_loja):
+        if unsettled:
+            results.append(StoreQueued(store.id_loja, store.provider, 0, 0, unsettled))
+            continue
         if entidade not in get_provider(store.provider).entities:
             results.append(
                 StoreQueued(

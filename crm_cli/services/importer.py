@@ -112,6 +112,7 @@ def run_import(
 ) -> ImportResult:
     processor = Processor(database, settings, integracoes)
     client = processor.client(id_loja)
+    processor.links(id_loja).settled(processor.table(entidade))
     handler = client.entity(entidade).load_handler()
     table = processor.table(entidade)
     page, skip, result = _start(database, id_loja, entidade)

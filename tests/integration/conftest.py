@@ -121,6 +121,14 @@ def _gc_server():
 
 
 @pytest.fixture(scope="session")
+def _gc_server_b():
+    """A second GestãoClick account (another emulator): a second store's CRM."""
+    from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
+
+    yield from _session_emulator(GestaoClickEmulator)
+
+
+@pytest.fixture(scope="session")
 def _pd_server():
     from crm_cli.providers.pipedrive.emulator import PipedriveEmulator
 
@@ -142,6 +150,13 @@ def gc_emulator(_gc_server):
 
 
 @pytest.fixture
+def gc_emulator_b(_gc_server_b):
+    _gc_server_b.reset()
+    yield _gc_server_b
+    _gc_server_b.reset()
+
+
+@pytest.fixture
 def pd_emulator(_pd_server):
     _pd_server.reset()
     yield _pd_server
@@ -156,6 +171,19 @@ def bling_emulator(_bling_server):
 
 
 # -- shops: ERP tables and stores on the emulators -----------------------------------
+
+
+@pytest.fixture
+def store_1_owns_shared_rows(tmp_path, monkeypatch):
+    """Stores on several CRM accounts share the ERP's clients and products: the
+    configuration says whose CRM ids their external_id column holds (store 1's), as a
+    shop's must (test_stores). For tests about something else."""
+    config = tmp_path / "owners.yaml"
+    config.write_text(
+        "entities:\n  cliente:\n    external_id_store: 1\n  produto:\n    external_id_store: 1\n"
+    )
+    monkeypatch.setenv("CRM_CONFIG", str(config))
+    return config
 
 
 @pytest.fixture

@@ -142,7 +142,7 @@ def test_a_disabled_store_waits_and_goes_when_enabled(cli, shop, gc_emulator):
     ("fault", "reason"), [("401", "HTTP 401"), ("302", "check the store's api_base_url")]
 )
 def test_a_store_the_crm_turns_away_waits_without_spending_attempts(
-    cli, shop, gc_emulator, pd_shop, pd_emulator, fault, reason
+    cli, shop, gc_emulator, pd_shop, pd_emulator, fault, reason, store_1_owns_shared_rows
 ):
     # (the neighbour syncs products: one external_id column cannot hold two CRMs' ids)
     clients = erp_tables.add_clientes(shop, 2)
@@ -322,7 +322,7 @@ def test_a_run_takes_the_items_to_claim_alone_first_then_its_batch(cli, shop, gc
 
 
 def test_a_crm_that_is_down_opens_its_circuit_and_the_others_carry_on(
-    cli, shop, gc_emulator, pd_shop, pd_emulator
+    cli, shop, gc_emulator, pd_shop, pd_emulator, store_1_owns_shared_rows
 ):
     # four stores on one GestãoClick account that is down, one Pipedrive store
     for loja in (7, 8, 9):
@@ -516,7 +516,7 @@ def test_a_bad_config_file_or_url_is_one_line_exit_2(bare_cli, tmp_path, config,
 
 
 def test_a_firewall_block_page_pauses_the_account_not_the_store(
-    cli, shop, gc_emulator, pd_shop, pd_emulator
+    cli, shop, gc_emulator, pd_shop, pd_emulator, store_1_owns_shared_rows
 ):
     # an HTML 403 (Cloudflare's page after ignored 429s) is not "credentials rejected"
     ids = erp_tables.add_produtos(shop, 2)

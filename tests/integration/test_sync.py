@@ -673,7 +673,7 @@ def test_unknown_create_outcome_without_natural_key_fails_instead_of_duplicating
 
 
 def test_a_paused_account_does_not_hold_up_other_stores(
-    cli, shop, gc_emulator, pd_shop, pd_emulator
+    cli, shop, gc_emulator, pd_shop, pd_emulator, store_1_owns_shared_rows
 ):
     ids = erp_tables.add_clientes(shop, 4)
     php_enqueue(shop, ids[:2], loja=1, prioridade=9)  # GestãoClick first: it will be paused

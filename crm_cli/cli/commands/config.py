@@ -11,8 +11,8 @@ from typing import Any
 import typer
 
 from crm_cli.cli.options import MAX_ID
-from crm_cli.cli.render import out, table
-from crm_cli.cli.state import integracoes_of, state_of
+from crm_cli.cli.render import out, table, warn
+from crm_cli.cli.state import integracoes_of, settings_of, state_of
 from crm_cli.errors import CredentialsMissing, UsageError
 
 app = typer.Typer(
@@ -84,6 +84,7 @@ def set_(
         ) from None
     if saved.ativo:  # whatever made its items wait may be what was just fixed
         unpark_store(state_of(ctx).database, loja)
+    _warn_of_unsettled_owners(ctx)
     state = "active" if saved.ativo else "inactive"
     out(f"Store {saved.id_loja}: {saved.provider} configured, {state}.")
     out(f"  credentials: {_masked(saved.credenciais)}")
@@ -92,6 +93,14 @@ def set_(
 
 
 _SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def _warn_of_unsettled_owners(ctx: typer.Context) -> None:
+    """Stores on several CRM accounts sharing rows with no owner: said now, not at 3 am."""
+    from crm_cli.engine.ownership import Ownership
+
+    for line in Ownership.of(integracoes_of(ctx)).ambiguities(settings_of(ctx)):
+        warn(f"{line}; until then their items wait")
 
 
 def _parse_setting(text: str) -> tuple[str, Any]:
@@ -223,6 +232,7 @@ def enable(ctx: typer.Context, loja: int = LOJA) -> None:
     integracoes_of(ctx).ativar_integracao(loja)
     unpark_store(state_of(ctx).database, loja)
     out(f"Store {loja}: integration enabled.")
+    _warn_of_unsettled_owners(ctx)
 
 
 @app.command("disable")

@@ -165,21 +165,24 @@ def release(
         ).rowcount
 
 
-def park_store(database: Engine, id_loja: int, delay_seconds: int, reason: str) -> int:
-    """Every due item of the store waits ``delay_seconds``, attempts intact: one statement,
-    so later runs do not claim them only to hand them back."""
+def park_store(
+    database: Engine, id_loja: int, delay_seconds: int, reason: str, entidade: str | None = None
+) -> int:
+    """Every due item of the store (of one entity, when given) waits ``delay_seconds``,
+    attempts intact: one statement, so later runs do not claim them only to hand them back."""
     until = app_now(delay_seconds)
+    which = [
+        crm_sync_queue.c.id_loja == id_loja,
+        crm_sync_queue.c.status == QueueStatus.PENDING,
+        crm_sync_queue.c.deletado_em.is_(None),
+        sa.or_(crm_sync_queue.c.proximo_retry.is_(None), crm_sync_queue.c.proximo_retry < until),
+    ]
+    if entidade is not None:
+        which.append(crm_sync_queue.c.entidade == entidade)
     with database.begin() as conn:
         return conn.execute(
             sa.update(crm_sync_queue)
-            .where(
-                crm_sync_queue.c.id_loja == id_loja,
-                crm_sync_queue.c.status == QueueStatus.PENDING,
-                crm_sync_queue.c.deletado_em.is_(None),
-                sa.or_(
-                    crm_sync_queue.c.proximo_retry.is_(None), crm_sync_queue.c.proximo_retry < until
-                ),
-            )
+            .where(*which)
             .values(proximo_retry=until, erro_mensagem=(PARKED + reason)[:2000])
         ).rowcount
 

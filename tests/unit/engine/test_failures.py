@@ -26,6 +26,7 @@ EXPECTED: dict[type[errors.CrmError], Verdict] = {
     errors.NotFoundError: Verdict.FAIL,
     errors.StoreUnavailable: Verdict.PARK_STORE,  # a disabled store ("store inactive")
     errors.StoreConfigError: Verdict.PARK_STORE,
+    errors.OwnerUnsettled: Verdict.PARK_STORE,  # of one entity: see Decision.entidade
     errors.CredentialsError: Verdict.PARK_STORE,
     errors.SecretWrong: Verdict.FATAL,
     errors.CannotSucceed: Verdict.FAIL,
@@ -63,6 +64,7 @@ def an_instance(kind: type[errors.CrmError]) -> errors.CrmError:
         "retry_after": 5.0,
         "needs": [("produto", 1)],
         "position": 0,
+        "entidade": "cliente",
     }
     params = list(inspect.signature(kind.__init__).parameters)[2:]  # after self, message
     return kind("what went wrong", **{name: extra[name] for name in params if name in extra})

@@ -141,6 +141,9 @@ class ToErp:
         record: Any,
         link: Callable[[Connection, int], None],
     ) -> Outcome:
+        for column in getattr(handler, "ERP_OWNS", ()):  # the ERP numbers these itself
+            if row.get(column) not in (None, ""):
+                values.pop(column, None)
         changes, why = resolve(table.mapping, handler, row, values, record)
         record_id = row[table.mapping.primary_key]
 

@@ -34,7 +34,11 @@ RESOURCES = {
 FILTERS = {
     "contatos": {"numeroDocumento": "numeroDocumento"},
     "produtos": {"codigos[]": "codigo", "idsProdutos[]": "id"},
-    "pedidos/vendas": {"numero": "numero", "idContato": "contato.id"},
+    "pedidos/vendas": {
+        "numero": "numero",
+        "numerosLojas[]": "numeroLoja",
+        "idContato": "contato.id",
+    },
 }
 PUT_STATUS = {"contatos": 204, "produtos": 200, "pedidos/vendas": 204}
 # What a list item holds: a subset of the record (provider-apis.md §3, the
@@ -278,9 +282,17 @@ class BlingEmulator(BaseEmulator):
         problem = self._invalid(resource, body)
         if problem:
             return problem
-        stored = self.seed(resource, self._as_stored(resource, body))
+        record = self._as_stored(resource, body)
+        if resource == "pedidos/vendas" and record.get("numero") is None:
+            record["numero"] = self._next_number()  # Bling numbers an order sent without
+        stored = self.seed(resource, record)
         self.count_create(resource)
         return Reply(201, {"data": {"id": stored["id"]}})
+
+    def _next_number(self) -> int:
+        with self.lock:
+            taken = [r.get("numero") for r in self.records["pedidos/vendas"].values()]
+        return max([n for n in taken if isinstance(n, int)] or [0]) + 1
 
     def _one(self, resource: str, record_id: str) -> Reply:
         with self.lock:

@@ -221,3 +221,48 @@ def test_import_from_list_items_never_blanks_what_the_list_does_not_carry(
         row = conn.execute(sa.text("SELECT tipo_pessoa, email, cnpj FROM clientes")).one()
     # the list item has no email and no tipo: the ERP keeps its own (not None, not PF)
     assert tuple(row) == ("PJ", "erp@acme.example", "11222333000181")
+
+
+def test_orders_keep_the_erps_code_whole_and_a_lost_create_finds_its_own(
+    cli, bling_shop, bling_emulator
+):
+    """ "A10" and "B10" are two orders, "2024/001" is not 2024001: the code goes whole in
+    numeroLoja, and the order found after a lost answer is the one with that code."""
+    [cid] = sample_erp.add_clientes(bling_shop, 1)
+    [pid] = sample_erp.add_produtos(bling_shop, 1)
+    php_enqueue(bling_shop, [cid], loja=3)
+    php_enqueue(bling_shop, [pid], entidade="produto", loja=3)
+    cli("sync")
+    sales = {
+        code: sample_erp.add_venda(bling_shop, code, [(pid, 1, 10.0)], cliente_id=cid)
+        for code in ("A10", "B10", "2024/001")
+    }
+    php_enqueue(bling_shop, [sales["A10"], sales["2024/001"]], entidade="venda", loja=3)
+    cli("sync")
+    lost = []
+
+    def lose_the_answer(resource, reply):
+        if resource == "pedidos/vendas" and not lost:
+            lost.append(str(reply.body["data"]["id"]))
+            raise ConnectionError("the answer is lost on the way back")
+
+    bling_emulator.on_create = lose_the_answer
+    php_enqueue(bling_shop, [sales["B10"]], entidade="venda", loja=3)
+    cli("sync")
+    bling_emulator.on_create = None
+    with bling_shop.begin() as conn:  # time travel past the item's backoff
+        conn.execute(sa.text("UPDATE crm_sync_queue SET proximo_retry = NULL"))
+    cli("sync")
+
+    orders = bling_emulator.records["pedidos/vendas"]
+    assert sorted(o["numeroLoja"] for o in orders.values()) == ["2024/001", "A10", "B10"]
+    assert {o["numeroLoja"]: o.get("numero") for o in orders.values()}["2024/001"] != 2024001
+    with bling_shop.connect() as conn:
+        linked = dict(
+            conn.execute(
+                sa.text("SELECT codigo, external_id FROM vendas WHERE external_id IS NOT NULL")
+            ).all()
+        )
+    assert linked["B10"] == lost[0]  # its own lost create, not A10's order
+    assert {orders[linked[code]]["numeroLoja"] for code in linked} == set(linked)
+    assert {r[1] for r in queue_rows(bling_shop)} == {"completed"}

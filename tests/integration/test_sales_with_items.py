@@ -30,7 +30,7 @@ def _crm_sale(gc_emulator, codigo: str) -> dict:
 def test_a_sale_goes_with_its_items_and_a_payment_of_its_total(cli, shop, gc_emulator):
     p1, p2 = sample_erp.add_produtos(shop, 2)
     php_enqueue(shop, [p1, p2], entidade="produto")
-    sale = _sale(shop, gc_emulator, "V-1", [(p1, 2, 10.0), (p2, 1.5, 4.0)], frete=5.0)
+    sale = _sale(shop, gc_emulator, "1", [(p1, 2, 10.0), (p2, 1.5, 4.0)], frete=5.0)
     php_enqueue(shop, [sale], entidade="venda")
 
     result = cli("sync")
@@ -39,7 +39,7 @@ def test_a_sale_goes_with_its_items_and_a_payment_of_its_total(cli, shop, gc_emu
     assert {r[1] for r in queue_rows(shop)} == {"completed"}
     with shop.connect() as conn:
         crm_ids = dict(conn.execute(sa.text("SELECT id, external_id FROM produtos")).all())
-    sent = _crm_sale(gc_emulator, "V-1")
+    sent = _crm_sale(gc_emulator, "1")
     assert [
         (i["produto"]["produto_id"], i["produto"]["quantidade"], i["produto"]["valor_total"])
         for i in sent["produtos"]
@@ -50,7 +50,7 @@ def test_a_sale_goes_with_its_items_and_a_payment_of_its_total(cli, shop, gc_emu
 
 def test_a_sale_whose_product_is_not_in_the_crm_waits_for_it_and_queues_it(cli, shop, gc_emulator):
     [product] = sample_erp.add_produtos(shop, 1)
-    sale = _sale(shop, gc_emulator, "V-2", [(product, 1, 10.0)])
+    sale = _sale(shop, gc_emulator, "2", [(product, 1, 10.0)])
     [other] = sample_erp.add_clientes(shop, 1)
     php_enqueue(shop, [sale], entidade="venda")
     php_enqueue(shop, [other])  # a neighbour: goes as usual
@@ -72,12 +72,12 @@ def test_a_sale_whose_product_is_not_in_the_crm_waits_for_it_and_queues_it(cli, 
 
     assert result.exit_code == 0, result.stderr
     assert {r[2] for r in queue_rows(shop, "entidade", "id_registro", "status")} == {"completed"}
-    assert len(_crm_sale(gc_emulator, "V-2")["produtos"]) == 1
+    assert len(_crm_sale(gc_emulator, "2")["produtos"]) == 1
 
 
 def test_a_product_earlier_in_the_same_run_lets_its_sale_go_in_that_run(cli, shop, gc_emulator):
     [product] = sample_erp.add_produtos(shop, 1)
-    sale = _sale(shop, gc_emulator, "V-3", [(product, 3, 2.5)])
+    sale = _sale(shop, gc_emulator, "3", [(product, 3, 2.5)])
     php_enqueue(shop, [product], entidade="produto", prioridade=9)
     php_enqueue(shop, [sale], entidade="venda")
 
@@ -85,15 +85,15 @@ def test_a_product_earlier_in_the_same_run_lets_its_sale_go_in_that_run(cli, sho
 
     assert result.exit_code == 0, result.stderr
     assert [r[1] for r in queue_rows(shop)] == ["completed", "completed"]
-    assert _crm_sale(gc_emulator, "V-3")["pagamentos"][0]["pagamento"]["valor"] == "7.50"
+    assert _crm_sale(gc_emulator, "3")["pagamentos"][0]["pagamento"]["valor"] == "7.50"
 
 
 def test_an_item_naming_no_product_fails_its_sale_only(cli, shop, gc_emulator):
     [product] = sample_erp.add_produtos(shop, 1)
     php_enqueue(shop, [product], entidade="produto")
     cli("sync")
-    bad = _sale(shop, gc_emulator, "V-4", [(product, 1, 1.0)])
-    good = _sale(shop, gc_emulator, "V-5", [(product, 1, 1.0)])
+    bad = _sale(shop, gc_emulator, "4", [(product, 1, 1.0)])
+    good = _sale(shop, gc_emulator, "5", [(product, 1, 1.0)])
     with shop.begin() as conn:
         conn.execute(
             sa.text("UPDATE vendas_itens SET produto_id = NULL WHERE venda_id = :v"), {"v": bad}
@@ -112,19 +112,19 @@ def test_situacoes_are_the_accounts_own_ids(cli, shop, gc_emulator):
     [product] = sample_erp.add_produtos(shop, 1)
     php_enqueue(shop, [product], entidade="produto")
     cli("sync")
-    mapped = _sale(shop, gc_emulator, "V-6", [(product, 1, 1.0)], situacao_venda_id=10)
-    unmapped = _sale(shop, gc_emulator, "V-7", [(product, 1, 1.0)], situacao_venda_id=12)
+    mapped = _sale(shop, gc_emulator, "6", [(product, 1, 1.0)], situacao_venda_id=10)
+    unmapped = _sale(shop, gc_emulator, "7", [(product, 1, 1.0)], situacao_venda_id=12)
     php_enqueue(shop, [unmapped, mapped], entidade="venda")
 
     cli("sync")
 
-    assert _crm_sale(gc_emulator, "V-6")["situacao_id"] == "2"
+    assert _crm_sale(gc_emulator, "6")["situacao_id"] == "2"
     rows = queue_rows(shop, "id_registro", "status", "erro_mensagem")
     [refused] = [r for r in rows if r[0] == unmapped]
     assert refused[1] == "failed" and "situacoes_venda" in refused[2]
 
     # and back: the CRM's situação 3 is the ERP's 11
-    _crm_sale(gc_emulator, "V-6")["situacao_id"] = "3"
+    _crm_sale(gc_emulator, "6")["situacao_id"] = "3"
     php_enqueue(shop, [mapped], entidade="venda", direcao="crm_para_ecletech")
     cli("sync")
     with shop.connect() as conn:
@@ -186,7 +186,7 @@ def _synced_sale(cli, shop, gc_emulator) -> tuple[int, int, str]:
     [product] = sample_erp.add_produtos(shop, 1)
     php_enqueue(shop, [product], entidade="produto")
     cli("sync")
-    sale = _sale(shop, gc_emulator, "V-8", [(product, 1, 10.0)])
+    sale = _sale(shop, gc_emulator, "8", [(product, 1, 10.0)])
     php_enqueue(shop, [sale], entidade="venda")
     cli("sync")
     with shop.connect() as conn:
@@ -197,7 +197,7 @@ def _synced_sale(cli, shop, gc_emulator) -> tuple[int, int, str]:
 def test_the_crm_s_items_come_back_into_vendas_itens(cli, shop, gc_emulator):
     sale, product, crm_id = _synced_sale(cli, shop, gc_emulator)
     other = gc_emulator.seed("produtos", {"nome": "X", "codigo_interno": "X1", "valor_custo": "1"})
-    _crm_sale(gc_emulator, "V-8")["produtos"] = [
+    _crm_sale(gc_emulator, "8")["produtos"] = [
         {
             "produto": {
                 "produto_id": int(crm_id),
@@ -227,7 +227,7 @@ def test_the_crm_s_items_come_back_into_vendas_itens(cli, shop, gc_emulator):
 def test_the_erp_s_items_stay_when_the_erp_wins(cli, shop, gc_emulator, tmp_path):
     sale, _product, _crm_id = _synced_sale(cli, shop, gc_emulator)
     before = _items(shop, sale)
-    _crm_sale(gc_emulator, "V-8")["produtos"] = []
+    _crm_sale(gc_emulator, "8")["produtos"] = []
     config = tmp_path / "crm.yaml"
     config.write_text("entities:\n  venda:\n    conflict: ecletech_vence\n", encoding="utf-8")
     php_enqueue(shop, [sale], entidade="venda", direcao="crm_para_ecletech")

@@ -8,6 +8,12 @@ and as discount whatever else lies between those and the ERP's total; one
 parcela pays the ERP's total. Ids and money are JSON numbers. The customer and
 products go by their Bling ids; the payment form is the store's
 (``configuracoes.forma_pagamento_id``, placed by the client).
+
+The ERP's ``codigo`` is text ("A10", "2024/001"): it goes whole in ``numeroLoja``
+(a string in the schema, filtered by ``numerosLojas[]``), which is the natural
+key. ``numero`` is an integer: sent only when the code is one exactly ("10",
+not "A10" or "0010"), else Bling numbers the order itself. Never is a code
+stripped into a number: "A10" and "B10" would both be 10.
 """
 
 from __future__ import annotations
@@ -26,12 +32,24 @@ from crm_cli.providers.brazil import (
 )
 
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
+# Columns the ERP numbers itself: a CRM record coming back never rewrites a value
+# the row has (an order made before numeroLoja carried the ERP's code has only numero).
+ERP_OWNS = ("codigo",)
 CENT = Decimal("0.01")
 
 
 def _int(value: Any) -> int | None:
     d = digits(value)
     return int(d) if d else None
+
+
+def _code(row: Mapping[str, Any]) -> str:
+    return text(row.get("codigo")).strip()
+
+
+def _plain_number(code: str) -> int | None:
+    """The code as Bling's integer ``numero``, when it is exactly one."""
+    return int(code) if code.isdigit() and str(int(code)) == code else None
 
 
 def _decimal(value: Any) -> Decimal:
@@ -56,8 +74,11 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     frete = _decimal(row.get("valor_frete"))
     total = _decimal(row.get("valor_total"))
     discount = (goods + frete - total).quantize(CENT)
-    return {
-        "numero": _int(row.get("codigo")),
+    order: dict[str, Any] = {"numeroLoja": _code(row)}
+    number = _plain_number(_code(row))
+    if number is not None:
+        order["numero"] = number
+    return order | {
         "data": date_text(row.get("data_venda")),
         "dataSaida": date_text(row.get("data_venda")),
         "contato": {"id": _int(row.get("cliente_external_id"))},
@@ -72,7 +93,9 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
     """The ERP's columns for what the record holds (a list item is a subset)."""
     row: dict[str, Any] = {}
-    if "numero" in record:
+    if record.get("numeroLoja"):
+        row["codigo"] = text_or_none(record.get("numeroLoja"))  # the ERP's code, whole
+    elif "numero" in record:
         row["codigo"] = text_or_none(record.get("numero"))
     if "data" in record:
         row["data_venda"] = date_or_none(record.get("data"))
@@ -101,10 +124,10 @@ def _line(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
-    number = _int(row.get("codigo"))
-    return {"numero": number} if number is not None else None
+    code = _code(row)
+    return {"numerosLojas[]": [code]} if code else None
 
 
 def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
-    number = _int(row.get("codigo"))
-    return number is not None and _int(record.get("numero")) == number
+    code = _code(row)
+    return bool(code) and text(record.get("numeroLoja")).strip() == code

@@ -7,6 +7,11 @@ Items name products by their GestãoClick ids (numbers in item bodies); the
 client and seller go by their CRM ids (``cliente_external_id`` /
 ``vendedor_external_id``). ``situacao_id`` and the payment form are the
 account's own ids: the client maps them from the store's settings.
+
+``codigo`` is a required integer in GestãoClick's blueprint: the ERP's code goes
+(and is the natural key) only when it is exactly one. "A10", "2024/001" or
+"0010" would be coerced into another sale's number: such a sale is refused here,
+naming its code, and never sent.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crm_cli.errors import ValidationFailed
 from crm_cli.providers.brazil import (
     date_or_none,
     date_text,
@@ -26,6 +32,15 @@ from crm_cli.providers.brazil import (
 from crm_cli.providers.fields import sent
 
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
+# Columns the ERP numbers itself: a CRM record coming back never rewrites a value
+# the row has.
+ERP_OWNS = ("codigo",)
+
+
+def _code(row: Mapping[str, Any]) -> int | None:
+    """The ERP's code as GestãoClick's integer codigo, when it is exactly one."""
+    code = text(row.get("codigo")).strip()
+    return int(code) if code.isdigit() and str(int(code)) == code else None
 
 
 def _crm_id(value: Any) -> int | str:
@@ -54,9 +69,16 @@ def _product(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     total = money(row.get("valor_total"))
+    code = _code(row)
+    if code is None:
+        raise ValidationFailed(
+            f"GestãoClick numbers sales with whole numbers (codigo): the sale's code "
+            f"{text(row.get('codigo'))!r} is not one, and would be taken for another "
+            "sale's; give it a numeric code in the ERP"
+        )
     return {
         "tipo": "produto",
-        "codigo": text(row.get("codigo")),
+        "codigo": str(code),
         "cliente_id": text(row.get("cliente_external_id")),
         "vendedor_id": text(row.get("vendedor_external_id")),
         "situacao_id": text(row.get("situacao_venda_id")),
@@ -103,10 +125,10 @@ def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
-    code = text(row.get("codigo")).strip()
-    return {"codigo": code} if code else None
+    code = _code(row)
+    return {"codigo": str(code)} if code is not None else None
 
 
 def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
-    code = text(row.get("codigo")).strip()
-    return bool(code) and text(record.get("codigo")).strip() == code
+    code = _code(row)
+    return code is not None and text(record.get("codigo")).strip() == str(code)

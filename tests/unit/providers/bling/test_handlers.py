@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crm_cli.providers.bling.handlers import cliente, produto, venda
 
 
@@ -48,3 +50,21 @@ def test_handlers_map_only_the_fields_a_list_item_carries():
         "C-1",
         9.9,
     )
+
+
+@pytest.mark.parametrize(
+    ("codigo", "numero"),
+    [("1001", 1001), ("A10", None), ("B10", None), ("2024/001", None), ("0010", None)],
+)
+def test_an_orders_code_goes_whole_and_as_a_number_only_when_it_is_one(codigo, numero):
+    order = venda.to_external({"codigo": codigo, "cliente_external_id": "7"})
+    assert order["numeroLoja"] == codigo
+    assert order.get("numero") == numero
+    assert venda.lookup_params({"codigo": codigo}) == {"numerosLojas[]": [codigo]}
+    assert venda.to_internal({"numeroLoja": codigo, "numero": 55})["codigo"] == codigo
+
+
+def test_two_codes_with_the_same_digits_are_two_orders():
+    a10, b10 = {"numeroLoja": "A10", "numero": 10}, {"numeroLoja": "B10", "numero": 11}
+    assert venda.matches(a10, {"codigo": "A10"}) and not venda.matches(b10, {"codigo": "A10"})
+    assert not venda.matches({"numeroLoja": "2024001", "numero": 2024001}, {"codigo": "2024/001"})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crm_cli.errors import ValidationFailed
 from crm_cli.providers.gestao_click.handlers import cliente, produto, venda
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=20)
@@ -124,3 +127,17 @@ def test_venda_sends_crm_ids_and_round_trips():
     assert back["cliente_external_id"] == "77"
     assert back["data_venda"] == dt.date(2026, 11, 30)
     assert venda.matches({"codigo": "1001"}, row)
+
+
+@pytest.mark.parametrize("codigo", ["A10", "2024/001", "0010", ""])
+def test_a_sales_code_that_is_not_gestaoclicks_integer_is_refused_not_coerced(codigo):
+    with pytest.raises(ValidationFailed, match=f"the sale's code '{re.escape(codigo)}' is not one"):
+        venda.to_external({"codigo": codigo, "cliente_external_id": "5"})
+    assert venda.lookup_params({"codigo": codigo}) is None
+    assert not venda.matches({"codigo": "10"}, {"codigo": codigo})
+
+
+def test_a_numeric_code_goes_and_is_the_natural_key():
+    assert venda.to_external({"codigo": "795", "cliente_external_id": "5"})["codigo"] == "795"
+    assert venda.lookup_params({"codigo": " 795 "}) == {"codigo": "795"}
+    assert venda.ERP_OWNS == ("codigo",)

@@ -24,7 +24,7 @@ from typing import Any
 import requests
 
 from crm_cli import http
-from crm_cli.errors import UnexpectedAnswer, ValidationFailed
+from crm_cli.errors import RecordNotFound, UnexpectedAnswer, ValidationFailed
 from crm_cli.providers.client import BaseClient
 
 _NOT_FOUND_WORDS = ("não encontrad", "nao encontrad", "not found", "inexistente")
@@ -80,7 +80,19 @@ class GestaoClickClient(BaseClient):
     def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
         if entity == "produto":
             payload = self._priced(record_id, dict(payload))
-        return super().atualizar(entity, record_id, payload)
+        try:
+            return super().atualizar(entity, record_id, payload)
+        except RecordNotFound as missing:
+            # GestãoClick answers a refused payload with 404 too, in words that may say
+            # "não encontrado" of something else ("Tipo de valor não encontrado"): the
+            # record is gone only when its own path says so.
+            try:
+                self.buscar(entity, record_id)
+            except RecordNotFound:
+                raise missing from None
+            raise ValidationFailed(
+                f"{missing.message} (the record is there: GestãoClick refused the update)"
+            ) from None
 
     def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         if entity != "venda":

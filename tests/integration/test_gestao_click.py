@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from crm_cli.demo import sample_erp
 from crm_cli.engine.failures import Verdict, decide
 from crm_cli.errors import (
     AuthError,
@@ -19,6 +20,7 @@ from crm_cli.errors import (
 )
 from crm_cli.services.service_crm import ServiceCrm
 from crm_cli.settings import load_settings
+from tests.integration.support import configure_emulated_store, php_enqueue, queue_rows
 
 CLIENTE = {
     "tipo_pessoa": "PF",
@@ -212,3 +214,42 @@ def test_429_without_retry_after_pauses_briefly_then_longer(service, gc_emulator
 
     assert 0.5 < first.value.retry_after <= 1.0
     assert second > first.value.retry_after
+
+
+def test_a_404_about_something_else_is_not_the_record_deleted(cli, shop, gc_emulator):
+    """ "Tipo de valor não encontrado" on a product's PUT names the price type, not the
+    product: the item fails with GestãoClick's words and no 'deleted' advice, and the
+    product (and its link) stay."""
+    configure_emulated_store(cli, 1, gc_emulator, price_type_id="999")
+    [pid] = sample_erp.add_produtos(shop, 1)
+    php_enqueue(shop, [pid], entidade="produto")
+    cli("sync")  # created (a POST takes the price as it is)
+    with shop.begin() as conn:
+        conn.execute(sa.text("UPDATE produtos SET nome = 'Outro nome'"))
+    php_enqueue(shop, [pid], entidade="produto")
+
+    cli("sync")
+
+    [_first, (status, erro)] = queue_rows(shop, "status", "erro")
+    assert status == "failed"
+    assert "Tipo de valor não encontrado" in erro
+    assert "the record is there" in erro
+    assert "deleted" not in erro
+    assert len(gc_emulator.records["produtos"]) == 1
+
+
+def test_a_record_deleted_in_the_crm_is_said_so_and_not_created_again(cli, shop, gc_emulator):
+    [cid] = sample_erp.add_clientes(shop, 1)
+    php_enqueue(shop, [cid])
+    cli("sync")
+    gc_emulator.records["clientes"].clear()  # deleted in GestãoClick
+    with shop.begin() as conn:
+        conn.execute(sa.text("UPDATE clientes SET nome = 'Outro nome'"))
+    php_enqueue(shop, [cid])
+
+    cli("sync")
+
+    [_first, (status, erro)] = queue_rows(shop, "status", "erro")
+    assert status == "failed"
+    assert erro.startswith("the CRM has no cliente 1 any more (deleted there")
+    assert gc_emulator.stats()["creates"] == {"clientes": 1}  # no second record

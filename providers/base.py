@@ -60,6 +60,9 @@ class ProviderInfo:
     entities: Mapping[str, EntitySpec] = field(default_factory=dict)
     unsupported: Mapping[str, str] = field(default_factory=dict)  # entity -> why not
     emulator: str = ""  # "module:Class" of its loopback emulator
+    # The zone of the API's timestamps that carry no offset, when its documentation
+    # fixes one (Pipedrive: UTC); None: the account's own (see BaseClient.record_zone).
+    record_time_zone: str | None = None
 
     def load(self, dotted: str) -> Any:
         module, _, attr = dotted.partition(":")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -26,6 +27,8 @@ from crm_cli.errors import (
 )
 from crm_cli.providers.base import EntitySpec, ProviderInfo
 from crm_cli.providers.contract import Pacer, TokenStore
+
+ACCOUNT_TIME_ZONE = "America/Sao_Paulo"  # a Brazilian CRM account's, unless its store says
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,14 @@ class BaseClient:
         if value in (None, ""):
             raise UnexpectedAnswer(f"{self.info.title}: the record has no id")
         return str(value)
+
+    @property
+    def record_zone(self) -> ZoneInfo:
+        """The zone of this CRM's timestamps that carry no offset: the provider's, when its
+        API documents one; else the account's (``configuracoes.company_time_zone``),
+        America/Sao_Paulo unless set (GestãoClick and Bling keep Brazilian time)."""
+        name = self.info.record_time_zone or self.settings.get("company_time_zone")
+        return ZoneInfo(str(name or ACCOUNT_TIME_ZONE))
 
     def ping(self) -> None:
         """One cheap authenticated request (test-connection)."""

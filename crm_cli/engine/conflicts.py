@@ -5,31 +5,57 @@
 - ``mais_recente``: the newer side wins, by the entity's updated_at column and the
   CRM record's modification time.
 - ``mesclar``: only empty local fields are filled from the CRM.
+
+Times are compared as instants, never as wall times of two clocks: the ERP's
+column is read in its zone (``database.app_time_zone``: the PHP application
+writes São Paulo time), a CRM's time in the zone its API documents (an offset
+it carries, else the provider's or the account's zone: ``Clocks``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crm_cli.settings import EntityMapping
 
 _CRM_TIME_FIELDS = ("modificado_em", "update_time", "updated_at", "dataAlteracao")
 
 
-def crm_modified_at(handler: Any, record: Mapping[str, Any]) -> dt.datetime | None:
-    """When the CRM last changed the record (handler's ``updated_at`` if it has one)."""
+@dataclass(frozen=True)
+class Clocks:
+    """The zones of the two sides' wall times."""
+
+    erp: ZoneInfo  # the ERP's (and the PHP application's) timestamps
+    crm: ZoneInfo  # a CRM record's timestamps that carry no offset
+
+
+def instant(value: Any, zone: ZoneInfo) -> dt.datetime | None:
+    """``value`` (a datetime or ISO text) as an aware instant; naive ones are in ``zone``."""
+    if isinstance(value, dt.datetime):
+        when = value
+    elif value:
+        try:
+            when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=zone)
+
+
+def crm_modified_at(handler: Any, record: Mapping[str, Any], zone: ZoneInfo) -> dt.datetime | None:
+    """When the CRM last changed the record, as an instant (the handler's ``updated_at``
+    if it has one; naive times are in ``zone``, the CRM's)."""
     if hasattr(handler, "updated_at"):
-        return handler.updated_at(record)
+        return instant(handler.updated_at(record), zone)
     for name in _CRM_TIME_FIELDS:
-        value = record.get(name)
-        if value:
-            try:
-                parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
+        when = instant(record.get(name), zone)
+        if when is not None:
+            return when
     return None
 
 
@@ -39,6 +65,7 @@ def resolve(
     row: Mapping[str, Any],
     incoming: dict[str, Any],
     record: Mapping[str, Any],
+    clocks: Clocks,
 ) -> tuple[dict[str, Any], str]:
     """The local changes to make, and a few words saying why."""
     strategy = mapping.conflict
@@ -52,9 +79,9 @@ def resolve(
         }
         return {**filled, **own_id}, f"merged ({len(filled)} empty field(s) filled)"
     if strategy == "mais_recente":
-        local = row.get(mapping.updated_at) if mapping.updated_at else None
-        remote = crm_modified_at(handler, record)
-        if isinstance(local, dt.datetime) and remote is not None and local > remote:
+        local = instant(row.get(mapping.updated_at), clocks.erp) if mapping.updated_at else None
+        remote = crm_modified_at(handler, record, clocks.crm)
+        if local is not None and remote is not None and local > remote:
             return own_id, "kept (mais_recente: the ERP's copy is newer)"
         return incoming, "updated (mais_recente: the CRM's copy is newer)"
     return incoming, "updated (crm_vence)"

@@ -28,6 +28,7 @@ from crm_cli.integrations import Integracoes
 from crm_cli.providers.client import BaseClient
 from crm_cli.settings import Settings
 from crm_cli.states import Direction
+from crm_cli.timezones import zone_of
 
 
 class Processor:
@@ -39,6 +40,7 @@ class Processor:
         self._tables: dict[str, EntityTable] = {}
         self._line_items: dict[str, LineItems | None] = {}
         self._ownership: Ownership | None = None
+        self.erp_zone = zone_of(settings.app_time_zone)  # the ERP's wall times
         self.to_crm = ToCrm(database, self)
         self.to_erp = ToErp(database, self)
         self.on_idle: Callable[[], None] | None = None  # run while a request waits for its slot

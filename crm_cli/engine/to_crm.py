@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -45,6 +46,11 @@ class Resources(Protocol):
     def line_items(self, entidade: str) -> LineItems | None: ...
 
     def links(self, id_loja: int) -> StoreLinks: ...
+
+    @property
+    def erp_zone(self) -> ZoneInfo:
+        """The zone of the ERP's wall-clock times (``database.app_time_zone``)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine import syncstate
-from crm_cli.engine.conflicts import resolve
+from crm_cli.engine.conflicts import Clocks, resolve
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
 from crm_cli.engine.links import StoreLinks
@@ -144,7 +144,8 @@ class ToErp:
         for column in getattr(handler, "ERP_OWNS", ()):  # the ERP numbers these itself
             if row.get(column) not in (None, ""):
                 values.pop(column, None)
-        changes, why = resolve(table.mapping, handler, row, values, record)
+        clocks = Clocks(self.resources.erp_zone, self.resources.client(item.id_loja).record_zone)
+        changes, why = resolve(table.mapping, handler, row, values, record, clocks)
         record_id = row[table.mapping.primary_key]
 
         def update(conn: Connection) -> int:

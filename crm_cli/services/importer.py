@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_import_state
-from crm_cli.engine.conflicts import crm_modified_at
+from crm_cli.engine.conflicts import Clocks, crm_modified_at
 from crm_cli.engine.failures import Verdict, decide
 from crm_cli.engine.processor import Processor
 from crm_cli.engine.queue import QueueItem, enqueue
@@ -115,6 +115,7 @@ def run_import(
     processor.links(id_loja).settled(processor.table(entidade))
     handler = client.entity(entidade).load_handler()
     table = processor.table(entidade)
+    zones = Clocks(processor.erp_zone, client.record_zone)
     page, skip, result = _start(database, id_loja, entidade)
     taken = 0
     while True:
@@ -125,7 +126,7 @@ def run_import(
             if limit is not None and taken >= limit:
                 _save(database, id_loja, entidade, page, result, finished=False, skip=position)
                 return result
-            if since is not None and not _changed_since(handler, record, since):
+            if since is not None and not _changed_since(handler, record, since, zones):
                 continue
             taken += 1
             _one(database, processor, table, client, id_loja, entidade, record, to_queue, result)
@@ -167,9 +168,10 @@ def _log(
     )
 
 
-def _changed_since(handler: Any, record: dict, since: dt.date) -> bool:
-    modified = crm_modified_at(handler, record)
-    return modified is None or modified.date() >= since
+def _changed_since(handler: Any, record: dict, since: dt.date, zones: Clocks) -> bool:
+    """The record changed on ``since`` or later, that day as the ERP's clock counts it."""
+    modified = crm_modified_at(handler, record, zones.crm)
+    return modified is None or modified.astimezone(zones.erp).date() >= since
 
 
 def _one(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from crm_cli.providers.emulator import BaseEmulator, Reply, Request, retry_after_header
 
@@ -68,7 +69,11 @@ def _number(value: Any) -> float:
 
 
 def _now() -> str:
-    return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    """GestãoClick's timestamps: Brazilian wall time, without an offset."""
+    return dt.datetime.now(ACCOUNT_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+ACCOUNT_ZONE = ZoneInfo("America/Sao_Paulo")
 
 
 class GestaoClickEmulator(BaseEmulator):

@@ -38,6 +38,7 @@ PROVIDER = ProviderInfo(
         ),
     },
     emulator="crm_cli.providers.pipedrive.emulator:PipedriveEmulator",
+    record_time_zone="UTC",  # add_time/update_time: UTC (RFC 3339 in API v2)
 )
 
 # where each resource's search endpoint looks (persons by e-mail, products by code,

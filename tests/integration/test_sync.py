@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import signal
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from crm_cli.db.clock import app_offset_seconds
 from crm_cli.demo import sample_erp as erp_tables
 from tests.integration.support import (
     MARIADB_ONLY,
+    configure_emulated_store,
     expire_leases,
     php_enqueue,
     queue_rows,
@@ -740,3 +742,41 @@ def test_a_record_adopted_by_its_natural_key_is_brought_up_to_date(cli, shop, gc
     assert gc_emulator.records["clientes"][stale["id"]]["nome"] == "Cliente 1"
     with shop.connect() as conn:
         assert conn.execute(sa.text("SELECT external_id FROM clientes")).scalar() == stale["id"]
+
+
+@pytest.mark.parametrize("provider", ["gestao_click", "pipedrive"])
+@pytest.mark.parametrize(
+    ("crm_utc", "erp_sao_paulo", "newer"),
+    [
+        ("2026-05-01 15:00", "2026-05-01 12:20", "erp"),  # 15:20Z: minutes after the CRM
+        ("2026-05-01 15:00", "2026-05-01 11:40", "crm"),  # 14:40Z
+        ("2026-05-02 02:00", "2026-05-01 23:50", "erp"),  # 02:50Z: the CRM's day is the next
+        ("2026-05-02 03:30", "2026-05-01 23:50", "crm"),  # hours apart, across midnight
+    ],
+)
+def test_mais_recente_takes_the_newer_edit_whatever_the_clocks(
+    cli, erp, gc_emulator, pd_emulator, tmp_path, provider, crm_utc, erp_sao_paulo, newer
+):
+    """Pipedrive's update_time is UTC, GestãoClick's modificado_em Brazilian time, the
+    ERP's modificado_em the PHP application's São Paulo wall time: compared as instants."""
+    emulator = {"gestao_click": gc_emulator, "pipedrive": pd_emulator}[provider]
+    configure_emulated_store(cli, 1, emulator)
+    config = tmp_path / "c.yaml"
+    config.write_text("entities:\n  cliente:\n    conflict: mais_recente\n")
+    crm_time = dt.datetime.fromisoformat(crm_utc).replace(tzinfo=dt.timezone.utc)
+    if provider == "pipedrive":
+        record = emulator.seed("persons", {"name": "Nome no CRM"})
+        record["update_time"] = crm_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    else:
+        record = emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": "Nome no CRM"})
+        local = crm_time.astimezone(ZoneInfo("America/Sao_Paulo"))
+        record["modificado_em"] = local.strftime("%Y-%m-%d %H:%M:%S")
+    add_linked_cliente(erp, 7, str(record["id"]), dt.datetime.fromisoformat(erp_sao_paulo))
+    php_enqueue(erp, [7], direcao="crm_para_ecletech")
+
+    result = cli("--config", str(config), "sync")
+
+    assert result.exit_code == 0, result.stderr
+    with erp.connect() as conn:
+        name = conn.execute(sa.text("SELECT nome FROM clientes WHERE id = 7")).scalar()
+    assert name == {"erp": "Nome local", "crm": "Nome no CRM"}[newer]

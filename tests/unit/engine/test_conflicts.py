@@ -1,18 +1,24 @@
-"""``crm_cli.engine.conflicts``: what each strategy keeps of a CRM record coming back."""
+"""``crm_cli.engine.conflicts``: what each strategy keeps of a CRM record coming back, and
+time compared as time."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_cli.engine.conflicts import crm_modified_at, resolve
+from crm_cli.engine.conflicts import Clocks, crm_modified_at, instant, resolve
 from crm_cli.settings import DEFAULT_ENTITIES
 
 CLIENTE = DEFAULT_ENTITIES["cliente"]  # updated_at: modificado_em
 ROW = {"id": 7, "external_id": "42", "nome": "Nome local", "email": None, "modificado_em": None}
 INCOMING = {"external_id": "42", "nome": "Nome no CRM", "email": "crm@example.com"}
+SAO_PAULO, UTC = ZoneInfo("America/Sao_Paulo"), ZoneInfo("UTC")
+# the PHP application's clock beside Pipedrive's (UTC) and GestãoClick's (São Paulo)
+PIPEDRIVE = Clocks(erp=SAO_PAULO, crm=UTC)
+GESTAO_CLICK = Clocks(erp=SAO_PAULO, crm=SAO_PAULO)
 
 
 class NoTimeHandler:
@@ -24,38 +30,79 @@ def strategy(name: str):
 
 
 def test_crm_vence_takes_every_field():
-    changes, why = resolve(strategy("crm_vence"), NoTimeHandler(), ROW, INCOMING, {})
+    changes, why = resolve(strategy("crm_vence"), NoTimeHandler(), ROW, INCOMING, {}, PIPEDRIVE)
     assert changes == INCOMING
     assert why == "updated (crm_vence)"
 
 
 def test_ecletech_vence_keeps_the_erp_row_and_only_links_it():
-    changes, why = resolve(strategy("ecletech_vence"), NoTimeHandler(), ROW, INCOMING, {})
+    changes, why = resolve(
+        strategy("ecletech_vence"), NoTimeHandler(), ROW, INCOMING, {}, PIPEDRIVE
+    )
     assert changes == {"external_id": "42"}
     assert why.startswith("kept (ecletech_vence")
 
 
 def test_mesclar_fills_only_empty_fields():
-    changes, why = resolve(strategy("mesclar"), NoTimeHandler(), ROW, INCOMING, {})
+    changes, why = resolve(strategy("mesclar"), NoTimeHandler(), ROW, INCOMING, {}, PIPEDRIVE)
     assert changes == {"email": "crm@example.com", "external_id": "42"}
     assert why == "merged (1 empty field(s) filled)"
 
 
+def newer_side(local, record, clocks) -> str:
+    row = {**ROW, "modificado_em": local}
+    changes, _why = resolve(
+        strategy("mais_recente"), NoTimeHandler(), row, INCOMING, record, clocks
+    )
+    return "crm" if changes == INCOMING else "erp"
+
+
 @pytest.mark.parametrize(
-    ("local", "remote", "crm_wins"),
+    ("local", "remote", "newer"),
     [
-        (dt.datetime(2026, 5, 1, 12, 0), "2026-05-01T11:00:00", False),  # the ERP's is newer
-        (dt.datetime(2026, 5, 1, 12, 0), "2026-05-01T13:00:00", True),
-        (None, "2026-05-01T13:00:00", True),  # the ERP row never says when it changed
+        # an ERP edit at 13:30 in São Paulo is 16:30Z: newer than a CRM edit at 15:00Z
+        (dt.datetime(2026, 5, 1, 13, 30), "2026-05-01T15:00:00Z", "erp"),
+        (dt.datetime(2026, 5, 1, 13, 30), "2026-05-01T16:31:00Z", "crm"),  # a minute later
+        # across midnight: 00:30 local on the 2nd is 03:30Z, after 02:00Z on the 2nd
+        (dt.datetime(2026, 5, 2, 0, 30), "2026-05-02T02:00:00Z", "erp"),
+        (dt.datetime(2026, 5, 1, 23, 50), "2026-05-02T02:45:00Z", "erp"),  # it is 02:50Z
+        (dt.datetime(2026, 5, 1, 23, 50), "2026-05-02T02:51:00Z", "crm"),
+        (None, "2026-05-01T15:00:00Z", "crm"),  # the ERP row never says when it changed
     ],
 )
-def test_mais_recente_takes_the_newer_side(local, remote, crm_wins):
-    row = {**ROW, "modificado_em": local}
-    changes, why = resolve(
-        strategy("mais_recente"), NoTimeHandler(), row, INCOMING, {"update_time": remote}
+def test_mais_recente_compares_pipedrives_utc_with_the_erps_sao_paulo(local, remote, newer):
+    assert newer_side(local, {"update_time": remote}, PIPEDRIVE) == newer
+
+
+@pytest.mark.parametrize(
+    ("local", "remote", "newer"),
+    [
+        (dt.datetime(2026, 5, 1, 13, 30), "2026-05-01 13:29:00", "erp"),  # same clock
+        (dt.datetime(2026, 5, 1, 13, 30), "2026-05-01 13:31:00", "crm"),
+    ],
+)
+def test_mais_recente_on_the_same_clock(local, remote, newer):
+    assert newer_side(local, {"modificado_em": remote}, GESTAO_CLICK) == newer
+
+
+def test_across_a_dst_change_the_instants_decide():
+    """New York falls back on 2026-11-01: 01:30 happens twice; 01:30 EST (the second,
+    fold=1) is 06:30Z. An ERP on that clock beside a UTC CRM."""
+    new_york = Clocks(erp=ZoneInfo("America/New_York"), crm=UTC)
+    second_half_past_one = dt.datetime(2026, 11, 1, 1, 30, fold=1)
+    assert (
+        newer_side(second_half_past_one, {"update_time": "2026-11-01T06:00:00Z"}, new_york) == "erp"
     )
-    assert (changes == INCOMING) is crm_wins
-    assert ("CRM's copy is newer" in why) is crm_wins
+    assert (
+        newer_side(second_half_past_one, {"update_time": "2026-11-01T06:45:00Z"}, new_york) == "crm"
+    )
+    # spring forward: 2026-03-08 03:30 EDT is 07:30Z
+    assert (
+        newer_side(
+            dt.datetime(2026, 3, 8, 3, 30), {"update_time": "2026-03-08T07:15:00Z"}, new_york
+        )
+        == "erp"
+    )
 
 
 def test_the_crm_time_comes_from_the_handler_when_it_knows_it():
@@ -64,12 +111,17 @@ def test_the_crm_time_comes_from_the_handler_when_it_knows_it():
         def updated_at(record):
             return dt.datetime(2026, 1, 2, 3, 4, 5)
 
-    assert crm_modified_at(Handler(), {"update_time": "1999-01-01"}) == dt.datetime(
-        2026, 1, 2, 3, 4, 5
+    assert crm_modified_at(Handler(), {"update_time": "1999-01-01"}, UTC) == dt.datetime(
+        2026, 1, 2, 3, 4, 5, tzinfo=UTC
     )
 
 
-def test_unreadable_crm_times_are_skipped():
+def test_unreadable_crm_times_are_skipped_and_naive_ones_take_the_crms_zone():
     record = {"modificado_em": "not a time", "dataAlteracao": "2026-02-03 04:05:06"}
-    assert crm_modified_at(NoTimeHandler(), record) == dt.datetime(2026, 2, 3, 4, 5, 6)
-    assert crm_modified_at(NoTimeHandler(), {}) is None
+    assert crm_modified_at(NoTimeHandler(), record, SAO_PAULO) == dt.datetime(
+        2026, 2, 3, 7, 5, 6, tzinfo=UTC
+    )
+    assert crm_modified_at(NoTimeHandler(), {}, UTC) is None
+    assert instant("2026-02-03T04:05:06+01:00", SAO_PAULO) == dt.datetime(
+        2026, 2, 3, 3, 5, 6, tzinfo=UTC
+    )

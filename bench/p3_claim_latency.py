@@ -60,7 +60,7 @@ def main() -> list[dict]:
             timings.append((time.perf_counter() - started) * 1000)
             release(database, items, f"b{n}")
         sql = str(
-            claim_select(100)
+            claim_select(100, bind=database)
             .with_for_update(skip_locked=True)
             .compile(database, compile_kwargs={"literal_binds": True})
         )

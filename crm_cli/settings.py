@@ -167,9 +167,6 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     env_url = os.environ.get(DATABASE_URL_ENV)
     if env_url:
         settings = replace(settings, database_url=env_url)
-    from crm_cli.timezones import use_app_time_zone
-
-    use_app_time_zone(settings.app_time_zone)
     return settings
 
 

@@ -45,8 +45,12 @@ class BaseClient:
         settings: Mapping[str, Any],
         pacer: Pacer,
         tokens: TokenStore | None = None,
+        erp_zone: ZoneInfo | None = None,
     ) -> None:
         self.info = info
+        # the zone of the ERP's wall times (database.app_time_zone), for handlers'
+        # local times the API wants in UTC
+        self.erp_zone = erp_zone or ZoneInfo(ACCOUNT_TIME_ZONE)
         self.credentials = dict(credentials)
         self.settings = dict(settings)
         self.pacer = pacer

@@ -37,7 +37,7 @@ class CliState:
 
             from crm_cli.db.backends import open_database
 
-            self._database = open_database(self.settings.database_url)
+            self._database = open_database(self.settings.database_url, self.settings.app_time_zone)
             if self.own_process:
                 # What is loaded by now (Typer, SQLAlchemy, the dialect) lives
                 # as long as the process: spare it the walk of every full

@@ -11,7 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+from crm_cli.db.clock import APP_TIME_ZONE_OPTION
 from crm_cli.errors import ConfigError, DatabaseError
+from crm_cli.timezones import DEFAULT_APP_TIME_ZONE, zone_of
 
 SERVER_STATUS_IN_TRANS = 1  # MySQL protocol: the status flag "a transaction is open"
 
@@ -31,13 +33,16 @@ def display_url(url: str) -> str:
     return parse_url(url).render_as_string(hide_password=True)
 
 
-def open_database(url: str) -> Engine:
+def open_database(url: str, app_time_zone: str = DEFAULT_APP_TIME_ZONE) -> Engine:
     """The database at ``url`` (a SQLAlchemy Engine), configured for cron work on SQLite
-    or MySQL/MariaDB."""
+    or MySQL/MariaDB; ``app_time_zone``: the zone of the PHP application's wall times,
+    which the handle carries to every connection (``crm_cli.db.clock``)."""
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
+    zone_of(app_time_zone)  # a bad name is the configuration's error, said now
+    options = {APP_TIME_ZONE_OPTION: app_time_zone}
     if backend == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, options)
     if backend in ("mysql", "mariadb"):
         if parsed.get_driver_name() != "pymysql":
             raise ConfigError(
@@ -54,6 +59,7 @@ def open_database(url: str) -> Engine:
             # other runs at once, and no gap locks block the PHP app's INSERTs.
             isolation_level="READ COMMITTED",
             connect_args=_mysql_connect_args(parsed),
+            execution_options=options,
         )
         _ping_when_idle(database)
         sa.event.listen(database.pool, "reset", _rollback_if_open)
@@ -135,7 +141,7 @@ def _rollback_if_open(dbapi_conn, _record, reset_state) -> None:  # type: ignore
         dbapi_conn.rollback()
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
     if url.database and url.database != ":memory:":
         folder = Path(url.database).expanduser().parent
         try:
@@ -145,7 +151,9 @@ def _sqlite_engine(url: URL) -> Engine:
                 f"cannot create the folder {folder} of the SQLite database ({exc.strerror}); "
                 "choose another path in database.url or $CRM_DATABASE_URL"
             ) from None
-    database = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
+    database = sa.create_engine(
+        url, connect_args={"timeout": 30}, json_serializer=json_text, execution_options=options
+    )
 
     @sa.event.listens_for(database, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

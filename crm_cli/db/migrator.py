@@ -122,7 +122,7 @@ def _check_adoptable(conn: Connection, tables: set[str]) -> bool:
 
 def migrate(settings: Settings, database: Engine | None = None) -> MigrationResult:
     """Bring the database to the newest revision; safe to run any number of times."""
-    database = database or open_database(settings.database_url)
+    database = database or open_database(settings.database_url, settings.app_time_zone)
     with database.begin() as conn:
         cfg = _alembic_config(conn)
         script = script_directory(cfg)
@@ -204,7 +204,7 @@ def write_migration_sql(settings: Settings, out: IO[str]) -> None:
             "a DDL script is for MySQL/MariaDB: SQLite is migrated directly (its tables "
             "are altered by copying them)"
         )
-    database = open_database(settings.database_url)
+    database = open_database(settings.database_url, settings.app_time_zone)
     try:
         with database.connect() as conn:
             current = current_revision(conn)

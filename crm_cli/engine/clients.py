@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
@@ -77,6 +78,7 @@ def open_client(
     database: Engine,
     integracoes: Integracoes | None = None,
     pacer: AccountPacer | None = None,
+    erp_zone: ZoneInfo | None = None,
 ) -> BaseClient:
     """The provider client for ``store`` (which need not be saved yet: bling-authorize)."""
     info = get_provider(store.provider)
@@ -85,7 +87,9 @@ def open_client(
     tokens = StoredTokens(integracoes, store.id_loja) if integracoes is not None else None
     client_class = info.load(info.client)
     pacer = pacer or pacer_for(store, database)
-    return client_class(info, store.credenciais, store.configuracoes, pacer, tokens)
+    return client_class(
+        info, store.credenciais, store.configuracoes, pacer, tokens, erp_zone=erp_zone
+    )
 
 
 def pacer_for(
@@ -140,9 +144,11 @@ class StoreClients:
         max_wait: float | None = None,
         before_wait: Callable[[], None] | None = None,
         policy: AccountPolicy | None = None,
+        erp_zone: ZoneInfo | None = None,
     ) -> None:
         self.database, self.integracoes = database, integracoes
         self.policy = policy  # the accounts' pauses (None: the defaults)
+        self.erp_zone = erp_zone  # handed to each client (None: its default)
         self.before_wait = before_wait  # run while a request waits for its slot
         self._max_wait = max_wait
         self._open: dict[int, tuple[BaseClient, AccountPacer]] = {}
@@ -160,7 +166,7 @@ class StoreClients:
                     f"run 'crm-cli config bling-authorize --loja {id_loja}'"
                 )
             pacer = pacer_for(store, self.database, self._max_wait, self._before_wait, self.policy)
-            client = open_client(store, self.database, self.integracoes, pacer)
+            client = open_client(store, self.database, self.integracoes, pacer, self.erp_zone)
             self._open[id_loja] = (client, pacer)
         return self._open[id_loja][0]
 

@@ -34,13 +34,17 @@ from crm_cli.timezones import zone_of
 class Processor:
     def __init__(self, database: Engine, settings: Settings, integracoes: Integracoes) -> None:
         self.database, self.settings, self.integracoes = database, settings, integracoes
+        self.erp_zone = zone_of(settings.app_time_zone)  # the ERP's wall times
         self.clients = StoreClients(
-            database, integracoes, before_wait=self._idle, policy=AccountPolicy.of(settings.sync)
+            database,
+            integracoes,
+            before_wait=self._idle,
+            policy=AccountPolicy.of(settings.sync),
+            erp_zone=self.erp_zone,
         )
         self._tables: dict[str, EntityTable] = {}
         self._line_items: dict[str, LineItems | None] = {}
         self._ownership: Ownership | None = None
-        self.erp_zone = zone_of(settings.app_time_zone)  # the ERP's wall times
         self.to_crm = ToCrm(database, self)
         self.to_erp = ToErp(database, self)
         self.on_idle: Callable[[], None] | None = None  # run while a request waits for its slot

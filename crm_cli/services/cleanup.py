@@ -29,7 +29,9 @@ def cleanup(
     database: Engine, queue_days: int, log_days: int, dry_run: bool = False, chunk: int = CHUNK
 ) -> CleanupResult:
     with database.connect() as conn:  # processado_em is on the PHP application's clock
-        now, app_clock = (_datetime(v) for v in conn.execute(sa.select(DbNow(), app_now())).one())
+        now, app_clock = (
+            _datetime(v) for v in conn.execute(sa.select(DbNow(), app_now(conn))).one()
+        )
     return CleanupResult(
         queue_items=delete_completed(
             database, app_clock - dt.timedelta(days=queue_days), chunk, dry_run

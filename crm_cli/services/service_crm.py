@@ -22,6 +22,7 @@ from crm_cli.integrations import Integracoes
 from crm_cli.providers.client import BaseClient
 from crm_cli.settings import Settings
 from crm_cli.states import Direction, LogStatus
+from crm_cli.timezones import zone_of
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,10 @@ class ServiceCrm:
         )
         self.integracoes = Integracoes(database, cipher)
         self.clients = StoreClients(
-            database, self.integracoes, policy=AccountPolicy.of(settings.sync)
+            database,
+            self.integracoes,
+            policy=AccountPolicy.of(settings.sync),
+            erp_zone=zone_of(settings.app_time_zone),
         )
 
     def client(self, id_loja: int) -> BaseClient:

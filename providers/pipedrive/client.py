@@ -32,7 +32,7 @@ from crm_cli import http
 from crm_cli.errors import UnexpectedAnswer
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.pipedrive.config import SEARCH
-from crm_cli.timezones import app_zone
+from crm_cli.providers.pipedrive.handlers.atividade import due_in_local, due_in_utc
 
 PAGE_SIZE = 100
 DEAL_PRODUCTS = "/api/v2/deals/{id}/products"
@@ -56,7 +56,7 @@ class PipedriveClient(BaseClient):
         if domain and not self.settings.get("api_base_url"):
             self.base_url = f"https://{domain}.pipedrive.com"
         zone = self.settings.get("company_time_zone")
-        self.company_zone = ZoneInfo(str(zone)) if zone else app_zone()
+        self.company_zone = ZoneInfo(str(zone)) if zone else self.erp_zone
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-api-token": str(self.credentials["api_token"])}
@@ -102,12 +102,26 @@ class PipedriveClient(BaseClient):
         return (extra or {}).get("next_cursor") or None
 
     def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """The document goes to the store's custom field, when it names one."""
+        """The document goes to the store's custom field, when it names one; an activity's
+        local due date and time go in UTC."""
+        if entity == "atividade" and payload.get("due_date") and payload.get("due_time"):
+            payload["due_date"], payload["due_time"] = due_in_utc(
+                payload["due_date"], payload["due_time"], self.erp_zone
+            )
         document = payload.pop("_document", None)
         field = self.settings.get("document_field")
         if document and field:
             payload["custom_fields"] = {**payload.get("custom_fields", {}), str(field): document}
         return payload
+
+    def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        """An activity's UTC due date and time, as the ERP's local ones."""
+        if entity == "atividade" and record.get("due_date") and record.get("due_time"):
+            record = dict(record)
+            record["due_date"], record["due_time"] = due_in_local(
+                record["due_date"], record["due_time"], self.erp_zone
+            )
+        return record
 
     def matching(self, entity: str, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Natural keys are found through the search endpoints (e-mail, code, title)."""

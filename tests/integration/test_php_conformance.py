@@ -70,7 +70,7 @@ def scalar(database, sql: str) -> int:
     CURDATE()) see the application's own time zone, as its date() values do."""
     with database.connect() as conn:
         if database.dialect.name in ("mysql", "mariadb"):
-            hours = app_offset_seconds() // 3600
+            hours = app_offset_seconds(database) // 3600
             conn.execute(sa.text(f"SET time_zone = '{hours:+03d}:00'"))
         return conn.execute(sa.text(sql)).scalar()
 

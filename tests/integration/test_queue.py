@@ -33,7 +33,7 @@ def test_claim_query_uses_the_claim_index_without_filesort(migrated):
             ],
         )
         conn.execute(sa.text("ANALYZE TABLE crm_sync_queue"))
-    statement = queue.claim_select(100).with_for_update(skip_locked=True)
+    statement = queue.claim_select(100, bind=migrated).with_for_update(skip_locked=True)
     sql = str(statement.compile(migrated, compile_kwargs={"literal_binds": True}))
 
     with migrated.connect() as conn:

@@ -163,7 +163,7 @@ def test_provider_faults_schedule_a_retry_with_backoff(cli, shop, gc_emulator, f
     # proximo_retry is on the PHP application's clock, started_at on the server's UTC
     delay = (
         as_datetime(item.proximo_retry) - as_datetime(item.started_at)
-    ).total_seconds() - app_offset_seconds()
+    ).total_seconds() - app_offset_seconds(shop)
     assert 60 * 0.8 - 2 <= delay <= 60 * 1.2 + 2  # backoff_seconds[0] with jitter
     assert cli("sync").stdout.startswith("[")  # not due yet: nothing claimed
     assert queue_rows(shop)[0][1] == "pending"
@@ -719,7 +719,7 @@ def test_a_record_another_run_holds_goes_back_untouched(cli, shop, gc_emulator):
                 "SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), proximo_retry) - :offset "
                 "FROM crm_sync_queue WHERE id_registro = :i"
             ),
-            {"i": ids[0], "offset": app_offset_seconds()},  # proximo_retry: the app's clock
+            {"i": ids[0], "offset": app_offset_seconds(shop)},  # proximo_retry: the app's clock
         ).scalar_one()
     assert 1 <= waits <= 5
 

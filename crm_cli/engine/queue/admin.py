@@ -46,7 +46,7 @@ def enqueue_ids(
         sa.literal(0),
         sa.literal(0),
         sa.literal(QueueStatus.PENDING.value),
-        app_now(),  # criado_em on the PHP application's clock
+        app_now(conn),  # criado_em on the PHP application's clock
     ).where(~pending.exists())
     columns = [
         "id_loja",
@@ -111,7 +111,7 @@ def waiting_stores(database: Engine, id_loja: int | None = None) -> list[dict[st
         .where(
             crm_sync_queue.c.status == QueueStatus.PENDING,
             crm_sync_queue.c.erro_mensagem.like(PARKED + "%"),
-            crm_sync_queue.c.proximo_retry > app_now(),
+            crm_sync_queue.c.proximo_retry > app_now(database),
         )
         .group_by(crm_sync_queue.c.id_loja)
         .order_by(crm_sync_queue.c.id_loja)
@@ -211,7 +211,7 @@ def cancel(database: Engine, ids: Sequence[int]) -> list[int]:
         conn.execute(
             sa.update(crm_sync_queue)
             .where(crm_sync_queue.c.id.in_(list(ids)))
-            .values(deletado_em=app_now())
+            .values(deletado_em=app_now(conn))
         )
     return list(ids)
 
@@ -292,7 +292,7 @@ def counts(database: Engine, since: dt.datetime, id_loja: int | None = None) -> 
             )
             .group_by(crm_sync_queue.c.id_loja, crm_sync_queue.c.entidade)
         ).all()
-        now, app_clock = conn.execute(sa.select(DbNow(), app_now())).one()
+        now, app_clock = conn.execute(sa.select(DbNow(), app_now(conn))).one()
     return {
         "by_status": {s.value: by_status.get(s, 0) for s in QueueStatus},
         "completed_since": completed_since,

@@ -16,7 +16,10 @@ from crm_cli.states import QueueStatus
 
 
 def _due(
-    id_loja: int | None, entidade: str | None, alone: bool | None = False
+    bind: Engine | Connection,
+    id_loja: int | None,
+    entidade: str | None,
+    alone: bool | None = False,
 ) -> list[sa.ColumnElement[bool]]:
     """Due items; ``alone``: only those to be claimed on their own (None: either)."""
     where = [
@@ -24,7 +27,8 @@ def _due(
         crm_sync_queue.c.deletado_em.is_(None),
         # proximo_retry is on the PHP application's clock (v3 writes it too)
         sa.or_(
-            crm_sync_queue.c.proximo_retry.is_(None), crm_sync_queue.c.proximo_retry <= app_now()
+            crm_sync_queue.c.proximo_retry.is_(None),
+            crm_sync_queue.c.proximo_retry <= app_now(bind),
         ),
     ]
     if alone is not None:
@@ -47,7 +51,11 @@ def due_items(
     database: Engine, limit: int, id_loja: int | None = None, entidade: str | None = None
 ) -> list[QueueItem]:
     """What a run would claim now, claiming nothing (``sync --dry-run``)."""
-    query = sa.select(*ITEM_COLUMNS).where(*_due(id_loja, entidade, None)).order_by(*CLAIM_ORDER)
+    query = (
+        sa.select(*ITEM_COLUMNS)
+        .where(*_due(database, id_loja, entidade, None))
+        .order_by(*CLAIM_ORDER)
+    )
     with database.connect() as conn:
         return [item_of(r) for r in conn.execute(query.limit(limit))]
 
@@ -151,7 +159,7 @@ def claim(
     """
     if alone:
         limit = 1
-    where = _due(id_loja, entidade, alone)
+    where = _due(database, id_loja, entidade, alone)
     with database.connect() as conn:
         if is_mysql(conn) and not supports_skip_locked(conn):
             with named_lock(conn, "claim", timeout=30) as held:
@@ -166,9 +174,13 @@ def claim_select(
     id_loja: int | None = None,
     entidade: str | None = None,
     where: list[sa.ColumnElement[bool]] | None = None,
+    bind: Engine | Connection | None = None,
 ) -> sa.Select:
-    """The claim's SELECT: due items by priority, then age; served by idx_claim."""
-    where = where if where is not None else _due(id_loja, entidade)
+    """The claim's SELECT: due items by priority, then age; served by idx_claim
+    (``where``: the due items' conditions, else those of ``bind``'s clock)."""
+    if where is None:
+        assert bind is not None, "claim_select needs where, or bind to work it out"
+        where = _due(bind, id_loja, entidade)
     return sa.select(crm_sync_queue.c.id).where(*where).order_by(*CLAIM_ORDER).limit(limit)
 
 
@@ -286,7 +298,7 @@ def _complete_as_duplicate(
         .values(
             status=QueueStatus.COMPLETED,
             processado=1,
-            processado_em=app_now(),
+            processado_em=app_now(conn),
             completed_at=DbNow(),
             lease_owner=None,
             lease_expires_at=None,

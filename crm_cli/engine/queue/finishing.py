@@ -75,7 +75,7 @@ def complete(
         "p_external_id": external_id,
         "p_id_registro": id_registro,
     }
-    return conn.execute(_complete(app_offset_seconds()), params).rowcount == 1
+    return conn.execute(_complete(app_offset_seconds(conn)), params).rowcount == 1
 
 
 def retry_later(
@@ -90,7 +90,7 @@ def retry_later(
                 processado=0,
                 erro=message,
                 erro_mensagem=message,
-                proximo_retry=app_now(delay_seconds),
+                proximo_retry=app_now(conn, delay_seconds),
                 lease_owner=None,
                 lease_expires_at=None,
                 claim_alone=0,  # it failed on its own terms: it did not kill its run
@@ -150,7 +150,7 @@ def release(
         ),
     )
     if delay_seconds:
-        values["proximo_retry"] = app_now(delay_seconds)
+        values["proximo_retry"] = app_now(database, delay_seconds)
     if reason:
         values["erro_mensagem"] = (PARKED + reason)[:2000]
     with database.begin() as conn:
@@ -170,7 +170,7 @@ def park_store(
 ) -> int:
     """Every due item of the store (of one entity, when given) waits ``delay_seconds``,
     attempts intact: one statement, so later runs do not claim them only to hand them back."""
-    until = app_now(delay_seconds)
+    until = app_now(database, delay_seconds)
     which = [
         crm_sync_queue.c.id_loja == id_loja,
         crm_sync_queue.c.status == QueueStatus.PENDING,

@@ -164,7 +164,7 @@ def enqueue(
                         tentativas=0,
                         processado=0,
                         external_id=external_id,
-                        criado_em=app_now(),  # as the PHP application writes it
+                        criado_em=app_now(conn),  # as the PHP application writes it
                         status=QueueStatus.PENDING,
                     )
                 ).inserted_primary_key[0]

@@ -11,7 +11,9 @@ API v2 rules (provider-apis.md §2):
   ``participants: [{"person_id": N, "primary": true}]`` (Pipedrive developer
   community, devcommunity.pipedrive.com/t/19734, and the v1→v2 migration guide).
 - ``due_time`` is UTC, ``HH:MM`` (AddActivityRequest in the official OpenAPI);
-  the ERP's ``hora_vencimento`` is local time (``database.app_time_zone``).
+  the ERP's ``hora_vencimento`` is local time (``database.app_time_zone``). This
+  handler deals in the ERP's local date and time; the client, which is given the
+  ERP's zone, turns them into UTC and back (``due_in_utc``, ``due_in_local``).
 - ``type`` must be the key of an existing ActivityType; the ERP's free text is
   mapped onto Pipedrive's default keys (call, meeting, task, deadline, email,
   lunch), ``task`` when it names none of them.
@@ -23,9 +25,9 @@ import datetime as dt
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crm_cli.providers.brazil import date_or_none, date_text, digits, flag, text, text_or_none
-from crm_cli.timezones import app_zone
 
 # Pipedrive's default ActivityType keys, and the ERP's words for them.
 TYPE_KEYS = ("call", "meeting", "task", "deadline", "email", "lunch")
@@ -56,21 +58,22 @@ def type_key(tipo: Any) -> str:
     return _TYPE_WORDS.get(word.replace("email", "e-mail"), "task")
 
 
-def _utc(day: Any, local: Any) -> tuple[str, str]:
-    """The ERP's local date and time as Pipedrive's UTC due_date and due_time."""
+def due_in_utc(day: Any, local: Any, zone: ZoneInfo) -> tuple[str, str]:
+    """A local date and time in ``zone`` as Pipedrive's UTC due_date and due_time."""
     when = dt.datetime.combine(
         dt.date.fromisoformat(date_text(day)), dt.time.fromisoformat(str(local)[:5])
-    ).replace(tzinfo=app_zone())
+    ).replace(tzinfo=zone)
     utc = when.astimezone(dt.timezone.utc)
     return utc.strftime("%Y-%m-%d"), utc.strftime("%H:%M")
 
 
-def _local(day: Any, utc_time: Any) -> tuple[dt.date, str]:
+def due_in_local(day: Any, utc_time: Any, zone: ZoneInfo) -> tuple[str, str]:
+    """Pipedrive's UTC due_date and due_time as a local date and time in ``zone``."""
     when = dt.datetime.combine(
         dt.date.fromisoformat(str(day)[:10]), dt.time.fromisoformat(str(utc_time)[:5])
     ).replace(tzinfo=dt.timezone.utc)
-    local = when.astimezone(app_zone())
-    return local.date(), local.strftime("%H:%M:%S")  # as a TIME column reads back
+    local = when.astimezone(zone)
+    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")  # as a TIME column reads
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,12 +83,10 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
         "done": flag(row.get("concluida") if row.get("concluida") is not None else 0) == "1",
         "note": text(row.get("descricao")),
     }
-    if row.get("data_vencimento"):
+    if row.get("data_vencimento"):  # the ERP's local date and time (see the module doc)
         record["due_date"] = date_text(row.get("data_vencimento"))
         if row.get("hora_vencimento"):
-            record["due_date"], record["due_time"] = _utc(
-                row.get("data_vencimento"), row.get("hora_vencimento")
-            )
+            record["due_time"] = str(row.get("hora_vencimento"))[:5]
     person = _id(row.get("cliente_external_id"))
     if person is not None:  # person_id itself is read-only in v2
         record["participants"] = [{"person_id": person, "primary": True}]
@@ -114,9 +115,7 @@ def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
         "venda_external_id": text_or_none(record.get("deal_id")),
     }
     if record.get("due_date") and record.get("due_time"):
-        row["data_vencimento"], row["hora_vencimento"] = _local(
-            record["due_date"], record["due_time"]
-        )
+        row["hora_vencimento"] = str(record["due_time"])[:8]
     return row
 
 

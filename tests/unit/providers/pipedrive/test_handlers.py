@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_cli import timezones
 from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, venda
 
 
@@ -41,26 +40,42 @@ def test_handlers_map_the_erp_columns():
     assert atividade.lookup_params({"titulo": "x"}) is None
 
 
-def test_an_activity_names_its_person_as_primary_participant_and_its_time_in_utc(monkeypatch):
-    monkeypatch.setattr(timezones, "_zone", ZoneInfo("America/Sao_Paulo"))  # the ERP's clock
+def test_an_activity_names_its_person_as_primary_participant_and_keeps_local_time():
     activity = atividade.to_external(
         {
             "titulo": "Ligar",
             "tipo": "Ligação",
             "data_vencimento": "2026-12-01",
-            "hora_vencimento": "22:30:00",  # São Paulo, UTC-3
+            "hora_vencimento": "22:30:00",  # the ERP's clock
             "cliente_external_id": "42",
         }
     )
     assert "person_id" not in activity  # read-only in API v2
     assert activity["participants"] == [{"person_id": 42, "primary": True}]
-    assert (activity["due_date"], activity["due_time"]) == ("2026-12-02", "01:30")
+    assert (activity["due_date"], activity["due_time"]) == ("2026-12-01", "22:30")
     assert activity["type"] == "call"
     back = atividade.to_internal(
-        {**activity, "participants": [{"person_id": 42, "primary_flag": True}]}
+        {
+            **activity,
+            "due_time": "22:30:00",
+            "participants": [{"person_id": 42, "primary_flag": True}],
+        }
     )
     assert back["cliente_external_id"] == "42"
     assert (str(back["data_vencimento"]), back["hora_vencimento"]) == ("2026-12-01", "22:30:00")
+
+
+@pytest.mark.parametrize(
+    ("zone", "local", "utc"),
+    [
+        ("America/Sao_Paulo", ("2026-12-01", "22:30:00"), ("2026-12-02", "01:30")),  # UTC-3
+        ("Europe/Lisbon", ("2026-07-01", "00:15:00"), ("2026-06-30", "23:15")),  # summer, UTC+1
+        ("UTC", ("2026-01-01", "09:00:00"), ("2026-01-01", "09:00")),
+    ],
+)
+def test_due_times_go_to_pipedrive_in_utc_from_the_zone_the_client_is_given(zone, local, utc):
+    assert atividade.due_in_utc(*local, ZoneInfo(zone)) == utc
+    assert atividade.due_in_local(*utc, ZoneInfo(zone)) == local
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 import crm_cli.migrations
 from crm_cli.db.backends import open_database, parse_url
 from crm_cli.db.ddl import VERSION_TABLE
-from crm_cli.db.schema import ORIGINAL_TABLES
+from crm_cli.db.schema import ORIGINAL_TABLES, crm_integracoes, crm_sync_state
 from crm_cli.errors import CrmError, DatabaseError, InvalidRequest
 from crm_cli.settings import EntityMapping, Settings
 
@@ -138,7 +138,69 @@ def migrate(settings: Settings, database: Engine | None = None) -> MigrationResu
         result.current_revision = current_revision(conn)
     with database.begin() as conn:
         _add_external_ids(conn, settings, result)
+    with database.begin() as conn:
+        _link_existing_external_ids(conn, settings, result)
     return result
+
+
+def _link_existing_external_ids(
+    conn: Connection, settings: Settings, result: MigrationResult
+) -> None:
+    """External ids already in the ERP's columns (the PHP application's, or crm-cli's from
+    before per-store links) become links of the store that owns the rows: the row's store
+    (store_column), else entities.<e>.external_id_store, else the only active store.
+    Links a store has already are kept. Without an owner nothing is linked, and said."""
+    tables = set(sa.inspect(conn).get_table_names())
+    stores = list(
+        conn.execute(
+            sa.select(crm_integracoes.c.id_loja).where(
+                crm_integracoes.c.deletado_em.is_(None), crm_integracoes.c.ativo != 0
+            )
+        ).scalars()
+    )
+    for mapping in settings.entities.values():
+        if mapping.table not in tables:
+            continue
+        table = sa.Table(mapping.table, sa.MetaData(), autoload_with=conn, resolve_fks=False)
+        if mapping.external_id not in table.c or mapping.primary_key not in table.c:
+            continue
+        if mapping.store_column and mapping.store_column in table.c:
+            owner: sa.ColumnElement[Any] = table.c[mapping.store_column]
+        elif mapping.external_id_store is not None or len(stores) == 1:
+            owner = sa.literal(mapping.external_id_store or stores[0])
+        else:
+            if stores:
+                result.warnings.append(
+                    f"{mapping.table}.{mapping.external_id}: not linked to a store (several "
+                    f"stores, none set as its owner: entities.{mapping.name}.external_id_store)"
+                )
+            continue
+        linked = _insert_links(conn, mapping, table, owner)
+        if linked:
+            result.host_changes.append(
+                f"{mapping.table}.{mapping.external_id}: {linked} existing CRM id(s) linked "
+                "to their store"
+            )
+
+
+def _insert_links(
+    conn: Connection, mapping: EntityMapping, table: sa.Table, owner: sa.ColumnElement[Any]
+) -> int:
+    """One INSERT … SELECT: a link for each row with an external id whose owner has none."""
+    state = crm_sync_state
+    external_id, pk = table.c[mapping.external_id], table.c[mapping.primary_key]
+    has_link = (
+        sa.select(sa.literal(1))
+        .select_from(state)
+        .where(
+            state.c.id_loja == owner, state.c.entidade == mapping.name, state.c.id_registro == pk
+        )
+    )
+    rows = sa.select(owner, sa.literal(mapping.name), pk, external_id).where(
+        external_id.is_not(None), external_id != "", owner.is_not(None), ~has_link.exists()
+    )
+    columns = ["id_loja", "entidade", "id_registro", "external_id"]
+    return conn.execute(sa.insert(state).from_select(columns, rows)).rowcount
 
 
 def _external_id_plan(

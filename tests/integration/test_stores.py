@@ -313,3 +313,33 @@ def test_a_row_whose_key_is_its_twins_fails_naming_both_and_writes_nothing(cli, 
     assert gc_emulator.records["clientes"][mine]["nome"] == "Primeiro"
     assert len(gc_emulator.records["clientes"]) == 1
     assert gc_emulator.stats()["by_status"].get("200", 0) - before.get("200", 0) == 1  # the search
+
+
+def test_migrate_links_the_external_ids_the_erp_holds_to_their_store(
+    cli, erp, gc_emulator, two_stores
+):
+    clients = sample_erp.add_clientes(erp, 3)
+    with erp.begin() as conn:  # as the PHP application (or crm-cli before links) left them
+        for cliente in clients[:2]:
+            conn.execute(
+                sa.text("UPDATE clientes SET external_id = :x WHERE id = :i"),
+                {"x": f"gc-{cliente}", "i": cliente},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO crm_sync_state (id_loja, entidade, id_registro, external_id) "
+                "VALUES (1, 'cliente', :i, 'kept')"
+            ),
+            {"i": clients[1]},
+        )
+
+    result = cli("migrate")
+
+    assert result.exit_code == 0, result.stderr
+    assert "clientes.external_id: 1 existing CRM id(s) linked to their store" in result.stdout
+    assert linked(erp, 1, "cliente", clients[0]) == f"gc-{clients[0]}"
+    assert linked(erp, 1, "cliente", clients[1]) == "kept"  # a store's own link stays
+    assert linked(erp, 1, "cliente", clients[2]) is None  # no external id: nothing to link
+    assert linked(erp, 2, "cliente", clients[0]) is None  # the other store's are its own
+    again = cli("migrate")
+    assert "linked to their store" not in again.stdout

@@ -91,6 +91,7 @@ KNOWN: dict[str, Check] = {
     "webhook_url": _url,  # the PHP application's own
     "reauthorization_needed": _text,  # written by crm-cli (Bling refused the refresh token)
     "situacoes_venda": _id_map,  # GestãoClick: ERP situacao_venda_id -> situacao_id
+    "vendedores": _id_map,  # a sale's seller: ERP vendedor_id -> the CRM's user id
     "forma_pagamento_id": _crm_id,  # GestãoClick and Bling: the sales' payment form
     "price_type_id": _crm_id,  # GestãoClick: valores[].tipo_id of the ERP's price
     "company_time_zone": _zone,  # Pipedrive: the company's midnight resets its budget

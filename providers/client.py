@@ -24,9 +24,11 @@ from crm_cli.errors import (
     ProviderUnreachable,
     RateLimited,
     UnexpectedAnswer,
+    ValidationFailed,
 )
 from crm_cli.providers.base import EntitySpec, ProviderInfo
 from crm_cli.providers.contract import Pacer, TokenStore
+from crm_cli.providers.fields import SELLER
 
 ACCOUNT_TIME_ZONE = "America/Sao_Paulo"  # a Brazilian CRM account's, unless its store says
 
@@ -95,6 +97,30 @@ class BaseClient:
     def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
         """A record read from the CRM, in the terms its handler's ``to_internal`` reads."""
         return record
+
+    def seller(self, payload: dict[str, Any]) -> str | None:
+        """The CRM user who sold the sale in ``payload``: its ERP ``vendedor_id`` (taken out
+        of the payload) through the store's ``vendedores`` map. None: the sale names no
+        seller, or the store maps none; ValidationFailed: the map lacks this one."""
+        erp = payload.pop(SELLER, None)
+        sellers = self._sellers()
+        if erp in (None, "") or not sellers:
+            return None
+        if str(erp) not in sellers:
+            raise ValidationFailed(
+                f"the sale's vendedor_id {erp} has no {self.info.title} user in "
+                f"configuracoes.vendedores (it maps {', '.join(sorted(sellers))})"
+            )
+        return sellers[str(erp)]
+
+    def erp_seller(self, crm_user: Any) -> str | None:
+        """The ERP's vendedor_id for the CRM's user, by the store's ``vendedores`` map."""
+        back = {crm: erp for erp, crm in self._sellers().items()}
+        return back.get(str(crm_user)) if crm_user not in (None, "") else None
+
+    def _sellers(self) -> dict[str, str]:
+        mapping = self.settings.get("vendedores") or {}
+        return {str(erp): str(crm) for erp, crm in mapping.items()}
 
     def records_of(self, data: Any) -> list[dict[str, Any]]:
         if not isinstance(data, list):

@@ -19,6 +19,11 @@ def sent(record: Mapping[str, Any], fields: Iterable[Field]) -> dict[str, Any]:
     return {column: convert(record.get(key)) for column, key, convert in fields if key in record}
 
 
+# A sale's seller as the ERP names it (vendas.vendedor_id), handed by the venda
+# handlers to their client, which sends the CRM's user for it (BaseClient.seller).
+SELLER = "_vendedor_id"
+
+
 def active(value: Any) -> int:
     """A CRM's "1"/"0" (or true/false) as the ERP's ``ativo``."""
     return 1 if flag(value) == "1" else 0

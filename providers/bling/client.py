@@ -23,6 +23,7 @@ from crm_cli import http
 from crm_cli.errors import AuthError, ReauthorizationNeeded, UnexpectedAnswer
 from crm_cli.providers.bling.config import AUTHORIZE_PATH, AUTHORIZE_URL, TOKEN_PATH
 from crm_cli.providers.client import BaseClient
+from crm_cli.providers.fields import SELLER
 
 REFRESH_MARGIN = 300  # seconds before expiry when the token is refreshed
 PAGE_SIZE = 100
@@ -177,11 +178,25 @@ class BlingClient(BaseClient):
 
     def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """A sale's parcelas are paid the store's way (``configuracoes.forma_pagamento_id``)."""
+        if entity != "venda":
+            return payload
+        seller = self.seller(payload)
+        if seller is not None:
+            payload["vendedor"] = {"id": int(seller)}
         forma = self.settings.get("forma_pagamento_id")
-        if entity == "venda" and forma is not None:
+        if forma is not None:
             for parcela in payload.get("parcelas") or []:
                 parcela["formaPagamento"] = {"id": int(forma)}
         return payload
+
+    def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A sale's seller, as the ERP's vendedor_id."""
+        vendedor = record.get("vendedor")
+        if entity == "venda" and isinstance(vendedor, Mapping):
+            seller = self.erp_seller(vendedor.get("id"))
+            if seller is not None:
+                record = {**record, SELLER: seller}
+        return record
 
     def ping(self) -> None:
         self.listar("cliente", params={"limite": 1})

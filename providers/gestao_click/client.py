@@ -26,6 +26,7 @@ import requests
 from crm_cli import http
 from crm_cli.errors import RecordNotFound, UnexpectedAnswer, ValidationFailed
 from crm_cli.providers.client import BaseClient
+from crm_cli.providers.fields import SELLER
 
 _NOT_FOUND_WORDS = ("não encontrad", "nao encontrad", "not found", "inexistente")
 
@@ -97,6 +98,9 @@ class GestaoClickClient(BaseClient):
     def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         if entity != "venda":
             return payload
+        seller = self.seller(payload)
+        if seller is not None:
+            payload["vendedor_id"] = seller
         situacao = payload.get("situacao_id")
         mapping = self._situacoes()
         if mapping:
@@ -113,11 +117,16 @@ class GestaoClickClient(BaseClient):
         return payload
 
     def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        if entity != "venda":
+            return record
+        record = dict(record)
+        seller = self.erp_seller(record.get("vendedor_id"))
+        if seller is not None:
+            record[SELLER] = seller
         mapping = self._situacoes()
-        if entity != "venda" or not mapping or "situacao_id" not in record:
+        if not mapping or "situacao_id" not in record:
             return record
         back = {crm: erp for erp, crm in mapping.items()}
-        record = dict(record)
         crm = str(record.pop("situacao_id"))
         if crm in back:  # a situação the ERP has no id for is not written at all
             record["situacao_id"] = back[crm]

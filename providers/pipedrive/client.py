@@ -31,6 +31,7 @@ import requests
 from crm_cli import http
 from crm_cli.errors import UnexpectedAnswer
 from crm_cli.providers.client import BaseClient
+from crm_cli.providers.fields import SELLER
 from crm_cli.providers.pipedrive.config import SEARCH
 from crm_cli.providers.pipedrive.handlers.atividade import due_in_local, due_in_utc
 
@@ -108,6 +109,10 @@ class PipedriveClient(BaseClient):
             payload["due_date"], payload["due_time"] = due_in_utc(
                 payload["due_date"], payload["due_time"], self.erp_zone
             )
+        if entity == "venda":
+            seller = self.seller(payload)
+            if seller is not None:
+                payload["owner_id"] = int(seller)
         document = payload.pop("_document", None)
         field = self.settings.get("document_field")
         if document and field:
@@ -115,7 +120,10 @@ class PipedriveClient(BaseClient):
         return payload
 
     def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
-        """An activity's UTC due date and time, as the ERP's local ones."""
+        """An activity's UTC due date and time, as the ERP's local ones; a deal's owner,
+        as the ERP's seller."""
+        if entity == "venda" and self.erp_seller(record.get("owner_id")) is not None:
+            record = {**record, SELLER: self.erp_seller(record.get("owner_id"))}
         if entity == "atividade" and record.get("due_date") and record.get("due_time"):
             record = dict(record)
             record["due_date"], record["due_time"] = due_in_local(

@@ -343,3 +343,63 @@ def test_migrate_links_the_external_ids_the_erp_holds_to_their_store(
     assert linked(erp, 2, "cliente", clients[0]) is None  # the other store's are its own
     again = cli("migrate")
     assert "linked to their store" not in again.stdout
+
+
+# -- a sale's seller: the store's map of ERP sellers to CRM users ----------------------
+
+SELLER_FIELD = {
+    "gestao_click": ("vendas", lambda sale: sale.get("vendedor_id")),
+    "pipedrive": ("deals", lambda deal: deal.get("owner_id")),
+    "bling": ("pedidos/vendas", lambda order: (order.get("vendedor") or {}).get("id")),
+}
+SHOPS = {
+    "gestao_click": ("gc_emulator", 1),
+    "pipedrive": ("pd_emulator", 2),
+    "bling": ("bling_emulator", 3),
+}
+
+
+@pytest.mark.parametrize("provider", list(SELLER_FIELD))
+def test_a_sales_seller_goes_as_the_crms_user_the_store_maps_and_comes_back(
+    request, cli, erp, provider
+):
+    fixture, loja = SHOPS[provider]
+    emulator = request.getfixturevalue(fixture)
+    if provider == "bling":
+        request.getfixturevalue("bling_shop")
+        cli(
+            "config",
+            "set",
+            "--loja",
+            "3",
+            "--provider",
+            "bling",
+            "--setting",
+            'vendedores={"3": "77"}',
+        )
+    else:
+        configure_emulated_store(cli, loja, emulator, vendedores={"3": "77"})
+    [cliente] = sample_erp.add_clientes(erp, 1)
+    [produto] = sample_erp.add_produtos(erp, 1)
+    sold = sample_erp.add_venda(
+        erp, "501", [(produto, 1, 10.0)], cliente_id=cliente, vendedor_id=3, situacao_venda_id=1
+    )
+    unmapped = sample_erp.add_venda(
+        erp, "502", [(produto, 1, 10.0)], cliente_id=cliente, vendedor_id=4, situacao_venda_id=1
+    )
+    php_enqueue(erp, [cliente], loja=loja)
+    php_enqueue(erp, [produto], entidade="produto", loja=loja)
+    php_enqueue(erp, [sold, unmapped], entidade="venda", loja=loja)
+    drain(cli)
+
+    resource, seller_of = SELLER_FIELD[provider]
+    [sent] = emulator.records[resource].values()
+    assert str(seller_of(sent)) == "77"
+    [(_s1, _e1), (status, erro)] = queue_rows(erp, "status", "erro")[-2:]
+    assert status == "failed"
+    assert "vendedor_id 4 has no" in erro and "configuracoes.vendedores" in erro
+
+    php_enqueue(erp, [sold], entidade="venda", loja=loja, direcao="crm_para_ecletech")
+    drain(cli)
+    assert column(erp, "vendas", sold, "vendedor_id") == 3
+    assert column(erp, "vendas", sold, "cliente_id") == cliente

@@ -30,6 +30,7 @@ from crm_cli.providers.brazil import (
     text,
     text_or_none,
 )
+from crm_cli.providers.fields import SELLER
 
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
 # Columns the ERP numbers itself: a CRM record coming back never rewrites a value
@@ -67,6 +68,13 @@ def _item(line: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
+    record = _sale(row)
+    if row.get("vendedor_id") not in (None, ""):  # the client sends the CRM's user for it
+        record[SELLER] = row["vendedor_id"]
+    return record
+
+
+def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
     lines = row.get(ITEMS) or []
     goods = sum(
         (_decimal(x.get("quantidade")) * _decimal(x.get("valor_venda")) for x in lines), Decimal(0)
@@ -91,6 +99,13 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
+    row = _fields(record)
+    if SELLER in record:  # the CRM's user, as the client found the ERP's seller for it
+        row["vendedor_id"] = record[SELLER]
+    return row
+
+
+def _fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """The ERP's columns for what the record holds (a list item is a subset)."""
     row: dict[str, Any] = {}
     if record.get("numeroLoja"):

@@ -29,7 +29,7 @@ from crm_cli.providers.brazil import (
     text,
     text_or_none,
 )
-from crm_cli.providers.fields import sent
+from crm_cli.providers.fields import SELLER, sent
 
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
 # Columns the ERP numbers itself: a CRM record coming back never rewrites a value
@@ -68,6 +68,13 @@ def _product(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
+    record = _sale(row)
+    if row.get("vendedor_id") not in (None, ""):  # the client sends the CRM's user for it
+        record[SELLER] = row["vendedor_id"]
+    return record
+
+
+def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
     total = money(row.get("valor_total"))
     code = _code(row)
     if code is None:
@@ -117,6 +124,13 @@ _ITEM = (
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
+    row = _fields(record)
+    if SELLER in record:  # the CRM's user, as the client found the ERP's seller for it
+        row["vendedor_id"] = record[SELLER]
+    return row
+
+
+def _fields(record: Mapping[str, Any]) -> dict[str, Any]:
     row = sent(record, _HEADER)
     if isinstance(record.get("produtos"), list):
         lines = [entry.get("produto") for entry in record["produtos"] if isinstance(entry, Mapping)]

@@ -20,6 +20,7 @@ from crm_cli.providers.brazil import (
     text,
     text_or_none,
 )
+from crm_cli.providers.fields import SELLER
 
 PREFIX = "Venda "
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
@@ -30,6 +31,13 @@ def _title(row: Mapping[str, Any]) -> str:
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
+    record = _sale(row)
+    if row.get("vendedor_id") not in (None, ""):  # the client sends the CRM's user for it
+        record[SELLER] = row["vendedor_id"]
+    return record
+
+
+def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
     total = decimal_or_none(row.get("valor_total"))
     record: dict[str, Any] = {
         "title": _title(row),
@@ -77,6 +85,13 @@ def _line(product: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
+    row = _fields(record)
+    if SELLER in record:  # the CRM's user, as the client found the ERP's seller for it
+        row["vendedor_id"] = record[SELLER]
+    return row
+
+
+def _fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """The ERP's columns for what the deal holds (a key it lacks is left out)."""
     row: dict[str, Any] = {}
     if "title" in record:

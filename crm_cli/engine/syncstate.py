@@ -40,6 +40,15 @@ _SUCCESS = {
 }
 
 
+# What a link from the CRM sets (a record received, not sent).
+_LINKED = {
+    "external_id": sa.bindparam("v_external_id"),
+    "payload_hash": None,  # what the CRM holds now came from it: the next send compares afresh
+    "synced_at": DbNow(),
+    "create_started_at": None,
+}
+
+
 def payload_hash(payload: Any, external_id: str | None) -> str:
     text = json.dumps([payload, external_id], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -122,13 +131,15 @@ def _upsert(dialect: str, rows: dict | list[dict], values: dict) -> sa.Executabl
 
 
 @functools.cache
-def _record_success(dialect: str) -> sa.Executable:
+def _upsert_one(dialect: str, kind: str) -> sa.Executable:
+    """One record's state written as ``kind`` says (_SUCCESS or _LINKED), built once."""
+    values = {"success": _SUCCESS, "link": _LINKED}[kind]
     key = {
         "id_loja": sa.bindparam("k_loja"),
         "entidade": sa.bindparam("k_entidade"),
         "id_registro": sa.bindparam("k_registro"),
     }
-    return _upsert(dialect, {**key, **_SUCCESS}, _SUCCESS)
+    return _upsert(dialect, {**key, **values}, values)
 
 
 def mark_creates_started(conn: Connection, keys: list[RecordKey]) -> None:
@@ -149,30 +160,12 @@ def clear_creates(conn: Connection, keys: list[RecordKey]) -> None:
         conn.execute(_CLEAR_CREATE, [_key(*key) for key in keys])
 
 
-_LINKED = {
-    "external_id": sa.bindparam("v_external_id"),
-    "payload_hash": None,  # what the CRM holds now came from it: the next send compares afresh
-    "synced_at": DbNow(),
-    "create_started_at": None,
-}
-
-
-@functools.cache
-def _record_link(dialect: str) -> sa.Executable:
-    key = {
-        "id_loja": sa.bindparam("k_loja"),
-        "entidade": sa.bindparam("k_entidade"),
-        "id_registro": sa.bindparam("k_registro"),
-    }
-    return _upsert(dialect, {**key, **_LINKED}, _LINKED)
-
-
 def record_link(
     conn: Connection, id_loja: int, entidade: str, id_registro: int, external_id: str
 ) -> None:
     """The store's ERP row ``id_registro`` is the CRM's ``external_id`` (it came from the CRM)."""
     conn.execute(
-        _record_link(conn.dialect.name),
+        _upsert_one(conn.dialect.name, "link"),
         {**_key(id_loja, entidade, id_registro), "v_external_id": external_id},
     )
 
@@ -186,7 +179,7 @@ def record_success(
     payload_hash_: str | None,
 ) -> None:
     conn.execute(
-        _record_success(conn.dialect.name),
+        _upsert_one(conn.dialect.name, "success"),
         {
             **_key(id_loja, entidade, id_registro),
             "v_external_id": external_id,

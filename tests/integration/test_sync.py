@@ -780,3 +780,31 @@ def test_mais_recente_takes_the_newer_edit_whatever_the_clocks(
     with erp.connect() as conn:
         name = conn.execute(sa.text("SELECT nome FROM clientes WHERE id = 7")).scalar()
     assert name == {"erp": "Nome local", "crm": "Nome no CRM"}[newer]
+
+
+@pytest.mark.parametrize(
+    ("crm_utc", "newer"),
+    # New York falls back at 2026-11-01 02:00 EDT: the ERP's 01:30 is read as the
+    # first 01:30 (EDT, 05:30Z), the wall clock's own reading of an ambiguous time
+    [("2026-11-01T05:15:00Z", "erp"), ("2026-11-01T05:45:00Z", "crm")],
+)
+def test_mais_recente_across_a_dst_change_on_the_erps_clock(
+    cli, erp, pd_emulator, tmp_path, crm_utc, newer
+):
+    configure_emulated_store(cli, 1, pd_emulator)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "database:\n  app_time_zone: America/New_York\n"
+        "entities:\n  cliente:\n    conflict: mais_recente\n"
+    )
+    record = pd_emulator.seed("persons", {"name": "Nome no CRM"})
+    record["update_time"] = crm_utc
+    add_linked_cliente(erp, 7, str(record["id"]), dt.datetime(2026, 11, 1, 1, 30))
+    php_enqueue(erp, [7], direcao="crm_para_ecletech")
+
+    result = cli("--config", str(config), "sync")
+
+    assert result.exit_code == 0, result.stderr
+    with erp.connect() as conn:
+        name = conn.execute(sa.text("SELECT nome FROM clientes WHERE id = 7")).scalar()
+    assert name == {"erp": "Nome local", "crm": "Nome no CRM"}[newer]

@@ -84,8 +84,7 @@ class ToErp:
         values = handler.to_internal(record)
         if row is None and table.mapping.store_column:
             values[table.mapping.store_column] = item.id_loja
-        with self.database.connect() as conn:
-            self._references(conn, links, table, values)
+        self._references(links, table, values)
         values.pop(table.mapping.external_id, None)  # written by _link, where it may be
         owner = links.owns(table, row if row is not None else values)
         if not owner:  # another store's ids are the ERP's view of this row
@@ -96,13 +95,18 @@ class ToErp:
             return self._insert_local(item, table, external_id, values, record, link)
         return self._update_local(item, table, handler, row, external_id, values, record, link)
 
-    def _references(
-        self, conn: Connection, links: StoreLinks, table: EntityTable, values: dict
-    ) -> None:
-        """A reference's CRM id (a sale's client) back to the ERP row it is, for the store."""
-        for column, entity in table.mapping.references:
-            crm_id = values.get(table.mapping.reference_target(column))
-            if crm_id:
+    def _references(self, links: StoreLinks, table: EntityTable, values: dict) -> None:
+        """A reference's CRM id (a sale's client) back to the ERP row it is, for the store
+        (a read only when the record names one: an import reads thousands of records)."""
+        named = [
+            (column, entity, values[table.mapping.reference_target(column)])
+            for column, entity in table.mapping.references
+            if values.get(table.mapping.reference_target(column))
+        ]
+        if not named:
+            return
+        with self.database.connect() as conn:
+            for column, entity, crm_id in named:
                 ids = links.erp_ids(conn, self.resources.table(entity), str(crm_id))
                 if len(ids) == 1:
                     values[column] = ids[0]

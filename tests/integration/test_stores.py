@@ -125,13 +125,19 @@ def test_two_stores_on_two_accounts_each_keep_their_own_records(
     assert request_ids(gc_emulator_b, "clientes") <= set(crm_b["clientes"])
 
 
-def test_a_record_changed_in_the_second_stores_crm_comes_back_to_its_own_row(
-    cli, erp, gc_emulator, gc_emulator_b, two_stores
-):
-    clients = sample_erp.add_clientes(erp, 2)
+def sent_by_both_stores(cli, erp, count: int) -> list[int]:
+    """``count`` new ERP clients, sent to both stores' CRMs."""
+    clients = sample_erp.add_clientes(erp, count)
     php_enqueue(erp, clients, loja=1)
     php_enqueue(erp, clients, loja=2)
     drain(cli)
+    return clients
+
+
+def test_a_record_changed_in_the_second_stores_crm_comes_back_to_its_own_row(
+    cli, erp, gc_emulator, gc_emulator_b, two_stores
+):
+    clients = sent_by_both_stores(cli, erp, 2)
     theirs = linked(erp, 2, "cliente", clients[1])
     gc_emulator_b.records["clientes"][theirs]["nome"] = "Mudou no CRM B"
 
@@ -146,10 +152,7 @@ def test_a_record_changed_in_the_second_stores_crm_comes_back_to_its_own_row(
 def test_a_crm_item_naming_only_an_external_id_finds_the_row_by_its_own_stores_link(
     cli, erp, gc_emulator, gc_emulator_b, two_stores
 ):
-    clients = sample_erp.add_clientes(erp, 2)
-    php_enqueue(erp, clients, loja=1)
-    php_enqueue(erp, clients, loja=2)
-    drain(cli)
+    clients = sent_by_both_stores(cli, erp, 2)
     theirs = linked(erp, 2, "cliente", clients[0])
     gc_emulator_b.records["clientes"][theirs]["nome"] = "Pelo CRM B"
     with erp.begin() as conn:  # as the PHP application queues a webhook's record

@@ -52,6 +52,11 @@ class EntityMapping:
     items_table: str | None = None
     items_parent_key: str | None = None  # the item's column naming its record
     items_product_key: str | None = None  # the item's column naming its product
+    # When the CRM's items replace the record's, the record's ``items_sum`` column
+    # becomes the sum of its items' ``items_total`` column, as the PHP sale screen
+    # computes it (ModelVenda::calcularTotais: valor_produtos = SUM(itens.valor_total)).
+    items_sum: str | None = None
+    items_total: str | None = None
     # The store whose CRM ids the ERP's external_id column holds, when several
     # stores share the rows (no store_column): the PHP application's view.
     external_id_store: int | None = None
@@ -83,6 +88,8 @@ DEFAULT_ENTITIES: dict[str, EntityMapping] = {
         items_table="vendas_itens",
         items_parent_key="venda_id",
         items_product_key="produto_id",
+        items_sum="valor_produtos",
+        items_total="valor_total",
         references=(("cliente_id", "cliente"),),
     ),
     "atividade": EntityMapping(
@@ -407,6 +414,8 @@ def _parse_entities(source: str, raw: Any) -> dict[str, EntityMapping]:
             items_table=r.identifier("items_table", base.items_table),
             items_parent_key=r.identifier("items_parent_key", base.items_parent_key),
             items_product_key=r.identifier("items_product_key", base.items_product_key),
+            items_sum=r.identifier("items_sum", base.items_sum),
+            items_total=r.identifier("items_total", base.items_total),
             external_id_store=r.optional_integer("external_id_store", base.external_id_store, 1),
             references=_references(r, base.references),
         )
@@ -444,4 +453,9 @@ def _check_items(top: _Reader, mapping: EntityMapping) -> None:
             f"entities.{mapping.name}.items_table",
             "needs items_parent_key and items_product_key (the item's columns naming "
             "its record and its product)",
+        )
+    if bool(mapping.items_sum) != bool(mapping.items_total):
+        top.fail(
+            f"entities.{mapping.name}.items_sum",
+            "needs items_total too (the item's column whose sum it holds), or both null",
         )

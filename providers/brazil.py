@@ -39,7 +39,11 @@ def format_cep(value: Any) -> str:
 
 
 def format_phone(value: Any) -> str:
+    """A Brazilian number in its usual mask ("+55 11 98765-4321" → "(11) 98765-4321");
+    anything else as its digits."""
     d = digits(value)
+    if len(d) in (12, 13) and d.startswith("55"):  # the country code, written
+        d = d[2:]
     if len(d) == 11:
         return _mask(d, 11, "(00) 00000-0000")
     if len(d) == 10:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,20 @@ def crm_modified_at(handler: Any, record: Mapping[str, Any], zone: ZoneInfo) -> 
     return None
 
 
+def same_amount(local: Any, incoming: Any) -> bool:
+    """Whether a CRM's amount is the one the ERP holds: equal numbers (60 and 60.00),
+    or a zero where the ERP left the column empty (a CRM that reports a sale's
+    discount as 0.00 when the ERP's was NULL has not changed its money)."""
+    if not isinstance(incoming, Decimal):
+        return False
+    if local in (None, ""):
+        return incoming == 0
+    try:
+        return Decimal(str(local)) == incoming
+    except ArithmeticError:
+        return False
+
+
 def resolve(
     mapping: EntityMapping,
     handler: Any,
@@ -68,6 +83,7 @@ def resolve(
     clocks: Clocks,
 ) -> tuple[dict[str, Any], str]:
     """The local changes to make, and a few words saying why."""
+    incoming = {k: v for k, v in incoming.items() if not same_amount(row.get(k), v)}
     strategy = mapping.conflict
     # the link goes in whatever the strategy keeps (when this store owns the column)
     own_id = {k: incoming[k] for k in (mapping.external_id,) if k in incoming}

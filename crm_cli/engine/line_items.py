@@ -7,7 +7,9 @@ yet makes the record wait (``WaitingFor``) rather than reach the CRM without it.
 
 Coming back (CRM → ERP), the CRM's items replace the record's: their products
 found again by the store's links. Items the same as the ERP's (on what the CRM
-sent) are left as they are, rows and ids untouched.
+sent) are left as they are, rows and ids untouched. Replaced, the record's sum
+of its items (``vendas.valor_produtos``) is worked out again in the same
+statement's transaction, as the PHP sale screen does.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class LineItems:
                     f"(entities.{mapping.name}.{role})"
                 )
         self.products = products
+        self._sum = self._sum_statement(database) if mapping.items_sum else None
         self.parent = self.table.c[str(mapping.items_parent_key)]
         self.product = self.table.c[str(mapping.items_product_key)]
         order = [c for c in self.table.primary_key.columns] or [self.product]
@@ -58,6 +61,25 @@ class LineItems:
             sa.select(self.table)
             .where(self.parent.in_(sa.bindparam("p_ids", expanding=True)))
             .order_by(self.parent, *order)
+        )
+
+    def _sum_statement(self, database: Engine) -> sa.Update:
+        """``UPDATE record SET items_sum = (SELECT SUM(items_total) FROM items …)``."""
+        mapping = self.mapping
+        parent = sa.Table(mapping.table, sa.MetaData(), autoload_with=database, resolve_fks=False)
+        for table, role in ((parent, "items_sum"), (self.table, "items_total")):
+            if getattr(mapping, role) not in table.c:
+                raise ConfigError(
+                    f"table '{table.name}' has no column '{getattr(mapping, role)}' "
+                    f"(entities.{mapping.name}.{role}; null: leave the record's sum alone)"
+                )
+        items_total = self.table.c[str(mapping.items_total)]
+        own = self.table.c[str(mapping.items_parent_key)] == parent.c[mapping.primary_key]
+        total = sa.select(sa.func.coalesce(sa.func.sum(items_total), 0)).where(own)
+        return (
+            sa.update(parent)
+            .where(parent.c[mapping.primary_key] == sa.bindparam("record_id"))
+            .values({str(mapping.items_sum): total.scalar_subquery()})
         )
 
     def load(
@@ -98,6 +120,8 @@ class LineItems:
         conn.execute(sa.delete(self.table).where(self.parent == record_id))
         if rows:
             conn.execute(sa.insert(self.table), rows)
+        if self._sum is not None:
+            conn.execute(self._sum, {"record_id": record_id})
 
     def _rows(
         self, conn: Connection, record_id: Any, incoming: list[dict], links: StoreLinks

@@ -74,7 +74,7 @@ class GestaoClickClient(BaseClient):
             raise UnexpectedAnswer(f"GestãoClick: meta.proxima_pagina is {following!r}") from None
 
     def ping(self) -> None:
-        self.listar("cliente", params={"limite": 1})
+        self.listar("cliente")  # one page: GestãoClick documents no page size to ask for
 
     # -- the account's own ids ------------------------------------------------------
 

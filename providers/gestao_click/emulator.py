@@ -12,19 +12,23 @@ price type, and a PUT's flat ``valor_venda`` is ignored ("Se os dados de
 valores não forem informados, os valores de venda permanecerão inalterados");
 a sale needs ``produtos`` naming existing products, a ``situacao_id`` of the
 account's, and ``pagamentos`` (or ``forma_pagamento_id`` + ``numero_parcelas``)
-whose total is the sale's.
+whose total is the sale's. The sale's total is GestãoClick's own: each item's
+quantity × price less its discount (R$ or %), plus ``valor_frete``, less the
+sale's ``desconto_valor``; what a client sends as ``valor_total`` is not taken.
+Pages hold 20 records: ``limite`` is not a documented parameter (§1.5), and
+is not honoured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from crm_cli.providers.emulator import BaseEmulator, Reply, Request, retry_after_header
 
-MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
 REQUIRED = {
@@ -66,6 +70,24 @@ def _number(value: Any) -> float:
         return float(str(value).replace(",", "."))
     except (TypeError, ValueError):
         return 0.0
+
+
+def _cents(value: float) -> float:
+    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _item_total(item: dict[str, Any]) -> float:
+    gross = _cents(_number(item.get("quantidade")) * _number(item.get("valor_venda")))
+    if item.get("tipo_desconto") == "%":
+        return _cents(gross * (1 - _number(item.get("desconto_porcentagem")) / 100))
+    return _cents(gross - _number(item.get("desconto_valor")))
+
+
+def _sale_total(body: dict[str, Any]) -> float:
+    """What GestãoClick makes of a sale: items (less their discounts) + freight − discount."""
+    items = [e.get("produto") for e in body.get("produtos") or [] if isinstance(e, dict)]
+    goods = sum(_item_total(item) for item in items if isinstance(item, dict))
+    return _cents(goods + _number(body.get("valor_frete")) - _number(body.get("desconto_valor")))
 
 
 def _now() -> str:
@@ -174,7 +196,7 @@ class GestaoClickEmulator(BaseEmulator):
             for entry in payments
             if isinstance(entry, dict)
         )
-        if abs(paid - _number(body.get("valor_total"))) > CENT:
+        if abs(paid - _sale_total(body)) > CENT:
             return _error(404, "Not Found", "A soma dos pagamentos difere do valor total da venda")
         return None
 
@@ -196,6 +218,12 @@ class GestaoClickEmulator(BaseEmulator):
             record.setdefault("estoque", 0)
             record["valores"] = self._prices(body, old)
             record["valor_venda"] = record["valores"][0]["valor_venda"]
+        if resource == "vendas":
+            record["valor_total"] = f"{_sale_total(body):.2f}"
+            for entry in record.get("produtos") or []:
+                item = entry.get("produto") if isinstance(entry, dict) else None
+                if isinstance(item, dict):
+                    item["valor_total"] = f"{_item_total(item):.2f}"
         record.setdefault("ativo", "1")
         record["modificado_em"] = _now()
         return record
@@ -293,7 +321,7 @@ class GestaoClickEmulator(BaseEmulator):
     def _page(self, request: Request, items: list[dict[str, Any]]) -> Reply:
         try:
             page = max(1, int(request.query.get("pagina", 1)))
-            size = min(MAX_PAGE, max(1, int(request.query.get("limite", DEFAULT_PAGE))))
+            size = DEFAULT_PAGE
         except ValueError:
             return _error(404, "Not Found", "Parâmetro de paginação inválido")
         items = sorted(items, key=lambda r: int(r["id"]) if str(r["id"]).isdigit() else 0)

@@ -1,4 +1,10 @@
-"""ERP ``clientes`` ↔ GestãoClick ``/clientes`` (natural key: cpf_cnpj)."""
+"""ERP ``clientes`` ↔ GestãoClick ``/clientes`` (natural key: cpf_cnpj).
+
+Phones go in the Brazilian mask GestãoClick's screens show, except a foreign
+client's (``tipo_pessoa`` ES, [GC-DOC] provider-apis.md §1.8) and any number
+written with another country's code ("+1 212 555 0100"): those go, and come
+back, as written; masking their digits would make another number.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +35,23 @@ def _tipo(row: Mapping[str, Any]) -> str:
     return "PJ" if digits(row.get("cnpj")) and not digits(row.get("cpf")) else "PF"
 
 
+def _foreign(tipo: Any, phone: Any) -> bool:
+    written = text(phone).strip()
+    return tipo == "ES" or (written.startswith("+") and not written.startswith("+55"))
+
+
+def _phone_out(row: Mapping[str, Any], key: str) -> str:
+    if _foreign(_tipo(row), row.get(key)):
+        return text(row.get(key)).strip()
+    return format_phone(row.get(key))
+
+
+def _phone_in(record: Mapping[str, Any], key: str) -> str | None:
+    if _foreign(record.get("tipo_pessoa"), record.get(key)):
+        return text_or_none(text(record.get(key)).strip())
+    return digits_or_none(record.get(key))
+
+
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     record = {key: text(row.get(key)) for key in _PLAIN}
     record.update(
@@ -36,8 +59,8 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
         cpf=format_cpf(row.get("cpf")),
         cnpj=format_cnpj(row.get("cnpj")),
         data_nascimento=date_text(row.get("data_nascimento")),
-        telefone=format_phone(row.get("telefone")),
-        celular=format_phone(row.get("celular")),
+        telefone=_phone_out(row, "telefone"),
+        celular=_phone_out(row, "celular"),
         ativo=flag(row.get("ativo")),
     )
     return record
@@ -48,8 +71,6 @@ _FIELDS = (
     ("cpf", "cpf", digits_or_none),
     ("cnpj", "cnpj", digits_or_none),
     ("data_nascimento", "data_nascimento", date_or_none),
-    ("telefone", "telefone", digits_or_none),
-    ("celular", "celular", digits_or_none),
     ("ativo", "ativo", active),
 )
 
@@ -57,6 +78,9 @@ _FIELDS = (
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
     """The ERP's columns for what the record holds (a key it lacks is left out)."""
     row = sent(record, _FIELDS)
+    for key in ("telefone", "celular"):
+        if key in record:
+            row[key] = _phone_in(record, key)
     if record.get("tipo_pessoa") in ("PF", "PJ", "ES"):  # the ERP's ENUM has all three
         row["tipo_pessoa"] = record["tipo_pessoa"]
     return row

@@ -3,6 +3,15 @@
 What GestãoClick requires of a sale ([GC-DOC], provider-apis.md §1.8): ``tipo``,
 ``codigo``, ``cliente_id``, ``situacao_id``, ``data``; its ``produtos`` and
 ``pagamentos`` whose total is the sale's (refused with HTTP 404 otherwise).
+
+GestãoClick works the sale's total out itself: each item's quantity × price
+less its discount (``tipo_desconto`` R$), plus ``valor_frete``, less the sale's
+``desconto_valor``. So the sale's discount goes as whatever lies between those
+items and freight and the ERP's ``valor_total`` (the ERP's own discount when
+its figures add up, as the PHP sale screen computes them), and one payment of
+the ERP's total: the total GestãoClick computes is then the ERP's, and reading
+the sale back writes the same money (a total above its items and freight
+cannot be a discount: such a sale is refused, naming both figures).
 Items name products by their GestãoClick ids (numbers in item bodies); the
 client and seller go by their CRM ids (``cliente_external_id`` /
 ``vendedor_external_id``). ``situacao_id`` and the payment form are the
@@ -17,6 +26,7 @@ naming its code, and never sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from crm_cli.errors import ValidationFailed
@@ -53,6 +63,14 @@ def _quantity(value: Any) -> str:
     return format(amount.normalize(), "f") if amount is not None else "0"
 
 
+def _line_total(item: Mapping[str, Any]) -> Decimal:
+    """An item's total as GestãoClick computes it: quantity × price − discount, in cents."""
+    gross = (decimal_or_none(item.get("quantidade")) or 0) * (
+        decimal_or_none(item.get("valor_venda")) or 0
+    )
+    return Decimal(money(gross)) - (decimal_or_none(item.get("desconto_valor")) or 0)
+
+
 def _product(item: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "produto": {
@@ -62,9 +80,22 @@ def _product(item: Mapping[str, Any]) -> dict[str, Any]:
             "valor_venda": money(item.get("valor_venda")),
             "tipo_desconto": "R$",
             "desconto_valor": money(item.get("desconto_valor")) or "0.00",
-            "valor_total": money(item.get("valor_total")),
+            "valor_total": money(_line_total(item)),
         }
     }
+
+
+def _discount(row: Mapping[str, Any], freight: Decimal, total: Decimal) -> Decimal:
+    """The sale's discount that makes GestãoClick's total the ERP's."""
+    goods = sum((_line_total(item) for item in row.get(ITEMS) or []), Decimal(0))
+    discount = goods + freight - total
+    if discount < 0:
+        raise ValidationFailed(
+            f"the sale's valor_total {money(total)} is more than its items and freight "
+            f"({money(goods + freight)}), and GestãoClick computes the total from those: "
+            "correct the sale's items or total in the ERP"
+        )
+    return discount
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,7 +106,8 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
-    total = money(row.get("valor_total"))
+    freight = decimal_or_none(row.get("valor_frete")) or Decimal(0)
+    total = decimal_or_none(row.get("valor_total")) or Decimal(0)
     code = _code(row)
     if code is None:
         raise ValidationFailed(
@@ -90,14 +122,20 @@ def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
         "vendedor_id": text(row.get("vendedor_external_id")),
         "situacao_id": text(row.get("situacao_venda_id")),
         "data": date_text(row.get("data_venda")),
-        "valor_frete": money(row.get("valor_frete")) or "0.00",
-        "valor_total": total,
+        "valor_frete": money(freight),
+        "desconto_valor": money(_discount(row, freight, total)),
+        "valor_total": money(total),
         "observacoes": text(row.get("observacoes")),
         "condicao_pagamento": "a_vista",
         "produtos": [_product(item) for item in row.get(ITEMS) or []],
         # one payment of the whole sale, due on its date
         "pagamentos": [
-            {"pagamento": {"data_vencimento": date_text(row.get("data_venda")), "valor": total}}
+            {
+                "pagamento": {
+                    "data_vencimento": date_text(row.get("data_venda")),
+                    "valor": money(total),
+                }
+            }
         ],
     }
 
@@ -110,6 +148,7 @@ _HEADER = (
     ("nome_situacao", "nome_situacao", text_or_none),
     ("data_venda", "data", date_or_none),
     ("valor_frete", "valor_frete", decimal_or_none),
+    ("desconto_valor", "desconto_valor", decimal_or_none),
     ("valor_total", "valor_total", decimal_or_none),
     ("observacoes", "observacoes", text_or_none),
 )

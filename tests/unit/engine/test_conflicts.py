@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm_cli.engine import conflicts
 from crm_cli.engine.conflicts import Clocks, crm_modified_at, instant, resolve
 from crm_cli.settings import DEFAULT_ENTITIES
 
@@ -125,3 +127,18 @@ def test_unreadable_crm_times_are_skipped_and_naive_ones_take_the_crms_zone():
     assert instant("2026-02-03T04:05:06+01:00", SAO_PAULO) == dt.datetime(
         2026, 2, 3, 3, 5, 6, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("local", "incoming", "same"),
+    [
+        (None, Decimal("0.00"), True),  # a CRM's 0.00 discount where the ERP has none
+        ("60", Decimal("60.00"), True),
+        (Decimal("59.99"), Decimal("60.00"), False),
+        (None, Decimal("0.01"), False),
+        (None, 0, False),  # not an amount: ativo 0 is not an empty column
+        ("abc", Decimal("1"), False),
+    ],
+)
+def test_an_amount_is_unchanged_when_its_number_is(local, incoming, same):
+    assert conflicts.same_amount(local, incoming) is same

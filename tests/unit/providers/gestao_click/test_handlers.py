@@ -116,6 +116,7 @@ def test_venda_sends_crm_ids_and_round_trips():
         "valor_total": Decimal("99.9"),
         "valor_frete": None,
         "observacoes": None,
+        "itens": [{"produto_external_id": "5", "quantidade": 1, "valor_venda": "99.90"}],
     }
     sent = venda.to_external(row)
 
@@ -141,3 +142,71 @@ def test_a_numeric_code_goes_and_is_the_natural_key():
     assert venda.to_external({"codigo": "795", "cliente_external_id": "5"})["codigo"] == "795"
     assert venda.lookup_params({"codigo": " 795 "}) == {"codigo": "795"}
     assert venda.ERP_OWNS == ("codigo",)
+
+
+SALE_WITH_FREIGHT_AND_DISCOUNTS = {
+    "codigo": "7",
+    "cliente_external_id": "77",
+    "data_venda": dt.date(2026, 11, 30),
+    "valor_frete": Decimal("12.50"),
+    "desconto_valor": Decimal("1.50"),
+    "valor_total": Decimal("90.00"),  # 49.00 + 30.00 + 12.50 − 1.50
+    "itens": [
+        # 2.5 × 19.99 = 49.975 → 49.98, less 0.98
+        {
+            "produto_external_id": "5",
+            "quantidade": "2.5",
+            "valor_venda": "19.99",
+            "desconto_valor": "0.98",
+            "valor_total": "49.00",
+        },
+        {
+            "produto_external_id": "6",
+            "quantidade": "3",
+            "valor_venda": "10.00",
+            "valor_total": "30.00",
+        },
+    ],
+}
+
+
+def test_a_sale_goes_with_its_discount_so_gestaoclicks_total_is_the_erps():
+    sent = venda.to_external(SALE_WITH_FREIGHT_AND_DISCOUNTS)
+
+    assert sent["valor_frete"] == "12.50"
+    assert sent["desconto_valor"] == "1.50"
+    assert [p["produto"]["valor_total"] for p in sent["produtos"]] == ["49.00", "30.00"]
+    assert sent["pagamentos"][0]["pagamento"]["valor"] == "90.00"
+    back = venda.to_internal(sent)
+    assert (back["valor_total"], back["valor_frete"], back["desconto_valor"]) == (
+        Decimal("90.00"),
+        Decimal("12.50"),
+        Decimal("1.50"),
+    )
+
+
+def test_a_total_that_is_not_the_items_and_freight_less_a_discount_goes_as_that_discount():
+    # the ERP's desconto_valor disagrees with its own total: the total wins
+    row = {**SALE_WITH_FREIGHT_AND_DISCOUNTS, "desconto_valor": None}
+    assert venda.to_external(row)["desconto_valor"] == "1.50"
+
+
+def test_a_total_above_the_items_and_freight_is_refused_naming_both():
+    row = {**SALE_WITH_FREIGHT_AND_DISCOUNTS, "valor_total": Decimal("95.00")}
+    with pytest.raises(ValidationFailed, match=r"valor_total 95.00 is more than .* \(91.50\)"):
+        venda.to_external(row)
+
+
+@pytest.mark.parametrize(
+    ("tipo", "phone", "sent", "back"),
+    [
+        ("ES", "+1 212 555 0100", "+1 212 555 0100", "+1 212 555 0100"),
+        ("PF", "+44 20 7946 0958", "+44 20 7946 0958", "+44 20 7946 0958"),
+        ("PF", "+55 11 98765-4321", "(11) 98765-4321", "11987654321"),
+        ("PJ", "1132654321", "(11) 3265-4321", "1132654321"),
+    ],
+)
+def test_a_foreign_phone_keeps_its_country_code_a_brazilian_one_is_masked(tipo, phone, sent, back):
+    out = cliente.to_external({"nome": "X", "tipo_pessoa": tipo, "telefone": phone})
+    assert out["telefone"] == sent
+    assert cliente.to_internal(out)["telefone"] == back

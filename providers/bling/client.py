@@ -20,16 +20,26 @@ from urllib.parse import urlencode
 import requests
 
 from crm_cli import http
-from crm_cli.errors import AuthError, ReauthorizationNeeded, UnexpectedAnswer
+from crm_cli.errors import AuthError, ReauthorizationNeeded, UnexpectedAnswer, ValidationFailed
 from crm_cli.providers.bling.config import AUTHORIZE_PATH, AUTHORIZE_URL, TOKEN_PATH
-from crm_cli.providers.client import BaseClient
+from crm_cli.providers.client import BaseClient, Page
 from crm_cli.providers.fields import SELLER
 
 REFRESH_MARGIN = 300  # seconds before expiry when the token is refreshed
 PAGE_SIZE = 100
+# What a list reads unless told (official OpenAPI, GET /contatos and /produtos):
+# ``criterio`` defaults to "Últimos incluídos" (contatos 3, produtos 1); the
+# documented "all" is contatos 1 ("Todos") and produtos 5 ("Todos").
+LIST_CRITERIA = {"cliente": {"criterio": 1}, "produto": {"criterio": 5}}
+# GET /produtos filters by stock with ``filtroSaldoEstoque`` (0 zero, 1 positive,
+# 2 negative), positive by default and with no "all": a product list reads each.
+STOCK_STATES = (1, 0, 2)
+PAYMENT_FORMS = "/formas-pagamentos"
 
 
 class BlingClient(BaseClient):
+    _default_form: int | None = None  # the account's default payment form, once asked
+
     # -- tokens -----------------------------------------------------------------------
 
     def auth_headers(self) -> dict[str, str]:
@@ -170,24 +180,62 @@ class BlingClient(BaseClient):
         data = body.get("data") if isinstance(body, dict) else None
         return int(page or 1) + 1 if isinstance(data, list) and len(data) >= PAGE_SIZE else None
 
+    def listar(
+        self, entity: str, page: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Page:
+        """A page of every record, not of Bling's defaults (LIST_CRITERIA); products
+        page through each stock state in turn: the page is then [state, pagina]."""
+        query = {**LIST_CRITERIA.get(entity, {}), **(params or {})}
+        if entity != "produto" or "filtroSaldoEstoque" in query:
+            return super().listar(entity, page, query)
+        state, number = page if isinstance(page, (list, tuple)) else (STOCK_STATES[0], page)
+        result = super().listar(entity, number, {**query, "filtroSaldoEstoque": state})
+        if result.next is not None:
+            return Page(result.records, [state, result.next])
+        following = STOCK_STATES.index(int(state)) + 1
+        more = [STOCK_STATES[following], None] if following < len(STOCK_STATES) else None
+        return Page(result.records, more)
+
     def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
         body = self.outgoing(entity, "atualizar", dict(payload))
         data = self.call(entity, "atualizar", record_id=record_id, json=body)
-        # PUT /contatos answers 204 and no body; PUT /produtos 200 with the record
-        return data if isinstance(data, dict) else {**body, "id": record_id}
+        # PUT /contatos answers 204 and no body; PUT /produtos and /pedidos/vendas
+        # 200 with {data: {id, …}}
+        return {**body, **(data if isinstance(data, dict) else {}), "id": record_id}
 
     def outgoing(self, entity: str, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """A sale's parcelas are paid the store's way (``configuracoes.forma_pagamento_id``)."""
+        """A sale's parcelas are paid the store's way (``configuracoes.forma_pagamento_id``,
+        else the account's default payment form): the schema requires one."""
         if entity != "venda":
             return payload
         seller = self.seller(payload)
         if seller is not None:
             payload["vendedor"] = {"id": int(seller)}
+        if payload.get("parcelas"):
+            forma = self._payment_form()
+            for parcela in payload["parcelas"]:
+                parcela["formaPagamento"] = {"id": forma}
+        return payload
+
+    def _payment_form(self) -> int:
+        """The store's payment form, else the account's default (``padrao`` 1 among the
+        active ones, GET /formas-pagamentos), asked once per client."""
         forma = self.settings.get("forma_pagamento_id")
         if forma is not None:
-            for parcela in payload.get("parcelas") or []:
-                parcela["formaPagamento"] = {"id": int(forma)}
-        return payload
+            return int(forma)
+        if self._default_form is None:
+            forms = self.unwrap(self.request("GET", PAYMENT_FORMS, params={"situacao": 1}))
+            default = [
+                f.get("id") for f in forms or [] if isinstance(f, dict) and f.get("padrao") == 1
+            ]
+            if not default:
+                raise ValidationFailed(
+                    "Bling needs a payment form for the sale's parcelas and the account has "
+                    "no default one: set configuracoes.forma_pagamento_id (crm-cli config set "
+                    "--setting forma_pagamento_id=<id from Bling's Formas de pagamento>)"
+                )
+            self._default_form = int(default[0])
+        return self._default_form
 
     def incoming(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
         """A sale's seller, as the ERP's vendedor_id."""
@@ -199,7 +247,7 @@ class BlingClient(BaseClient):
         return record
 
     def ping(self) -> None:
-        self.listar("cliente", params={"limite": 1})
+        self.listar("cliente", params={"limite": 1})  # criterio 1: the "all" list's first
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -2,18 +2,25 @@
 ``/Api/v3`` paths (also without the prefix), OAuth2 token endpoint with Basic
 client auth, single-use authorisation codes and rotating refresh tokens,
 access tokens that expire (``token_ttl``, shortened for tests), the
-``{data: …}`` envelope (POST answers ``{data: {id}}``, PUT and DELETE an empty
-body), ``pagina``/``limite`` pages of at most 100 without metadata, errors as
-``{error: {type, message, description, fields}}``, and 429 with ``limit`` and
-``period``.
+``{data: …}`` envelope (POST answers ``{data: {id}}``, PUT /contatos and
+DELETE an empty body), ``pagina``/``limite`` pages of at most 100 without
+metadata, errors as ``{error: {type, message, description, fields}}``, and 429
+with ``limit`` and ``period``.
 
 Refused or ignored as the official OpenAPI (https://api.bling.com.br/Api/v3,
 developer.bling.com.br/referencia) says: list filters only by their documented
 names (products by ``codigos[]``; an unknown name filters nothing); list items
 hold only their documented subset; a sales order needs ``itens[]`` and
 ``parcelas[]`` adding up to its total (items + freight − discount), with
-numbers as JSON numbers; PUT ``/contatos/{id}`` answers 204, PUT
-``/produtos/{id}`` 200 with ``{data}``.
+numbers as JSON numbers, its three dates, and each parcela's
+``formaPagamento`` (one of the account's, ``/formas-pagamentos``); PUT
+``/contatos/{id}`` answers 204, PUT ``/produtos/{id}`` and
+``/pedidos/vendas/{id}`` 200 with ``{data}``; PATCH ``/produtos/{id}`` changes
+what it names. Read-only fields a write carries (``precoCusto``: the default
+supplier's price) are not taken. Lists read what ``criterio`` says, by default
+"Últimos incluídos" (the newest first, a page at most); products by default only
+those with stock (``filtroSaldoEstoque`` 1); ``pesquisa`` finds contacts by
+name, document, e-mail or code.
 """
 
 from __future__ import annotations
@@ -28,8 +35,55 @@ from crm_cli.providers.emulator import BaseEmulator, Reply, Request, is_number
 RESOURCES = {
     "contatos": ("nome",),
     "produtos": ("nome", "codigo"),
-    "pedidos/vendas": ("contato", "data", "itens", "parcelas"),
+    "pedidos/vendas": ("contato", "data", "dataSaida", "dataPrevista", "itens", "parcelas"),
+    "formas-pagamentos": (),
 }
+READ_ONLY = {"produtos": ("precoCusto", "idProdutoPai", "imagemURL", "estoque")}
+# criterio → which records a list holds (official OpenAPI, GET /contatos, /produtos);
+# None: "Últimos incluídos", the newest first and one page at most.
+CRITERIA = {
+    "contatos": {
+        1: lambda r: True,
+        2: lambda r: r.get("situacao") == "E",
+        3: None,
+        4: lambda r: r.get("situacao") == "S",
+    },
+    "produtos": {
+        1: None,
+        2: lambda r: r.get("situacao", "A") == "A",
+        3: lambda r: r.get("situacao") == "I",
+        4: lambda r: r.get("situacao") == "E",
+        5: lambda r: True,
+    },
+}
+DEFAULT_CRITERIO = {"contatos": 3, "produtos": 1}
+# What Bling fills in when a write leaves it out (the schema's defaults; read, required)
+DEFAULTS = {
+    "contatos": {"situacao": "A", "tipo": "F"},
+    "produtos": {"situacao": "A", "tipo": "P", "formato": "S"},
+}
+STOCK = {0: lambda n: n == 0, 1: lambda n: n > 0, 2: lambda n: n < 0}
+SEARCHED = ("nome", "fantasia", "numeroDocumento", "email", "codigo")
+PAYMENT_FORMS = [
+    {
+        "id": 1001,
+        "descricao": "Dinheiro",
+        "tipoPagamento": 1,
+        "situacao": 1,
+        "fixa": True,
+        "padrao": 1,
+        "finalidade": 3,
+    },
+    {
+        "id": 1002,
+        "descricao": "PIX",
+        "tipoPagamento": 17,
+        "situacao": 1,
+        "fixa": False,
+        "padrao": 0,
+        "finalidade": 3,
+    },
+]
 # Record key each documented filter matches; ``[]`` names take repeated values.
 FILTERS = {
     "contatos": {"numeroDocumento": "numeroDocumento"},
@@ -40,7 +94,7 @@ FILTERS = {
         "idContato": "contato.id",
     },
 }
-PUT_STATUS = {"contatos": 204, "produtos": 200, "pedidos/vendas": 204}
+PUT_STATUS = {"contatos": 204, "produtos": 200, "pedidos/vendas": 200}
 # What a list item holds: a subset of the record (provider-apis.md §3, the
 # official SDK's list interfaces); GET /<resource>/{id} answers the whole record.
 LIST_FIELDS = {
@@ -94,6 +148,12 @@ def _totals(order: dict[str, Any]) -> dict[str, float]:
     return {"totalProdutos": round(goods, 2), "total": round(goods + freight - discount, 2)}
 
 
+def _stock(record: dict[str, Any]) -> float:
+    stock = record.get("estoque")
+    value = stock.get("saldoVirtualTotal") if isinstance(stock, dict) else None
+    return float(value) if is_number(value) else 0.0
+
+
 def _value(record: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         record = record.get(part) if isinstance(record, dict) else None  # type: ignore[assignment]
@@ -121,6 +181,8 @@ class BlingEmulator(BaseEmulator):
     def reset(self) -> None:
         super().reset()
         with self.lock:
+            for form in PAYMENT_FORMS:
+                self.records["formas-pagamentos"][str(form["id"])] = dict(form)
             self.refresh_tokens = {self.credentials["refresh_token"]}
             self.access_tokens: dict[str, float] = {}
             self.codes: set[str] = set()
@@ -208,6 +270,8 @@ class BlingEmulator(BaseEmulator):
         resource, record_id = self._split(path)
         if resource is None:
             return _error(404, "RESOURCE_NOT_FOUND", "Recurso não encontrado")
+        if resource == "produtos" and record_id and request.method == "PATCH":
+            return self._patch(resource, record_id, request.body)
         return self.crud(request, resource, record_id) or _error(
             405, "VALIDATION_ERROR", "Método não permitido"
         )
@@ -251,6 +315,11 @@ class BlingEmulator(BaseEmulator):
             product = (item.get("produto") or {}).get("id")
             if product is not None and str(product) not in self.records["produtos"]:
                 return _field_error("itens.produto", "Produto não encontrado")
+        forms = self.records["formas-pagamentos"]
+        for parcela in body["parcelas"] if isinstance(body["parcelas"], list) else []:
+            forma = (parcela.get("formaPagamento") or {}) if isinstance(parcela, dict) else {}
+            if str(forma.get("id")) not in forms:
+                return _field_error("parcelas.formaPagamento", "Forma de pagamento inválida")
         freight = (body.get("transporte") or {}).get("frete") or 0
         discount = (body.get("desconto") or {}).get("valor") or 0
         if not all(is_number(v) for v in (freight, discount)):
@@ -265,15 +334,18 @@ class BlingEmulator(BaseEmulator):
             )
         return None
 
-    @staticmethod
-    def _as_stored(resource: str, body: dict[str, Any]) -> dict[str, Any]:
-        stored = {k: v for k, v in body.items() if k != "id"}
+    def _as_stored(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        ignored = ("id", *READ_ONLY.get(resource, ()))
+        stored = {k: v for k, v in body.items() if k not in ignored}
         if resource == "pedidos/vendas":
             stored.update(_totals(body))
+            contact = self.records["contatos"].get(str((body.get("contato") or {}).get("id")))
+            stored["contato"] = {**body["contato"], "nome": (contact or {}).get("nome", "")}
         return stored
 
     def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
+            record = {**DEFAULTS.get(resource, {}), **record}
             stored = {**record, "id": int(record.get("id") or self.new_id(resource))}
             self.records[resource][str(stored["id"])] = stored
             return stored
@@ -288,6 +360,34 @@ class BlingEmulator(BaseEmulator):
         stored = self.seed(resource, record)
         self.count_create(resource)
         return Reply(201, {"data": {"id": stored["id"]}})
+
+    @staticmethod
+    def _by_criterio(
+        resource: str, request: Request, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
+        """The records ``criterio``, ``filtroSaldoEstoque`` and ``pesquisa`` keep
+        (None: a value the schema's enum refuses)."""
+        query = request.query
+        try:
+            criterio = int(query.get("criterio", DEFAULT_CRITERIO.get(resource, 0)))
+            stock = int(query.get("filtroSaldoEstoque", 1))
+        except ValueError:
+            return None
+        if resource in CRITERIA:
+            if criterio not in CRITERIA[resource]:
+                return None
+            keep = CRITERIA[resource][criterio]
+            items = items[::-1][:100] if keep is None else [r for r in items if keep(r)]
+        if resource == "produtos":
+            if stock not in STOCK:
+                return None
+            items = [r for r in items if STOCK[stock](_stock(r))]
+        wanted = str(query.get("pesquisa") or "").lower()
+        if resource == "contatos" and wanted:
+            items = [
+                r for r in items if any(wanted in str(r.get(k) or "").lower() for k in SEARCHED)
+            ]
+        return items
 
     def _next_number(self) -> int:
         with self.lock:
@@ -311,6 +411,7 @@ class BlingEmulator(BaseEmulator):
             return problem
         with self.lock:
             self.records[resource][record_id] = {
+                **DEFAULTS.get(resource, {}),
                 **self._as_stored(resource, body),
                 "id": int(record_id),
             }
@@ -318,6 +419,20 @@ class BlingEmulator(BaseEmulator):
         if PUT_STATUS[resource] == 200:
             return Reply(200, {"data": {"id": int(record_id)}})
         return Reply(204, b"")
+
+    def _patch(self, resource: str, record_id: str, body: Any) -> Reply:
+        """PATCH /produtos/{id}: the fields it names change, the others stay."""
+        with self.lock:
+            old = self.records[resource].get(record_id)
+        if old is None:
+            return _error(404, "RESOURCE_NOT_FOUND", "Registro não encontrado")
+        if not isinstance(body, dict):
+            return _error(400, "VALIDATION_ERROR", "Corpo inválido")
+        with self.lock:
+            changed = {**old, **self._as_stored(resource, body), "id": int(record_id)}
+            self.records[resource][record_id] = changed
+            self.counters[f"update:{resource}"] += 1
+        return Reply(200, {"data": {"id": int(record_id)}})
 
     def _delete(self, resource: str, record_id: str) -> Reply:
         with self.lock:
@@ -333,10 +448,15 @@ class BlingEmulator(BaseEmulator):
             return _error(400, "VALIDATION_ERROR", "Paginação inválida")
         with self.lock:
             items = sorted(self.records[resource].values(), key=lambda r: int(r["id"]))
-        for name, key in FILTERS[resource].items():
+        items = self._by_criterio(resource, request, items)
+        if items is None:
+            return _error(400, "VALIDATION_ERROR", "Parâmetro inválido")
+        for name, key in FILTERS.get(resource, {}).items():
             wanted = request.query_all.get(name)
             if wanted:  # a repeated name (codigos[]=a&codigos[]=b) takes any of them
                 items = [r for r in items if str(_value(r, key)) in wanted]
+        if resource == "formas-pagamentos" and request.query.get("situacao") in ("0", "1"):
+            items = [r for r in items if str(r.get("situacao")) == request.query["situacao"]]
         fields = LIST_FIELDS.get(resource)
         if fields is not None:
             items = [{k: v for k, v in item.items() if k in fields} for item in items]

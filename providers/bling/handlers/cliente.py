@@ -22,7 +22,7 @@ def _document(values: Mapping[str, Any]) -> str:
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
     pj = row.get("tipo_pessoa") == "PJ" or (digits(row.get("cnpj")) and not digits(row.get("cpf")))
-    return {
+    record = {
         "nome": text(
             row.get("razao_social") if pj and row.get("razao_social") else row.get("nome")
         ),
@@ -35,8 +35,10 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
         "celular": digits(row.get("celular")),
         "ie": text(row.get("inscricao_estadual")),
         "rg": text(row.get("rg")),
-        "dadosAdicionais": {"dataNascimento": date_text(row.get("data_nascimento"))},
     }
+    if date_text(row.get("data_nascimento")):  # a date in the schema: never ""
+        record["dadosAdicionais"] = {"dataNascimento": date_text(row.get("data_nascimento"))}
+    return record
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,12 @@
-"""ERP ``produtos`` ↔ Bling ``/produtos`` (natural key: codigo)."""
+"""ERP ``produtos`` ↔ Bling ``/produtos`` (natural key: codigo).
+
+Bling's official OpenAPI (ProdutosDadosBaseDTO) marks ``precoCusto`` read-only:
+"Preço de custo do fornecedor padrão do produto", the default supplier's price,
+not the product's. It is neither sent (Bling would ignore it) nor read back
+(its figure would overwrite the ERP's ``valor_custo`` with another meaning).
+A number the ERP leaves empty is left out, never sent as null (the schema's
+numbers are not nullable).
+"""
 
 from __future__ import annotations
 
@@ -13,27 +21,33 @@ def _number(value: Any) -> float | None:
     return float(number) if number is not None else None
 
 
+def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    record = {
         "nome": text(row.get("nome")),
         "codigo": text(row.get("codigo_interno")),
         "tipo": "P",
         "formato": "S",
         "situacao": "A" if flag(row.get("ativo")) == "1" else "I",
         "preco": _number(row.get("valor_venda")) or 0.0,
-        "precoCusto": _number(row.get("valor_custo")) or 0.0,
         "descricaoCurta": text(row.get("descricao")),
         "gtin": text(row.get("codigo_barra")),
         "pesoLiquido": _number(row.get("peso_liquido")),
         "pesoBruto": _number(row.get("peso_bruto")),
-        "dimensoes": {
-            "largura": _number(row.get("largura")),
-            "altura": _number(row.get("altura")),
-            "profundidade": _number(row.get("comprimento")),
-            "unidadeMedida": 1,
-        },
+        "dimensoes": _without_empty(
+            {
+                "largura": _number(row.get("largura")),
+                "altura": _number(row.get("altura")),
+                "profundidade": _number(row.get("comprimento")),
+                "unidadeMedida": 1,
+            }
+        ),
         "tributacao": {"ncm": text(row.get("ncm"))},
     }
+    return _without_empty(record)
 
 
 def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,7 +62,6 @@ def to_internal(record: Mapping[str, Any]) -> dict[str, Any]:
         ("codigo_barra", record, "gtin", text_or_none),
         ("descricao", record, "descricaoCurta", text_or_none),
         ("valor_venda", record, "preco", decimal_or_none),
-        ("valor_custo", record, "precoCusto", decimal_or_none),
         ("peso_liquido", record, "pesoLiquido", decimal_or_none),
         ("peso_bruto", record, "pesoBruto", decimal_or_none),
         ("largura", dims, "largura", decimal_or_none),

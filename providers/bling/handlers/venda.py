@@ -5,9 +5,16 @@ https://api.bling.com.br/Api/v3, ``POST /pedidos/vendas``); it works the total
 out itself: items + freight − discount, and refuses parcelas that do not add
 up to it. So the sale goes as its items at their unit prices, its freight,
 and as discount whatever else lies between those and the ERP's total; one
-parcela pays the ERP's total. Ids and money are JSON numbers. The customer and
-products go by their Bling ids; the payment form is the store's
-(``configuracoes.forma_pagamento_id``, placed by the client).
+parcela pays the ERP's total. An item's discount is a percentage in Bling
+(VendasItemDTO ``desconto``: "Valor percentual"), the ERP's an amount: it goes
+inside the order's discount (an amount, ``unidade`` REAL), so that no cent is
+lost to a rounded percentage. Read back, the order's total, freight and discount
+are Bling's; its items come at their unit prices, and the ERP's sum of items
+(``valor_produtos``) is worked out from them, so the ERP's figures add up as
+its sale screen computes them, and to the same total. Ids and money are JSON
+numbers. The customer and products go by their Bling ids; the payment form is
+the store's (``configuracoes.forma_pagamento_id``) or the account's default,
+placed by the client.
 
 The ERP's ``codigo`` is text ("A10", "2024/001"): it goes whole in ``numeroLoja``
 (a string in the schema, filtered by ``numerosLojas[]``), which is the natural
@@ -87,8 +94,10 @@ def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
     if number is not None:
         order["numero"] = number
     return order | {
+        # the schema requires all three dates (VendasDadosBaseDTO): the sale's
         "data": date_text(row.get("data_venda")),
         "dataSaida": date_text(row.get("data_venda")),
+        "dataPrevista": date_text(row.get("data_venda")),
         "contato": {"id": _int(row.get("cliente_external_id"))},
         "observacoes": text(row.get("observacoes")),
         "itens": [_item(line) for line in lines],
@@ -117,8 +126,14 @@ def _fields(record: Mapping[str, Any]) -> dict[str, Any]:
     contact = record.get("contato")
     if isinstance(contact, Mapping) and "id" in contact:
         row["cliente_external_id"] = text_or_none(contact.get("id"))
-    if "total" in record:
+    if "total" in record:  # Bling's own: items + freight − discount
         row["valor_total"] = decimal_or_none(record.get("total"))
+    transport = record.get("transporte")
+    if isinstance(transport, Mapping) and "frete" in transport:
+        row["valor_frete"] = decimal_or_none(transport.get("frete"))
+    discount = record.get("desconto")
+    if isinstance(discount, Mapping) and discount.get("unidade", "REAL") == "REAL":
+        row["desconto_valor"] = decimal_or_none(discount.get("valor"))
     if "observacoes" in record:
         row["observacoes"] = text_or_none(record.get("observacoes"))
     if isinstance(record.get("itens"), list):

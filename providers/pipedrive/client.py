@@ -12,8 +12,10 @@ exhausted limit pauses the account before a 429 is ever needed
   accounts, OAuth apps): then nothing is assumed.
 - ``x-daily-requests-left`` 0: the daily fair-use allowance of POST/PUT
   requests (api_token only) is spent. Reads would still work, but the queue's
-  work is writes: the account waits too.
-Daily budgets reset at midnight of the company's day, not UTC
+  work is writes: the account waits too, until midnight UTC: the allowance
+  counts requests "during the ongoing day (calculated in UTC)"
+  (pipedrive.readme.io/docs/core-api-concepts-rate-limiting, fair usage).
+The token budget resets at midnight of the company's day
 (``configuracoes.company_time_zone``, default the ERP's ``app_time_zone``).
 Search endpoints have their own burst of 10 requests per 2 s; crm-cli searches
 only to find a record a crashed attempt may have created, and a 429 there
@@ -29,17 +31,24 @@ from zoneinfo import ZoneInfo
 import requests
 
 from crm_cli import http
-from crm_cli.errors import UnexpectedAnswer
+from crm_cli.errors import UnexpectedAnswer, ValidationFailed
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.fields import SELLER
 from crm_cli.providers.pipedrive.config import SEARCH
 from crm_cli.providers.pipedrive.handlers.atividade import due_in_local, due_in_utc
+from crm_cli.providers.pipedrive.handlers.venda import DISCOUNT, FREIGHT
 
 PAGE_SIZE = 100
 DEAL_PRODUCTS = "/api/v2/deals/{id}/products"
-BULK_PRODUCTS = 100  # products per POST /deals/{id}/products/bulk
-# Either spent means: no more writes today (see the module's docstring).
-DAILY_HEADERS = ("x-daily-ratelimit-token-remaining", "x-daily-requests-left")
+DEAL_DISCOUNTS = "/api/v2/deals/{id}/discounts"
+# products per POST /deals/{id}/products/bulk, and ids per DELETE (OpenAPI v2)
+BULK_PRODUCTS = 100
+PRODUCTS_PAGE = 500  # the most GET /deals/{id}/products answers at once
+# Spent, no more writes today: until the company's midnight (tokens), or UTC's
+# (the fair-use allowance; see the module's docstring).
+TOKENS_LEFT = "x-daily-ratelimit-token-remaining"
+WRITES_LEFT = "x-daily-requests-left"
+DISCOUNT_NAME = "Desconto"  # the deal discount that carries the sale's
 
 
 def _int_header(response: requests.Response, name: str) -> int | None:
@@ -62,15 +71,26 @@ class PipedriveClient(BaseClient):
     def auth_headers(self) -> dict[str, str]:
         return {"x-api-token": str(self.credentials["api_token"])}
 
+    def _daily_wait(self, response: requests.Response) -> float | None:
+        """Seconds until a spent daily budget resets (None: none is spent)."""
+        waits = []
+        if _int_header(response, TOKENS_LEFT) == 0:
+            waits.append(http.until_midnight(self.company_zone))
+        if _int_header(response, WRITES_LEFT) == 0:
+            waits.append(http.until_midnight(ZoneInfo("UTC")))
+        return max(waits) if waits else None
+
     def observe(self, response: requests.Response) -> None:
-        if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
-            self.pacer.pause(http.until_midnight(self.company_zone))
+        daily = self._daily_wait(response)
+        if daily is not None:
+            self.pacer.pause(daily)
         elif _int_header(response, "x-ratelimit-remaining") == 0:
             self.pacer.pause(float(_int_header(response, "x-ratelimit-reset") or 1))
 
     def retry_after_of(self, response: requests.Response) -> float | None:
-        if any(_int_header(response, h) == 0 for h in DAILY_HEADERS):
-            return http.until_midnight(self.company_zone)
+        daily = self._daily_wait(response)
+        if daily is not None:
+            return daily
         reset = _int_header(response, "x-ratelimit-reset")
         return http.retry_after(response) or (float(reset) if reset else None)
 
@@ -143,33 +163,102 @@ class PipedriveClient(BaseClient):
         found = [entry.get("item") for entry in items or [] if isinstance(entry, dict)]
         return [item for item in found if isinstance(item, dict) and handler.matches(item, row)]
 
-    # -- a deal's products: the sale's items (DealProductsApi, API v2) ------------------
+    # -- a deal's products and discount: the sale's items, freight and discount ---------
 
     def criar(self, entity: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        deal, products = _split_products(entity, payload)
-        created = super().criar(entity, deal)
+        if entity != "venda":
+            return super().criar(entity, payload)
+        deal, products, discount = self._deal_parts(payload, "criar")
+        created = self._record(self.call(entity, "criar", json=deal))
+        deal_id = self.external_id(created)
         if products:
-            self._attach(self.external_id(created), products)
+            self._attach(deal_id, products)
+        if discount:
+            self._discount_to(deal_id, discount, current=[])
         return created
 
     def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
-        deal, products = _split_products(entity, payload)
-        updated = super().atualizar(entity, record_id, deal)
+        if entity != "venda":
+            return super().atualizar(entity, record_id, payload)
+        deal, products, discount = self._deal_parts(payload, "atualizar")
+        updated = self._record(self.call(entity, "atualizar", record_id=record_id, json=deal))
         if products is not None:
-            # replaced whole: a sale's items have no identity of their own in the
-            # ERP that a deal product could keep
-            self.unwrap(self.request("DELETE", DEAL_PRODUCTS.format(id=record_id)))
-            if products:
-                self._attach(record_id, products)
+            self._replace_products(record_id, products)
+            self._discount_to(record_id, discount)
         return updated
 
     def buscar(self, entity: str, record_id: str) -> dict[str, Any]:
         record = super().buscar(entity, record_id)
-        if entity == "venda":
-            path = DEAL_PRODUCTS.format(id=record_id)
-            attached = self.unwrap(self.request("GET", path, params={"limit": 500}))
-            record = {**record, "products": attached if isinstance(attached, list) else []}
-        return record
+        if entity != "venda":
+            return record
+        freight_id = self._freight_product()
+        attached = self._products_of(record_id)
+        freight = [p for p in attached if freight_id and str(p.get("product_id")) == freight_id]
+        return {
+            **record,
+            "products": [p for p in attached if p not in freight],
+            FREIGHT: sum(float(p.get("sum") or 0) for p in freight),
+        }
+
+    def _deal_parts(self, payload: Mapping[str, Any], operation: str) -> tuple[dict, Any, float]:
+        """The deal's own fields, its products (None: none to set; freight among them
+        as a line of the store's freight product) and its discount."""
+        deal = self.outgoing("venda", operation, dict(payload))
+        products = deal.pop("_products", None)
+        freight = float(deal.pop(FREIGHT, 0) or 0)
+        discount = float(deal.pop(DISCOUNT, 0) or 0)
+        if products is not None and freight:
+            products = [*products, self._freight_line(freight)]
+        return deal, products, discount
+
+    def _freight_product(self) -> str | None:
+        value = self.settings.get("freight_product_id")
+        return str(value) if value not in (None, "") else None
+
+    def _freight_line(self, freight: float) -> dict[str, Any]:
+        product = self._freight_product()
+        if product is None:
+            raise ValidationFailed(
+                f"the sale has freight ({freight:.2f}) and a Pipedrive deal holds it only as "
+                "a product line: set configuracoes.freight_product_id to the Pipedrive "
+                "product for freight (crm-cli config set --setting freight_product_id=<id>)"
+            )
+        return {
+            "product_id": int(product),
+            "item_price": freight,
+            "quantity": 1,
+            "discount": 0,
+            "discount_type": "amount",
+        }
+
+    def _products_of(self, deal_id: str) -> list[dict[str, Any]]:
+        """Every product attached to the deal, page by page."""
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params = {"limit": PRODUCTS_PAGE, **({"cursor": cursor} if cursor else {})}
+            body = self.unwrap_body(
+                self.request("GET", DEAL_PRODUCTS.format(id=deal_id), params=params)
+            )
+            found += [p for p in self.data_of(body) or [] if isinstance(p, dict)]
+            following = self.next_page(body, cursor)
+            if following is None or following == cursor:
+                return found
+            cursor = following
+
+    def _replace_products(self, deal_id: str, products: list[dict[str, Any]]) -> None:
+        """The deal's products become ``products`` (a sale's items have no identity of
+        their own that a deal product could keep): unchanged lines cost no write."""
+        attached = self._products_of(deal_id)
+        if [_line_key(p) for p in attached] == [_line_key(p) for p in products]:
+            return
+        ids = [str(p["id"]) for p in attached]
+        path = DEAL_PRODUCTS.format(id=deal_id)
+        for start in range(0, len(ids), BULK_PRODUCTS):
+            chunk = ",".join(ids[start : start + BULK_PRODUCTS])
+            self.unwrap(self.request("DELETE", path, params={"ids": chunk}))
+        if products:
+            self._attach(deal_id, products)
 
     def _attach(self, deal_id: str, products: list[dict[str, Any]]) -> None:
         path = DEAL_PRODUCTS.format(id=deal_id) + "/bulk"
@@ -177,12 +266,30 @@ class PipedriveClient(BaseClient):
             chunk = products[start : start + BULK_PRODUCTS]
             self.unwrap(self.request("POST", path, json={"data": chunk}))
 
+    def _discount_to(self, deal_id: str, amount: float, current: list | None = None) -> None:
+        """The deal's discounts become one amount (none when 0); ``current``: the deal's
+        discounts when known (a new deal has none)."""
+        path = DEAL_DISCOUNTS.format(id=deal_id)
+        if current is None:
+            current = self.unwrap(self.request("GET", path))
+        current = [d for d in current or [] if isinstance(d, dict)]
+        wanted = round(amount, 2)
+        if wanted and [(d.get("type"), d.get("amount")) for d in current] == [("amount", wanted)]:
+            return
+        for discount in current:
+            self.unwrap(self.request("DELETE", f"{path}/{discount['id']}"))
+        if wanted > 0:
+            body = {"description": DISCOUNT_NAME, "amount": wanted, "type": "amount"}
+            self.unwrap(self.request("POST", path, json=body))
+
     def ping(self) -> None:
         self.listar("cliente", params={"limit": 1})
 
 
-def _split_products(entity: str, payload: Mapping[str, Any]) -> tuple[dict, list | None]:
-    """A deal's own fields, and its products (None: the handler sent none to set)."""
-    deal = dict(payload)
-    products = deal.pop("_products", None) if entity == "venda" else None
-    return deal, products
+def _line_key(product: Mapping[str, Any]) -> tuple:
+    """What makes two deal products the same line, as numbers."""
+    numbers = ("product_id", "item_price", "quantity", "discount")
+    return (
+        *(round(float(product.get(k) or 0), 6) for k in numbers),
+        product.get("discount_type", "amount"),
+    )

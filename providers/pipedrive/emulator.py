@@ -13,6 +13,20 @@ apart from it the fair-use allowance of POST/PUT/PATCH (``x-daily-requests-left`
 ``daily_writes``); ``token_headers=False`` leaves the token headers out, as
 accounts without the token model answer. Search endpoints (``/{type}/search``
 and ``/api/v2/itemSearch``) have their own burst: 10 per 2 s.
+
+As Pipedrive's OpenAPI v2 (amp-labs/connectors providers/pipedrive/openapi/v2.yaml
+at 6de2e9bbd) says: a deal with products is worth what they are, less its
+discounts (``/deals/{id}/discounts``: "changing the deal value if the deal has
+one-time products attached"), whatever ``value`` a client sends; a deal's
+products page with a cursor (500 at most), change one by one (PATCH/DELETE
+``/deals/{id}/products/{product_attachment_id}``), are listed across deals
+(``GET /deals/products?deal_ids=``), and go 100 at most per bulk POST or
+DELETE (``ids``; without it, the first 100), whose answer says whether more
+are left (``additional_data.more_items_in_collection``). Activities take a
+``person_id`` and any type key (an account defines its own types), and read
+their participants back with ``primary``. Lists honour ``updated_since``,
+``updated_until``, ``sort_by`` and ``sort_direction``; searches look in every
+field the endpoint documents unless ``fields`` names some, and refuse others.
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import base64
 import datetime as dt
 import re
 import time
+import uuid
 from typing import Any, ClassVar
 
 from crm_cli.providers.emulator import (
@@ -32,12 +47,23 @@ from crm_cli.providers.emulator import (
 )
 
 RESOURCES = {"persons": "name", "products": "name", "deals": "title", "activities": "subject"}
-# Pipedrive's default ActivityType keys (an account may add its own)
-ACTIVITY_TYPES = ("call", "meeting", "task", "deadline", "email", "lunch")
-READ_ONLY_PERSON = (
-    "'person_id' is a read-only field. Add a primary participant to set 'person_id' instead."
-)
-SEARCH_FIELDS = {"email": "emails", "code": "code", "title": "title", "name": "name"}
+# An ActivityType key: Pipedrive's defaults (call, meeting, …) or an account's own
+ACTIVITY_TYPE = re.compile(r"[a-z0-9_]+")
+# The fields each search endpoint looks in (the OpenAPI's ``fields`` enum), and the
+# record key each reads
+SEARCH_FIELDS = {
+    "deals": {"title": "title", "notes": "notes", "custom_fields": "custom_fields"},
+    "persons": {
+        "name": "name",
+        "email": "emails",
+        "phone": "phones",
+        "notes": "notes",
+        "custom_fields": "custom_fields",
+    },
+    "products": {"name": "name", "code": "code", "custom_fields": "custom_fields"},
+}
+SORTS = ("id", "update_time", "add_time")
+BULK = 100  # deal products per bulk POST or DELETE
 SEARCH_BURST = 10  # search requests per rolling 2 s, on every plan
 WRITES = ("POST", "PUT", "PATCH")
 # v2 fields that are integers or numbers: a string is refused (v2 is strict)
@@ -72,10 +98,10 @@ def _values(items: Any) -> list[str]:
 
 def _refused_activity(body: dict[str, Any]) -> Reply | None:
     """What API v2 refuses in an activity's body (provider-apis.md §2)."""
-    if "person_id" in body:
-        return _error(400, READ_ONLY_PERSON, "ERR_BAD_REQUEST")
-    if "type" in body and body["type"] not in ACTIVITY_TYPES:
+    if "type" in body and not ACTIVITY_TYPE.fullmatch(str(body["type"] or "")):
         return _error(400, f"Invalid activity type '{body['type']}'", "ERR_BAD_REQUEST")
+    if body.get("person_id") is not None and not is_number(body["person_id"]):
+        return _error(400, "person_id must be an integer", "ERR_SCHEMA_VALIDATION_FAILED")
     due_time = body.get("due_time")
     if due_time is not None and not re.fullmatch(r"\d\d:\d\d", str(due_time)):
         return _error(400, "due_time must be HH:MM (UTC)", "ERR_BAD_REQUEST")
@@ -103,17 +129,44 @@ def _wrong_type(resource: str, body: dict[str, Any]) -> Reply | None:
 
 
 def _as_stored(resource: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The record as GET shows it: an activity's primary participant is its person_id,
-    and participants read back with ``primary_flag``."""
-    stored = {k: v for k, v in body.items() if k != "id"}
+    """The record as GET shows it: an activity's primary participant is its person_id."""
+    # a field sent as null is not set: the answer leaves it out (OpenAPI v2: not nullable)
+    stored = {k: v for k, v in body.items() if k != "id" and v is not None}
     if resource == "activities" and "participants" in stored:
         stored["participants"] = [
-            {"person_id": p["person_id"], "primary_flag": bool(p.get("primary"))}
+            {"person_id": p["person_id"], "primary": bool(p.get("primary"))}
             for p in stored["participants"]
         ]
-        primary = [p["person_id"] for p in stored["participants"] if p["primary_flag"]]
-        stored["person_id"] = primary[0] if primary else None
+        primary = [p["person_id"] for p in stored["participants"] if p["primary"]]
+        stored["person_id"] = primary[0] if primary else stored.get("person_id")
     return stored
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cursor(start: int, limit: int, total: int) -> str | None:
+    following = start + limit
+    return base64.b64encode(str(following).encode()).decode() if following < total else None
+
+
+def _paged(request: Request, items: list[dict[str, Any]], most: int = 500) -> Reply:
+    """A cursor page of ``items`` (``limit``: 100 unless asked, ``most`` at most)."""
+    try:
+        limit = min(most, max(1, int(request.query.get("limit", 100))))
+        cursor = request.query.get("cursor")
+        start = int(base64.b64decode(cursor).decode()) if cursor else 0
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "Invalid cursor or limit")
+    return Reply(
+        200,
+        {
+            "success": True,
+            "data": items[start : start + limit],
+            "additional_data": {"next_cursor": _cursor(start, limit, len(items))},
+        },
+    )
 
 
 class PipedriveEmulator(BaseEmulator):
@@ -207,8 +260,12 @@ class PipedriveEmulator(BaseEmulator):
         return _error(404, "Unknown method .")
 
     def _v2(self, request: Request, parts: list[str]) -> Reply:
+        if parts == ["deals", "products"] and request.method == "GET":
+            return self._products_of_deals(request)
         if parts[:1] == ["deals"] and len(parts) in (3, 4) and parts[2] == "products":
             return self._deal_products(request, parts[1], parts[3:])
+        if parts[:1] == ["deals"] and len(parts) in (3, 4) and parts[2] == "discounts":
+            return self._discounts(request, parts[1], parts[3:])
         if not parts or parts[0] not in RESOURCES or len(parts) > 2:
             return _error(404, "Unknown method .")
         resource = parts[0]
@@ -224,35 +281,67 @@ class PipedriveEmulator(BaseEmulator):
         )
 
     # -- a deal's products (DealProductsApi: GET/POST/DELETE /deals/{id}/products, POST
-    #    /deals/{id}/products/bulk with {data: [...]}, at most 100 per request) ---------
+    #    /deals/{id}/products/bulk with {data: [...]}, PATCH/DELETE
+    #    /deals/{id}/products/{product_attachment_id}, GET /deals/products) ----------------
+
+    def _attached(self, deal_id: str) -> list[dict[str, Any]]:
+        return [p for p in self._sorted("deal_products") if str(p["deal_id"]) == deal_id]
 
     def _deal_products(self, request: Request, deal_id: str, rest: list[str]) -> Reply:
         if deal_id not in self.records["deals"]:
             return _error(404, "Deal not found")
+        if rest and rest != ["bulk"]:
+            return self._deal_product(request, deal_id, rest[0])
         bulk = rest == ["bulk"]
-        if rest and not bulk:
-            return _error(404, "Unknown method .")
         if request.method == "GET" and not bulk:
-            with self.lock:
-                attached = [
-                    p for p in self._sorted("deal_products") if str(p["deal_id"]) == deal_id
-                ]
-            return Reply(
-                200, {"success": True, "data": attached, "additional_data": {"next_cursor": None}}
-            )
+            return _paged(request, self._attached(deal_id))
         if request.method == "DELETE" and not bulk:
             return self._detach(deal_id, request.query.get("ids"))
         if request.method == "POST":
             body = request.body if isinstance(request.body, dict) else {}
             products = body.get("data") if bulk else [body]
-            if not isinstance(products, list) or not 0 < len(products) <= 100:
+            if not isinstance(products, list) or not 0 < len(products) <= BULK:
                 return _error(400, "data must hold 1 to 100 products", "ERR_BAD_REQUEST")
             refused = next((r for r in map(self._refused_deal_product, products) if r), None)
             if refused is not None:
                 return refused
             attached = [self._attach(deal_id, p) for p in products]
+            self._revalue(deal_id)
             return Reply(201, {"success": True, "data": attached if bulk else attached[0]})
         return _error(405, "Method not allowed")
+
+    def _deal_product(self, request: Request, deal_id: str, attachment: str) -> Reply:
+        with self.lock:
+            current = self.records["deal_products"].get(attachment)
+        if current is None or str(current["deal_id"]) != deal_id:
+            return _error(404, "Deal product not found")
+        if request.method == "DELETE":
+            with self.lock:
+                del self.records["deal_products"][attachment]
+            self._revalue(deal_id)
+            return Reply(200, {"success": True, "data": {"id": int(attachment)}})
+        if request.method != "PATCH" or not isinstance(request.body, dict):
+            return _error(405, "Method not allowed")
+        changed = {**current, **request.body}
+        refused = self._refused_deal_product(changed)
+        if refused is not None:
+            return refused
+        with self.lock:
+            self.records["deal_products"][attachment] = {
+                **changed,
+                "sum": _product_sum(changed),
+                "update_time": _utc_now(),
+            }
+        self._revalue(deal_id)
+        return Reply(200, {"success": True, "data": self.records["deal_products"][attachment]})
+
+    def _products_of_deals(self, request: Request) -> Reply:
+        """GET /deals/products?deal_ids=1,2 (deal_ids required, at most 100 deals)."""
+        wanted = [d for d in request.query.get("deal_ids", "").split(",") if d]
+        if not wanted or len(wanted) > 100 or not all(d.isdigit() for d in wanted):
+            return _error(400, "deal_ids must hold 1 to 100 deal ids", "ERR_BAD_REQUEST")
+        attached = [p for p in self._sorted("deal_products") if str(p["deal_id"]) in wanted]
+        return _paged(request, attached)
 
     def _refused_deal_product(self, product: Any) -> Reply | None:
         if not isinstance(product, dict):
@@ -269,25 +358,102 @@ class PipedriveEmulator(BaseEmulator):
         return None
 
     def _attach(self, deal_id: str, product: dict[str, Any]) -> dict[str, Any]:
-        gross = product["item_price"] * product["quantity"]
-        discount = product.get("discount") or 0
-        if product.get("discount_type", "percentage") == "percentage":
-            discount = gross * discount / 100
         return self.seed(
             "deal_products",
-            {**product, "deal_id": int(deal_id), "sum": round(gross - discount, 2)},
+            {
+                "discount": 0,
+                "discount_type": "percentage",
+                **product,
+                "deal_id": int(deal_id),
+                "sum": _product_sum(product),
+            },
         )
 
     def _detach(self, deal_id: str, ids: str | None) -> Reply:
+        wanted = [i for i in (ids or "").split(",") if i]
+        if len(wanted) > BULK:
+            return _error(400, "A maximum of 100 ids is allowed", "ERR_BAD_REQUEST")
         with self.lock:
             mine = [
                 key
-                for key, p in self.records["deal_products"].items()
-                if str(p["deal_id"]) == deal_id and (not ids or key in ids.split(","))
-            ][:100]
-            for key in mine:
+                for key, p in sorted(self.records["deal_products"].items(), key=lambda e: int(e[0]))
+                if str(p["deal_id"]) == deal_id and (not wanted or key in wanted)
+            ]
+            gone, left = mine[:BULK], mine[BULK:]
+            for key in gone:
                 del self.records["deal_products"][key]
-        return Reply(200, {"success": True, "data": [int(k) for k in mine]})
+        self._revalue(deal_id)
+        return Reply(
+            200,
+            {
+                "success": True,
+                "data": {"ids": [int(k) for k in gone]},
+                "additional_data": {"more_items_in_collection": bool(left) and not wanted},
+            },
+        )
+
+    # -- a deal's discounts (GET/POST /deals/{id}/discounts, PATCH/DELETE
+    #    /deals/{id}/discounts/{discount_id}) ------------------------------------------
+
+    def _discounts(self, request: Request, deal_id: str, rest: list[str]) -> Reply:
+        if deal_id not in self.records["deals"]:
+            return _error(404, "Deal not found")
+        if not rest and request.method == "GET":
+            mine = [
+                d for d in self.records["deal_discounts"].values() if str(d["deal_id"]) == deal_id
+            ]
+            return Reply(200, {"success": True, "data": mine})
+        if not rest and request.method == "POST":
+            refused = _refused_discount(request.body, partial=False)
+            if refused is not None:
+                return refused
+            now = _utc_now()
+            discount = {
+                "id": str(uuid.uuid4()),
+                **{k: request.body[k] for k in ("description", "amount", "type")},
+                "deal_id": int(deal_id),
+                "created_at": now,
+                "created_by": 1,
+                "updated_at": now,
+                "updated_by": 1,
+            }
+            with self.lock:
+                self.records["deal_discounts"][discount["id"]] = discount
+            self._revalue(deal_id)
+            return Reply(201, {"success": True, "data": discount})
+        discount = self.records["deal_discounts"].get(rest[0]) if rest else None
+        if discount is None or str(discount["deal_id"]) != deal_id:
+            return _error(404, "Discount not found")
+        if request.method == "DELETE":
+            with self.lock:
+                del self.records["deal_discounts"][rest[0]]
+            self._revalue(deal_id)
+            return Reply(200, {"success": True, "data": {"id": rest[0]}})
+        if request.method == "PATCH":
+            refused = _refused_discount(request.body, partial=True)
+            if refused is not None:
+                return refused
+            with self.lock:
+                discount.update(request.body, updated_at=_utc_now())
+            self._revalue(deal_id)
+            return Reply(200, {"success": True, "data": discount})
+        return _error(405, "Method not allowed")
+
+    def _revalue(self, deal_id: str) -> None:
+        """A deal with products is worth their sums less its discounts (Pipedrive
+        computes it; what a client sent as ``value`` no longer counts)."""
+        products = self._attached(deal_id)
+        with self.lock:
+            deal = self.records["deals"].get(deal_id)
+            if deal is None or not products:
+                return
+            goods = sum(p["sum"] for p in products)
+            off = 0.0
+            for discount in self.records["deal_discounts"].values():
+                if str(discount["deal_id"]) == deal_id:
+                    amount = float(discount["amount"])
+                    off += goods * amount / 100 if discount["type"] == "percentage" else amount
+            deal["value"] = round(goods - off, 2)
 
     # -- records -------------------------------------------------------------------------
 
@@ -312,7 +478,9 @@ class PipedriveEmulator(BaseEmulator):
             return refused
         stored = self.seed(resource, _as_stored(resource, body))
         self.count_create(resource)
-        return Reply(201, {"success": True, "data": stored, "additional_data": {}})
+        # OpenAPI v2: addProduct answers 201, addPerson, addDeal and addActivity 200
+        status = 201 if resource == "products" else 200
+        return Reply(status, {"success": True, "data": stored, "additional_data": {}})
 
     def _refused(self, resource: str, body: dict[str, Any]) -> Reply | None:
         refused = _wrong_type(resource, body)
@@ -331,6 +499,13 @@ class PipedriveEmulator(BaseEmulator):
         return Reply(200, {"success": True, "data": record, "additional_data": {}})
 
     def _update(self, resource: str, record_id: str, body: Any) -> Reply:
+        reply = self._patched(resource, record_id, body)
+        if resource == "deals" and reply.status == 200:
+            self._revalue(record_id)
+            reply = self._one(resource, record_id)
+        return reply
+
+    def _patched(self, resource: str, record_id: str, body: Any) -> Reply:
         with self.lock:
             record = self.records[resource].get(record_id)
             if record is None:
@@ -341,7 +516,9 @@ class PipedriveEmulator(BaseEmulator):
             if refused is not None:
                 return refused
             record.update(_as_stored(resource, body))
-            record["update_time"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for cleared in [k for k, v in body.items() if v is None]:
+                record.pop(cleared, None)
+            record["update_time"] = _utc_now()
             self.counters[f"update:{resource}"] += 1
             return Reply(200, {"success": True, "data": dict(record), "additional_data": {}})
 
@@ -356,24 +533,28 @@ class PipedriveEmulator(BaseEmulator):
             return sorted(self.records[resource].values(), key=lambda r: int(r["id"]))
 
     def _list(self, resource: str, request: Request) -> Reply:
-        try:
-            limit = min(500, max(1, int(request.query.get("limit", 100))))
-            start = (
-                int(base64.b64decode(request.query["cursor"]).decode())
-                if (request.query.get("cursor"))
-                else 0
-            )
-        except (ValueError, UnicodeDecodeError):
-            return _error(400, "Invalid cursor or limit")
+        """A v2 list: ``updated_since``/``updated_until`` (RFC 3339), ``sort_by`` and
+        ``sort_direction``, then a cursor page."""
+        query = request.query
         items = self._sorted(resource)
-        chunk = items[start : start + limit]
-        following = start + limit
-        cursor = (
-            base64.b64encode(str(following).encode()).decode() if following < len(items) else None
+        try:
+            since = _instant(query.get("updated_since"))
+            until = _instant(query.get("updated_until"))
+        except ValueError:
+            return _error(400, "updated_since/updated_until must be RFC 3339", "ERR_BAD_REQUEST")
+        if since is not None:
+            items = [r for r in items if _instant(r["update_time"]) >= since]
+        if until is not None:
+            items = [r for r in items if _instant(r["update_time"]) < until]
+        sort_by = query.get("sort_by", "id")
+        direction = query.get("sort_direction", "asc")
+        if sort_by not in SORTS or direction not in ("asc", "desc"):
+            return _error(400, f"Invalid sort_by or sort_direction: {sort_by} {direction}")
+        items.sort(
+            key=lambda r: (r.get(sort_by) or "", int(r["id"])) if sort_by != "id" else int(r["id"]),
+            reverse=direction == "desc",
         )
-        return Reply(
-            200, {"success": True, "data": chunk, "additional_data": {"next_cursor": cursor}}
-        )
+        return _paged(request, items)
 
     def _v1_list(self, resource: str, request: Request) -> Reply:
         try:
@@ -421,12 +602,19 @@ class PipedriveEmulator(BaseEmulator):
         exact = request.query.get("exact_match") == "true"
         if len(term) < (1 if exact else 2):
             return _error(400, "term must be at least 2 characters")
-        fields = [f for f in request.query.get("fields", "name").split(",") if f in SEARCH_FIELDS]
+        searchable = SEARCH_FIELDS[resource]
+        fields = request.query.get("fields", ",".join(searchable)).split(",")
+        unknown = [f for f in fields if f not in searchable]
+        if unknown:
+            return _error(400, f"Invalid fields value '{unknown[0]}'", "ERR_BAD_REQUEST")
         found = []
         for record in self._sorted(resource):
             for field in fields:
-                raw = record.get(SEARCH_FIELDS[field])
-                values = _values(raw) if isinstance(raw, list) else [str(raw or "")]
+                raw = record.get(searchable[field])
+                if isinstance(raw, dict):  # custom fields: their values
+                    values = [str(v) for v in raw.values() if v is not None]
+                else:
+                    values = _values(raw) if isinstance(raw, list) else [str(raw or "")]
                 hit = any(
                     (v.lower() == term.lower()) if exact else term.lower() in v.lower()
                     for v in values
@@ -451,3 +639,33 @@ def _search_reply(items: list[dict[str, Any]]) -> Reply:
 def _is_search(path: str) -> bool:
     parts = path.strip("/").split("/")
     return parts[-1] == "search" or parts[:3] == ["api", "v2", "itemSearch"]
+
+
+def _product_sum(product: dict[str, Any]) -> float:
+    """A deal product's sum: price × quantity less its discount (an amount, or a
+    percentage of the two), in cents."""
+    gross = float(product["item_price"]) * float(product["quantity"])
+    discount = float(product.get("discount") or 0)
+    if product.get("discount_type", "percentage") == "percentage":
+        discount = gross * discount / 100
+    return round(gross - discount, 2)
+
+
+def _refused_discount(body: Any, partial: bool) -> Reply | None:
+    """AddAdditionalDiscountRequestBody: description, amount (positive), type."""
+    if not isinstance(body, dict):
+        return _error(400, "Invalid body", "ERR_BAD_REQUEST")
+    for name in ("description", "amount", "type"):
+        if name not in body and not partial:
+            return _error(400, f"Parameter '{name}' is required", "ERR_BAD_REQUEST")
+    if "amount" in body and (not is_number(body["amount"]) or body["amount"] <= 0):
+        return _error(400, "amount must be a positive number (excluding 0)", "ERR_BAD_REQUEST")
+    if "type" in body and body["type"] not in ("percentage", "amount"):
+        return _error(400, "type must be percentage or amount", "ERR_BAD_REQUEST")
+    return None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -6,17 +6,18 @@ venda_external_id. Activities have no search in Pipedrive, so no natural key:
 a create whose outcome is unknown is failed for a person to check, never repeated.
 
 API v2 rules (provider-apis.md §2):
-- ``person_id`` is read-only on write: "'person_id' is a read-only field. Add a
-  primary participant to set 'person_id' instead." The person goes in
-  ``participants: [{"person_id": N, "primary": true}]`` (Pipedrive developer
-  community, devcommunity.pipedrive.com/t/19734, and the v1→v2 migration guide).
+- The person goes in ``participants: [{"person_id": N, "primary": true}]``,
+  which every account takes; the official OpenAPI v2 (addActivity) and SDK
+  (AddActivityRequest) also take ``person_id``, which some accounts have refused
+  as read-only (devcommunity.pipedrive.com/t/19734). Read back, the primary
+  participant is the activity's ``person_id``.
 - ``due_time`` is UTC, ``HH:MM`` (AddActivityRequest in the official OpenAPI);
   the ERP's ``hora_vencimento`` is local time (``database.app_time_zone``). This
   handler deals in the ERP's local date and time; the client, which is given the
   ERP's zone, turns them into UTC and back (``due_in_utc``, ``due_in_local``).
-- ``type`` must be the key of an existing ActivityType; the ERP's free text is
-  mapped onto Pipedrive's default keys (call, meeting, task, deadline, email,
-  lunch), ``task`` when it names none of them.
+- ``type`` is the key of an ActivityType: Pipedrive's defaults (call, meeting,
+  task, deadline, email, lunch) or one the account defined. The ERP's free text
+  is mapped onto the defaults, ``task`` when it names none of them.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
         if row.get("hora_vencimento"):
             record["due_time"] = str(row.get("hora_vencimento"))[:5]
     person = _id(row.get("cliente_external_id"))
-    if person is not None:  # person_id itself is read-only in v2
+    if person is not None:  # as a participant: every account takes it (module doc)
         record["participants"] = [{"person_id": person, "primary": True}]
     if _id(row.get("venda_external_id")) is not None:
         record["deal_id"] = _id(row.get("venda_external_id"))

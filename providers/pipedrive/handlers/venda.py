@@ -5,13 +5,31 @@ attaches them through ``/api/v2/deals/{id}/products``, the official v2 SDK's
 DealProductRequestBody: ``product_id``, ``item_price``, ``quantity`` required,
 numbers; ``discount`` with ``discount_type`` ``amount``). Reading a deal, the
 client hands its attached products over as ``products``.
+
+The money. Pipedrive works a deal's value out itself once it has products:
+their sums (price × quantity − discount) less the deal's discounts (OpenAPI v2,
+``/deals/{id}/discounts``: "changing the deal value if the deal has one-time
+products attached"); a ``value`` sent beside products does not count. So:
+- each item goes with the discount that makes its sum the ERP's item total
+  (``vendas_itens.valor_total``, which the ERP rounds to cents);
+- freight, which a deal cannot hold, goes as a product line of the store's
+  freight product (``_freight``: the client adds it, ``configuracoes.freight_product_id``);
+- the sale's discount goes as one deal discount, an amount (``_discount``):
+  whatever lies between the items and freight and the ERP's ``valor_total``.
+The deal is then worth the ERP's total. Read back, the deal's value is the
+sale's total, its freight line the sale's freight, and the difference between
+its products and its value the sale's discount: the ERP's figures add up as its
+sale screen computes them, to the same total. A sale without items goes with its
+total as the deal's ``value`` (and none of its products or discounts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from crm_cli.errors import ValidationFailed
 from crm_cli.providers.brazil import (
     date_or_none,
     date_text,
@@ -24,6 +42,9 @@ from crm_cli.providers.fields import SELLER
 
 PREFIX = "Venda "
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
+FREIGHT = "_freight"  # the sale's freight: the client sends it as a product line
+DISCOUNT = "_discount"  # the sale's discount: the client sends it as a deal discount
+CENT = Decimal("0.01")
 
 
 def _title(row: Mapping[str, Any]) -> str:
@@ -38,10 +59,9 @@ def to_external(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
-    total = decimal_or_none(row.get("valor_total"))
+    total = decimal_or_none(row.get("valor_total")) or Decimal(0)
     record: dict[str, Any] = {
         "title": _title(row),
-        "value": float(total) if total is not None else 0.0,
         "currency": "BRL",
         "status": "won",  # an ERP sale is a closed deal
     }
@@ -50,37 +70,71 @@ def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
         record["person_id"] = int(person)
     if row.get("data_venda"):
         record["expected_close_date"] = date_text(row.get("data_venda"))
-    if ITEMS in row:
-        record["_products"] = [_product(item) for item in row[ITEMS]]
+    items = row.get(ITEMS)
+    if not items:  # a deal without products keeps the value it is given
+        record["value"] = float(total)
+        if items is not None:
+            record["_products"] = []
+        return record
+    freight = decimal_or_none(row.get("valor_frete")) or Decimal(0)
+    goods = sum((_line_total(item) for item in items), Decimal(0))
+    discount = goods + freight - total
+    if discount < 0:
+        raise ValidationFailed(
+            f"the sale's valor_total {total:.2f} is more than its items and freight "
+            f"({goods + freight:.2f}), and Pipedrive works a deal's value out from those: "
+            "correct the sale's items or total in the ERP"
+        )
+    record["_products"] = [_product(item) for item in items]
+    record[FREIGHT] = float(freight)
+    record[DISCOUNT] = float(discount)
     return record
 
 
-def _number(value: Any) -> float:
-    return float(decimal_or_none(value) or 0)
+def _decimal(value: Any) -> Decimal:
+    return decimal_or_none(value) or Decimal(0)
+
+
+def _line_total(item: Mapping[str, Any]) -> Decimal:
+    """The item's total as the ERP holds it (else quantity × price − discount, in cents)."""
+    total = decimal_or_none(item.get("valor_total"))
+    if total is not None:
+        return total
+    gross = _decimal(item.get("quantidade")) * _decimal(item.get("valor_venda"))
+    return (gross - _decimal(item.get("desconto_valor"))).quantize(CENT)
 
 
 def _product(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A deal product whose sum is the item's total: its discount is what lies between
+    quantity × price and that total (the ERP's discount, and its rounding)."""
+    quantity, price = _decimal(item.get("quantidade")), _decimal(item.get("valor_venda"))
     return {
         "product_id": int(digits(item.get("produto_external_id")) or 0),
-        "item_price": _number(item.get("valor_venda")),
-        "quantity": _number(item.get("quantidade")),
-        "discount": _number(item.get("desconto_valor")),
+        "item_price": float(price),
+        "quantity": float(quantity),
+        "discount": float(quantity * price - _line_total(item)),
         "discount_type": "amount",
     }
 
 
+def _cents(value: Any) -> Decimal | None:
+    number = decimal_or_none(value)
+    return number.quantize(CENT) if number is not None else None
+
+
 def _line(product: Mapping[str, Any]) -> dict[str, Any]:
-    discount = (
-        decimal_or_none(product.get("discount"))
-        if product.get("discount_type") == "amount"
-        else None
+    quantity, price = (
+        decimal_or_none(product.get("quantity")),
+        decimal_or_none(product.get("item_price")),
     )
+    total = _cents(product.get("sum"))
+    discount = (quantity or 0) * (price or 0) - (total or 0)
     return {
         "produto_external_id": text_or_none(product.get("product_id")),
-        "quantidade": decimal_or_none(product.get("quantity")),
-        "valor_venda": decimal_or_none(product.get("item_price")),
-        "desconto_valor": discount,
-        "valor_total": decimal_or_none(product.get("sum")),
+        "quantidade": quantity,
+        "valor_venda": price,
+        "desconto_valor": discount.quantize(CENT) if total is not None else None,
+        "valor_total": total,
     }
 
 
@@ -97,15 +151,21 @@ def _fields(record: Mapping[str, Any]) -> dict[str, Any]:
     if "title" in record:
         title = text(record.get("title"))
         row["codigo"] = title[len(PREFIX) :] if title.startswith(PREFIX) else title or None
-    if "value" in record:
-        row["valor_total"] = decimal_or_none(record.get("value"))
+    if "value" in record:  # Pipedrive's own: products − discounts, when it has products
+        row["valor_total"] = _cents(record.get("value"))
     if "person_id" in record:
         person = record.get("person_id")
         row["cliente_external_id"] = str(person) if person not in (None, "") else None
     if "expected_close_date" in record:
         row["data_venda"] = date_or_none(record.get("expected_close_date"))
     if isinstance(record.get("products"), list):
-        row[ITEMS] = [_line(p) for p in record["products"] if isinstance(p, Mapping)]
+        products = [p for p in record["products"] if isinstance(p, Mapping)]
+        row[ITEMS] = [_line(p) for p in products]
+        freight = _decimal(record.get(FREIGHT))
+        row["valor_frete"] = freight.quantize(CENT)
+        if "value" in record:
+            goods = sum((_cents(p.get("sum")) or Decimal(0) for p in products), Decimal(0))
+            row["desconto_valor"] = (goods + freight - _decimal(record["value"])).quantize(CENT)
     return row
 
 

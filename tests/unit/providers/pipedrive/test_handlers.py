@@ -58,7 +58,7 @@ def test_an_activity_names_its_person_as_primary_participant_and_keeps_local_tim
         {
             **activity,
             "due_time": "22:30:00",
-            "participants": [{"person_id": 42, "primary_flag": True}],
+            "participants": [{"person_id": 42, "primary": True}],
         }
     )
     assert back["cliente_external_id"] == "42"

@@ -81,6 +81,20 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One API request the emulator answered from its own rules (not a limit, a fault
+    or an outage a test set up), as the tests hold it against the official schemas."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    user_agent: str
+    body: Any  # the request's JSON body (a copy), or None
+    status: int
+    answer: Any  # the reply's JSON body, or None
+
+
 class BaseEmulator:
     name = "emulator"
     # credential name -> default accepted value; each becomes a --flag of `crm-cli emulator`
@@ -142,6 +156,8 @@ class BaseEmulator:
             self.max_per_second = 0
             # the last API requests, (method, path, JSON body): what a client really sent
             self.journal: deque[tuple[str, str, Any]] = deque(maxlen=100)
+            # every request answered by ``route``, with its answer (Exchange)
+            self.exchanges: list[Exchange] = []
             self._day, self._day_count = time.gmtime()[:3], 0
             # Called with (resource, reply) once a create is stored, before the
             # client has its answer: the window in which a client can die.
@@ -264,7 +280,24 @@ class BaseEmulator:
                 return Reply(DROP)
         if random_failure:
             return self._count(self.server_error())
-        return self._count(self.route(request))
+        reply = self.route(request)
+        self._record(request, body, reply, generation)
+        return self._count(reply)
+
+    def _record(self, request: Request, body: Any, reply: Reply, generation: int) -> None:
+        answer = reply.body if not isinstance(reply.body, (bytes, bytearray)) else None
+        exchange = Exchange(
+            request.method,
+            request.path,
+            {k: list(v) for k, v in request.query_all.items()},
+            request.headers.get("user-agent", ""),
+            body,
+            reply.status,
+            json.loads(json.dumps(answer)) if answer is not None else None,
+        )
+        with self.lock:
+            if generation == self._generation:
+                self.exchanges.append(exchange)
 
     def _arrive(self, now: float) -> int:
         self._recent.append(now)

@@ -26,6 +26,7 @@ from tests.integration.support import (
     configure_emulated_store,
     configure_store,
 )
+from tests.official_schemas import violations
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -142,32 +143,42 @@ def _bling_server():
     yield from _session_emulator(BlingEmulator)
 
 
-@pytest.fixture
-def gc_emulator(_gc_server):
-    _gc_server.reset()
-    yield _gc_server
-    _gc_server.reset()
+def _checked(server, request):
+    """The session's emulator, clean for one test; afterwards every request crm-cli
+    sent it and every answer it gave are held against the provider's official
+    schema (tests/official_schemas.py): a violation fails the test. A test marked
+    ``sends_refused_requests`` makes crm-cli send what the CRM refuses, on purpose:
+    only the answers are judged."""
+    server.reset()
+    yield server
+    on_purpose = request.node.get_closest_marker("sends_refused_requests") is not None
+    problems = violations(server, requests_too=not on_purpose)
+    server.reset()
+    if problems:
+        shown = "\n  ".join(problems[:15])
+        pytest.fail(
+            f"{len(problems)} exchange(s) the official {server.name} schema refuses:\n  {shown}"
+        )
 
 
 @pytest.fixture
-def gc_emulator_b(_gc_server_b):
-    _gc_server_b.reset()
-    yield _gc_server_b
-    _gc_server_b.reset()
+def gc_emulator(_gc_server, request):
+    yield from _checked(_gc_server, request)
 
 
 @pytest.fixture
-def pd_emulator(_pd_server):
-    _pd_server.reset()
-    yield _pd_server
-    _pd_server.reset()
+def gc_emulator_b(_gc_server_b, request):
+    yield from _checked(_gc_server_b, request)
 
 
 @pytest.fixture
-def bling_emulator(_bling_server):
-    _bling_server.reset()
-    yield _bling_server
-    _bling_server.reset()
+def pd_emulator(_pd_server, request):
+    yield from _checked(_pd_server, request)
+
+
+@pytest.fixture
+def bling_emulator(_bling_server, request):
+    yield from _checked(_bling_server, request)
 
 
 # -- shops: ERP tables and stores on the emulators -----------------------------------
@@ -208,11 +219,22 @@ def shop(cli, erp, gc_store):
     return erp
 
 
+FREIGHT_PRODUCT = 9000  # the Pipedrive account's product for freight lines
+
+
 @pytest.fixture
 def pd_shop(cli, erp, pd_emulator):
     """ERP tables and store 2 on the Pipedrive emulator (unpaced)."""
     configure_emulated_store(cli, 2, pd_emulator)
     return erp
+
+
+@pytest.fixture
+def pd_freight(cli, pd_shop, pd_emulator) -> int:
+    """Store 2's sales send their freight as lines of the account's "Frete" product."""
+    pd_emulator.seed("products", {"id": FREIGHT_PRODUCT, "name": "Frete", "code": "FRETE"})
+    configure_emulated_store(cli, 2, pd_emulator, freight_product_id=FREIGHT_PRODUCT)
+    return FREIGHT_PRODUCT
 
 
 @pytest.fixture

@@ -117,6 +117,7 @@ def test_unsupported_entity_is_a_clear_error(service):
     assert decide(caught.value).verdict is Verdict.FAIL
 
 
+@pytest.mark.sends_refused_requests
 def test_validation_404_is_told_apart_from_a_missing_record(service, gc_emulator):
     client = service.client(1)
 

@@ -33,17 +33,32 @@ def test_the_emulator_takes_the_token_as_the_real_api_does(pd_emulator):
     assert (by_query.status_code, wrong.status_code) == (200, 401)
 
 
-def test_the_emulator_refuses_person_id_on_an_activity(pd_emulator):
+def test_the_emulator_takes_person_id_and_an_accounts_own_activity_type(pd_emulator):
+    """addActivity in the official OpenAPI v2: person_id an integer, type any key."""
     import requests
 
-    answer = requests.post(
-        f"{pd_emulator.url}/api/v2/activities",
-        json={"subject": "x", "type": "call", "person_id": 1},
-        headers={"x-api-token": pd_emulator.credentials["api_token"]},
+    headers = {"x-api-token": pd_emulator.credentials["api_token"]}
+    url = f"{pd_emulator.url}/api/v2/activities"
+    by_id = requests.post(
+        url,
+        json={"subject": "x", "type": "visita_tecnica", "person_id": 1},
+        headers=headers,
         timeout=5,
     )
-    assert answer.status_code == 400
-    assert "read-only field" in answer.json()["error"]
+    by_participant = requests.post(
+        url,
+        json={"subject": "y", "type": "call", "participants": [{"person_id": 2, "primary": True}]},
+        headers=headers,
+        timeout=5,
+    )
+    bad_type = requests.post(
+        url, json={"subject": "z", "type": "Visita!"}, headers=headers, timeout=5
+    )
+
+    assert (by_id.status_code, by_id.json()["data"]["person_id"]) == (200, 1)
+    assert by_participant.json()["data"]["participants"] == [{"person_id": 2, "primary": True}]
+    assert by_participant.json()["data"]["person_id"] == 2
+    assert bad_type.status_code == 400
 
 
 def test_clients_products_sales_and_activities_sync_both_ways(cli, pd_shop, pd_emulator):
@@ -180,7 +195,8 @@ def test_products_and_deals_come_back_to_the_erp(cli, pd_shop, pd_emulator):
     sync_back_renamed_product_and_sale(cli, pd_shop, 2, pid)
 
 
-def test_spent_write_allowance_waits_for_the_companys_midnight(cli, pd_shop, pd_emulator):
+def test_spent_write_allowance_waits_for_midnight_utc_not_the_companys(cli, pd_shop, pd_emulator):
+    """x-daily-requests-left counts "during the ongoing day (calculated in UTC)"."""
     from zoneinfo import ZoneInfo
 
     from crm_cli import http
@@ -196,8 +212,8 @@ def test_spent_write_allowance_waits_for_the_companys_midnight(cli, pd_shop, pd_
     assert pd_emulator.stats()["creates"]["persons"] == 2
     assert pd_emulator.stats()["rate_limited"] == 0
     [paused] = json.loads(cli("stats", "--json").stdout)["paused_accounts"]
-    tokyo = http.until_midnight(ZoneInfo("Asia/Tokyo"))
-    assert abs(paused["seconds_left"] - tokyo) < 120  # Tokyo's midnight, not UTC's
+    utc = http.until_midnight(ZoneInfo("UTC"))
+    assert abs(paused["seconds_left"] - utc) < 120  # UTC's midnight, not Tokyo's
 
 
 def test_reads_do_not_spend_the_write_allowance(cli, pd_shop, pd_emulator):

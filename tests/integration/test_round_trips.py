@@ -60,7 +60,7 @@ PRODUTO = {
 }
 
 
-SHOPS = {"gestao_click": "gc_store", "pipedrive": "pd_shop", "bling": "bling_shop"}
+SHOPS = {"gestao_click": "gc_store", "pipedrive": "pd_freight", "bling": "bling_shop"}
 
 
 @pytest.fixture(params=list(STORES))

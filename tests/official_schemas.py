@@ -97,6 +97,10 @@ ERRATA = {
         ),
     ),
 }
+# ``custom_fields`` ({field key: value}) on writes of persons and products: the
+# SDK's AddPersonRequest, UpdatePersonRequest and ProductRequest take it, the
+# OpenAPI names it only for deals
+CUSTOM_FIELDS = {"pipedrive": ("/persons", "/persons/{id}", "/products", "/products/{id}")}
 # A person's email and phone ``label`` is a boolean in the OpenAPI, a string ('work',
 # 'home') in the SDK's PersonItemEmail and PersonItemPhone and the API reference
 LABELS = {"pipedrive": ("emails", "phones")}
@@ -200,7 +204,47 @@ class Schemas:
             return ["the required body is missing"] if body_spec.get("required") else []
         if schema is None:
             return ["a JSON body where the operation documents none"]
-        return self._validate(OAS30WriteValidator, schema, exchange.body)
+        undeclared = [
+            f"{where}: not in the schema" for where in self._undeclared(schema, exchange.body)
+        ]
+        return undeclared + self._validate(OAS30WriteValidator, schema, exchange.body)
+
+    def _undeclared(self, schema: dict[str, Any], value: Any, where: str = "") -> list[str]:
+        """The fields of ``value`` its schema does not name, where it names its fields:
+        a service ignores those silently (Bling's precoCusto), so a client sending one
+        believes in a write that never happens."""
+        schema = self._resolve(schema)
+        if isinstance(value, list):
+            items = schema.get("items")
+            found = []
+            for n, each in enumerate(value):
+                found += self._undeclared(items, each, f"{where}/{n}") if items else []
+            return found
+        if not isinstance(value, dict):
+            return []
+        declared = self._properties(schema)
+        if declared is None:
+            return []  # a free-form object (additionalProperties, or no properties)
+        found = []
+        for key, member in value.items():
+            if key not in declared:
+                found.append(f"{where}/{key}")
+            else:
+                found += self._undeclared(declared[key], member, f"{where}/{key}")
+        return found
+
+    def _properties(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        """Every property a schema names, through allOf (None: it takes any)."""
+        schema = self._resolve(schema)
+        if schema.get("additionalProperties") not in (None, False):
+            return None
+        named = dict(schema.get("properties", {}))
+        for part in schema.get("allOf", []):
+            more = self._properties(part)
+            if more is None:
+                return None
+            named.update(more)
+        return named if named or schema.get("additionalProperties") is False else None
 
     def _answer_problems(self, operation: Operation, exchange: Any) -> list[str]:
         responses = operation.spec.get("responses", {})
@@ -272,6 +316,14 @@ def _document(provider: str) -> dict[str, Any]:
         _make_number(document, name)
     for name in LABELS.get(provider, ()):
         _label_as_text(document, name)
+    for path in CUSTOM_FIELDS.get(provider, ()):
+        for operation in document["paths"][path].values():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                body["schema"].setdefault("properties", {})["custom_fields"] = {
+                    "type": "object",
+                    "additionalProperties": True,
+                }
     return document
 
 

@@ -139,13 +139,16 @@ def _field_error(element: str, msg: str) -> Reply:
 
 
 def _totals(order: dict[str, Any]) -> dict[str, float]:
-    """What Bling works out of an order: items (less their % discount) + freight − discount."""
+    """What Bling works out of an order: items (less their % discount) + freight + other
+    expenses − discount."""
     goods = sum(
         i["quantidade"] * i["valor"] * (1 - (i.get("desconto") or 0) / 100) for i in order["itens"]
     )
     freight = (order.get("transporte") or {}).get("frete") or 0
     discount = (order.get("desconto") or {}).get("valor") or 0
-    return {"totalProdutos": round(goods, 2), "total": round(goods + freight - discount, 2)}
+    other = order.get("outrasDespesas") or 0
+    total = goods + freight + other - discount
+    return {"totalProdutos": round(goods, 2), "total": round(total, 2)}
 
 
 def _stock(record: dict[str, Any]) -> float:

@@ -273,7 +273,7 @@ class PipedriveClient(BaseClient):
         if current is None:
             current = self.unwrap(self.request("GET", path))
         current = [d for d in current or [] if isinstance(d, dict)]
-        wanted = round(amount, 2)
+        wanted = round(amount, 6)  # the fraction of a cent that rounding left (handler)
         if wanted and [(d.get("type"), d.get("amount")) for d in current] == [("amount", wanted)]:
             return
         for discount in current:

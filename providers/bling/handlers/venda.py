@@ -5,7 +5,8 @@ https://api.bling.com.br/Api/v3, ``POST /pedidos/vendas``); it works the total
 out itself: items + freight − discount, and refuses parcelas that do not add
 up to it. So the sale goes as its items at their unit prices, its freight,
 and as discount whatever else lies between those and the ERP's total; one
-parcela pays the ERP's total. An item's discount is a percentage in Bling
+parcela pays the ERP's total (a total above the items and freight sends the
+excess as ``outrasDespesas``, which Bling adds). An item's discount is a percentage in Bling
 (VendasItemDTO ``desconto``: "Valor percentual"), the ERP's an amount: it goes
 inside the order's discount (an amount, ``unidade`` REAL), so that no cent is
 lost to a rounded percentage. Read back, the order's total, freight and discount
@@ -88,7 +89,10 @@ def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
     )
     frete = _decimal(row.get("valor_frete"))
     total = _decimal(row.get("valor_total"))
-    discount = (goods + frete - total).quantize(CENT)
+    # what lies between items + freight and the total: a discount, or, above them
+    # (services the ERP sells beside its items), the order's other expenses
+    difference = (goods + frete - total).quantize(CENT)
+    discount, expenses = max(difference, Decimal(0)), max(-difference, Decimal(0))
     order: dict[str, Any] = {"numeroLoja": _code(row)}
     number = _plain_number(_code(row))
     if number is not None:
@@ -103,6 +107,7 @@ def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
         "itens": [_item(line) for line in lines],
         "transporte": {"frete": float(frete)},
         "desconto": {"valor": float(discount), "unidade": "REAL"},
+        **({"outrasDespesas": float(expenses)} if expenses else {}),
         "parcelas": [{"dataVencimento": date_text(row.get("data_venda")), "valor": float(total)}],
     }
 

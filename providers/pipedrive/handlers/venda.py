@@ -15,7 +15,8 @@ products attached"); a ``value`` sent beside products does not count. So:
 - freight, which a deal cannot hold, goes as a product line of the store's
   freight product (``_freight``: the client adds it, ``configuracoes.freight_product_id``);
 - the sale's discount goes as one deal discount, an amount (``_discount``):
-  whatever lies between the items and freight and the ERP's ``valor_total``.
+  whatever lies between the products' sums and freight and the ERP's
+  ``valor_total``.
 The deal is then worth the ERP's total. Read back, the deal's value is the
 sale's total, its freight line the sale's freight, and the difference between
 its products and its value the sale's discount: the ERP's figures add up as its
@@ -77,7 +78,7 @@ def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
             record["_products"] = []
         return record
     freight = decimal_or_none(row.get("valor_frete")) or Decimal(0)
-    goods = sum((_line_total(item) for item in items), Decimal(0))
+    goods = sum((_sum(item) for item in items), Decimal(0))
     discount = goods + freight - total
     if discount < 0:
         raise ValidationFailed(
@@ -104,15 +105,28 @@ def _line_total(item: Mapping[str, Any]) -> Decimal:
     return (gross - _decimal(item.get("desconto_valor"))).quantize(CENT)
 
 
+def _discount(item: Mapping[str, Any]) -> Decimal:
+    gross = _decimal(item.get("quantidade")) * _decimal(item.get("valor_venda"))
+    return max(gross - _line_total(item), Decimal(0))
+
+
+def _sum(item: Mapping[str, Any]) -> Decimal:
+    """The deal product's sum as Pipedrive works it out: quantity × price − discount."""
+    return _decimal(item.get("quantidade")) * _decimal(item.get("valor_venda")) - _discount(item)
+
+
 def _product(item: Mapping[str, Any]) -> dict[str, Any]:
     """A deal product whose sum is the item's total: its discount is what lies between
-    quantity × price and that total (the ERP's discount, and its rounding)."""
+    quantity × price and that total (the ERP's discount, and its rounding down). A
+    total the ERP rounded up (0.333 × 9.99 = 3.32667 → 3.33) goes without one: a
+    discount is never negative, and the deal's discount, worked out from the sums
+    Pipedrive computes, makes up the fraction."""
     quantity, price = _decimal(item.get("quantidade")), _decimal(item.get("valor_venda"))
     return {
         "product_id": int(digits(item.get("produto_external_id")) or 0),
         "item_price": float(price),
         "quantity": float(quantity),
-        "discount": float(quantity * price - _line_total(item)),
+        "discount": float(_discount(item)),
         "discount_type": "amount",
     }
 

@@ -267,3 +267,62 @@ def test_orders_keep_the_erps_code_whole_and_a_lost_create_finds_its_own(
     assert linked["B10"] == lost[0]  # its own lost create, not A10's order
     assert {orders[linked[code]]["numeroLoja"] for code in linked} == set(linked)
     assert {r[1] for r in queue_rows(bling_shop)} == {"completed"}
+
+
+def test_a_lost_create_of_a_product_without_stock_is_found_not_duplicated(
+    cli, bling_shop, bling_emulator
+):
+    """GET /produtos lists positive stock only unless filtroSaldoEstoque says (and
+    "Últimos incluídos" unless criterio says): the lookup reads every state."""
+    [pid] = sample_erp.add_produtos(bling_shop, 1)
+    with bling_shop.connect() as conn:
+        code = conn.execute(sa.text("SELECT codigo_interno FROM produtos")).scalar()
+    made = bling_emulator.seed(  # the lost attempt's product: no stock yet
+        "produtos", {"nome": "Produto 1", "codigo": code, "estoque": {"saldoVirtualTotal": 0}}
+    )
+    php_enqueue(bling_shop, [pid], entidade="produto", loja=3)
+    with bling_shop.begin() as conn:  # a second attempt: the first may have created it
+        conn.execute(sa.text("UPDATE crm_sync_queue SET tentativas = 1"))
+
+    assert cli("sync").exit_code == 0
+
+    assert queue_rows(bling_shop, "status") == [("completed",)]
+    assert len(bling_emulator.records["produtos"]) == 1
+    with bling_shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT external_id FROM produtos")).scalar() == str(made["id"])
+    lookups = [e.query for e in bling_emulator.exchanges if e.method == "GET"]
+    assert {q["filtroSaldoEstoque"][0] for q in lookups} >= {"0", "1", "2"}
+    assert {q["criterio"][0] for q in lookups} == {"5"}
+
+
+def test_import_reads_every_contact_not_only_the_latest(cli, bling_shop, bling_emulator):
+    """GET /contatos lists "Últimos incluídos" unless criterio says "Todos" (1)."""
+    for n in range(130):  # more than one page of the newest
+        bling_emulator.seed("contatos", {"nome": f"C{n}", "numeroDocumento": f"{n:011d}"})
+
+    result = cli("import", "--loja", "3", "--entity", "cliente")
+
+    assert result.exit_code == 0, result.stderr
+    with bling_shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM clientes")).scalar() == 130
+
+
+def test_parcelas_go_with_the_accounts_default_payment_form(cli, bling_shop, bling_emulator):
+    """VendasParcelaDTO requires formaPagamento: without forma_pagamento_id the store's
+    sales take the account's default one (padrao 1), asked once."""
+    [cid] = sample_erp.add_clientes(bling_shop, 1)
+    [pid] = sample_erp.add_produtos(bling_shop, 1)
+    php_enqueue(bling_shop, [cid], loja=3)
+    php_enqueue(bling_shop, [pid], entidade="produto", loja=3)
+    cli("sync")
+    sales = [
+        sample_erp.add_venda(bling_shop, f"V{n}", [(pid, 1, 10.0)], cliente_id=cid) for n in (1, 2)
+    ]
+    php_enqueue(bling_shop, sales, entidade="venda", loja=3)
+
+    assert cli("sync").exit_code == 0
+
+    orders = list(bling_emulator.records["pedidos/vendas"].values())
+    assert [o["parcelas"][0]["formaPagamento"] for o in orders] == [{"id": 1001}] * 2
+    asked = [e for e in bling_emulator.exchanges if e.path.endswith("/formas-pagamentos")]
+    assert len(asked) == 1

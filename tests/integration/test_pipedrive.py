@@ -292,3 +292,63 @@ def test_a_sale_s_items_become_its_deal_s_products(cli, pd_shop, pd_emulator):
     attached = list(pd_emulator.records["deal_products"].values())
     assert [(p["quantity"], p["sum"]) for p in attached] == [(3.0, 90.0)]
     assert {r[1] for r in queue_rows(pd_shop)} == {"completed"}
+
+
+def test_a_sale_with_more_than_100_items_replaces_every_deal_product(cli, pd_shop, pd_emulator):
+    """POST …/products/bulk takes 100 at most, DELETE …/products 100 ids at most (and
+    without ids only the first 100): a sale of 130 items keeps no stale line."""
+    products = sample_erp.add_produtos(pd_shop, 130)
+    [cid] = sample_erp.add_clientes(pd_shop, 1)
+    php_enqueue(pd_shop, products, entidade="produto", loja=2)
+    php_enqueue(pd_shop, [cid], loja=2)
+    cli("sync")
+    cli("sync")  # at most 100 items a run
+    sale = sample_erp.add_venda(pd_shop, "V-130", [(p, 1, 2.0) for p in products], cliente_id=cid)
+    php_enqueue(pd_shop, [sale], entidade="venda", loja=2)
+    assert cli("sync").exit_code == 0
+    [deal] = pd_emulator.records["deals"].values()
+    assert (len(pd_emulator.records["deal_products"]), deal["value"]) == (130, 260.0)
+
+    with pd_shop.begin() as conn:  # every item's price changes: every line is new
+        conn.execute(sa.text("UPDATE vendas_itens SET valor_venda = 3, valor_total = 3"))
+        conn.execute(sa.text("UPDATE vendas SET valor_total = 390, valor_produtos = 390"))
+    php_enqueue(pd_shop, [sale], entidade="venda", loja=2)
+    assert cli("sync").exit_code == 0
+
+    lines = list(pd_emulator.records["deal_products"].values())
+    assert (len(lines), {line["item_price"] for line in lines}) == (130, {3.0})
+    assert pd_emulator.records["deals"][str(deal["id"])]["value"] == 390.0
+    deletes = [e for e in pd_emulator.exchanges if e.method == "DELETE"]
+    assert [len(e.query["ids"][0].split(",")) for e in deletes] == [100, 30]
+
+
+def test_an_unchanged_sale_sends_no_product_or_discount_write(
+    cli, pd_freight, pd_shop, pd_emulator
+):
+    [pid] = sample_erp.add_produtos(pd_shop, 1)
+    [cid] = sample_erp.add_clientes(pd_shop, 1)
+    php_enqueue(pd_shop, [pid], entidade="produto", loja=2)
+    php_enqueue(pd_shop, [cid], loja=2)
+    cli("sync")
+    sale = sample_erp.add_venda(
+        pd_shop,
+        "V-2",
+        [(pid, 2, 30.0)],
+        frete=5.0,
+        cliente_id=cid,
+        desconto_valor=1.5,
+        valor_total=63.5,
+    )
+    php_enqueue(pd_shop, [sale], entidade="venda", loja=2)
+    cli("sync")
+    [deal] = pd_emulator.records["deals"].values()
+    assert deal["value"] == 63.5  # 60 + 5 freight − 1.50
+    with pd_shop.begin() as conn:  # a change outside the money: the deal's close date
+        conn.execute(sa.text("UPDATE vendas SET data_venda = '2026-12-01'"))
+    before = len(pd_emulator.exchanges)
+
+    php_enqueue(pd_shop, [sale], entidade="venda", loja=2)
+    cli("sync")
+
+    writes = [e for e in pd_emulator.exchanges[before:] if e.method != "GET"]
+    assert [(e.method, e.path) for e in writes] == [("PATCH", f"/api/v2/deals/{deal['id']}")]

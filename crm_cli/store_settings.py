@@ -94,6 +94,7 @@ KNOWN: dict[str, Check] = {
     "vendedores": _id_map,  # a sale's seller: ERP vendedor_id -> the CRM's user id
     "forma_pagamento_id": _crm_id,  # GestãoClick and Bling: the sales' payment form
     "price_type_id": _crm_id,  # GestãoClick: valores[].tipo_id of the ERP's price
+    "freight_product_id": _whole(1, 2**53),  # Pipedrive: the product of freight lines
     "company_time_zone": _zone,  # Pipedrive: the company's midnight resets its budget
 }
 

@@ -54,3 +54,10 @@ def test_stored_settings_are_checked_by_the_same_rules():
         "daily_limit must be between 0 and 100000000, got -1",
         "timeout_seconds must be a number, got '30'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [(9000, True), (0, False), ("frete", False), (1.5, False)]
+)
+def test_the_freight_product_is_a_pipedrive_product_id(value, ok):
+    assert (problem("freight_product_id", value) is None) is ok

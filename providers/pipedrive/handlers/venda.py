@@ -142,7 +142,7 @@ def _line(product: Mapping[str, Any]) -> dict[str, Any]:
         decimal_or_none(product.get("item_price")),
     )
     total = _cents(product.get("sum"))
-    discount = (quantity or 0) * (price or 0) - (total or 0)
+    discount = max((quantity or 0) * (price or 0) - (total or 0), Decimal(0))
     return {
         "produto_external_id": text_or_none(product.get("product_id")),
         "quantidade": quantity,

@@ -68,3 +68,61 @@ def test_two_codes_with_the_same_digits_are_two_orders():
     a10, b10 = {"numeroLoja": "A10", "numero": 10}, {"numeroLoja": "B10", "numero": 11}
     assert venda.matches(a10, {"codigo": "A10"}) and not venda.matches(b10, {"codigo": "A10"})
     assert not venda.matches({"numeroLoja": "2024001", "numero": 2024001}, {"codigo": "2024/001"})
+
+
+def test_a_product_sends_no_cost_and_no_empty_number():
+    """precoCusto is read-only (the default supplier's price); numbers are not nullable."""
+    sent = produto.to_external(
+        {"nome": "P", "codigo_interno": "C1", "valor_venda": 9.5, "valor_custo": 4, "largura": 2}
+    )
+    assert "precoCusto" not in sent
+    assert "pesoLiquido" not in sent and sent["dimensoes"] == {"largura": 2.0, "unidadeMedida": 1}
+    assert "valor_custo" not in produto.to_internal({"precoCusto": 1.0, "nome": "P"})
+
+
+def test_a_contact_without_a_birth_date_sends_none():
+    assert "dadosAdicionais" not in cliente.to_external({"nome": "Ana", "cpf": "1"})
+    with_date = cliente.to_external({"nome": "Ana", "cpf": "1", "data_nascimento": "1990-01-02"})
+    assert with_date["dadosAdicionais"] == {"dataNascimento": "1990-01-02"}
+
+
+ORDER_ROW = {
+    "codigo": "10",
+    "data_venda": "2026-11-30",
+    "cliente_external_id": "4",
+    "valor_frete": "12.50",
+    "valor_total": "63.28",
+    "itens": [
+        {"produto_external_id": "5", "quantidade": "2.5", "valor_venda": "19.90"},
+        {"produto_external_id": "6", "quantidade": "0.333", "valor_venda": "9.99"},
+    ],
+}
+
+
+def test_an_order_carries_its_three_dates_and_what_lies_beyond_its_items_as_discount():
+    order = venda.to_external(ORDER_ROW)
+
+    assert order["data"] == order["dataSaida"] == order["dataPrevista"] == "2026-11-30"
+    # 49.75 + 3.32667 + 12.50 − 63.28 = 2.29667 → 2.30
+    assert order["desconto"] == {"valor": 2.3, "unidade": "REAL"}
+    assert "outrasDespesas" not in order
+    above = venda.to_external({**ORDER_ROW, "valor_total": "70.00"})
+    assert (above["desconto"]["valor"], above["outrasDespesas"]) == (0.0, 4.42)
+
+
+def test_an_order_read_back_gives_the_erp_blings_total_freight_and_discount():
+    row = venda.to_internal(
+        {
+            "numeroLoja": "10",
+            "total": 63.28,
+            "transporte": {"frete": 12.5},
+            "desconto": {"valor": 2.3, "unidade": "REAL"},
+        }
+    )
+    assert [str(row[k]) for k in ("valor_total", "valor_frete", "desconto_valor")] == [
+        "63.28",
+        "12.5",
+        "2.3",
+    ]
+    percent = venda.to_internal({"desconto": {"valor": 5, "unidade": "PERCENTUAL"}})
+    assert "desconto_valor" not in percent

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm_cli.errors import ValidationFailed
 from crm_cli.providers.pipedrive.handlers import atividade, cliente, produto, venda
 
 
@@ -84,3 +85,83 @@ def test_due_times_go_to_pipedrive_in_utc_from_the_zone_the_client_is_given(zone
 )
 def test_activity_types_become_pipedrive_type_keys(tipo, key):
     assert atividade.type_key(tipo) == key
+
+
+SALE = {  # items 49.00 + 3.33, freight 12.50, discount 1.55
+    "codigo": "7",
+    "valor_frete": "12.50",
+    "valor_total": "63.28",
+    "itens": [
+        {
+            "produto_external_id": "5",
+            "quantidade": "2.5",
+            "valor_venda": "19.90",
+            "desconto_valor": "0.75",
+            "valor_total": "49.00",
+        },
+        {
+            "produto_external_id": "6",
+            "quantidade": "0.333",
+            "valor_venda": "9.99",
+            "valor_total": "3.33",
+        },  # 3.32667, rounded up by the ERP
+    ],
+}
+
+
+def test_a_sale_goes_as_products_whose_sums_are_its_items_freight_and_a_deal_discount():
+    deal = venda.to_external(SALE)
+
+    assert "value" not in deal  # Pipedrive works it out from the products
+    assert [(p["discount"], p["discount_type"]) for p in deal["_products"]] == [
+        (0.75, "amount"),
+        (0.0, "amount"),  # never negative
+    ]
+    assert deal[venda.FREIGHT] == 12.5
+    # the products' sums as Pipedrive computes them (49.00 + 3.32667) + 12.50 − 63.28:
+    # the sale's 1.55 less the fraction the ERP rounded its second item up by
+    assert deal[venda.DISCOUNT] == pytest.approx(1.54667)
+
+
+def test_a_deal_read_back_gives_the_erp_its_total_freight_and_discount():
+    record = {
+        "title": "Venda 7",
+        "value": 63.28,
+        "products": [
+            {
+                "product_id": 5,
+                "quantity": 2.5,
+                "item_price": 19.9,
+                "discount": 0.75,
+                "discount_type": "amount",
+                "sum": 49.0,
+            },
+            {
+                "product_id": 6,
+                "quantity": 0.333,
+                "item_price": 9.99,
+                "discount": 0,
+                "discount_type": "amount",
+                "sum": 3.33,
+            },
+        ],
+        venda.FREIGHT: 12.5,
+    }
+
+    row = venda.to_internal(record)
+
+    assert [str(row[k]) for k in ("valor_total", "valor_frete", "desconto_valor")] == [
+        "63.28",
+        "12.50",
+        "1.55",
+    ]
+    assert [str(item["desconto_valor"]) for item in row["itens"]] == ["0.75", "0.00"]
+
+
+def test_a_sale_without_items_goes_with_its_total_as_the_value():
+    assert venda.to_external({"codigo": "8", "valor_total": "10", "itens": []})["value"] == 10.0
+
+
+def test_a_total_above_the_products_and_freight_is_refused():
+    with pytest.raises(ValidationFailed, match=r"valor_total 100.00 is more than .*\(64.83\)"):
+        venda.to_external({**SALE, "valor_total": "100.00"})

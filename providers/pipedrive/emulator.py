@@ -419,6 +419,11 @@ class PipedriveEmulator(BaseEmulator):
             }
             with self.lock:
                 self.records["deal_discounts"][discount["id"]] = discount
+                # DELETE answers a number for it (OpenAPI v2 and the SDK's
+                # DeleteAdditionalDiscountResponseData: id, a number)
+                self.records["deal_discount_numbers"][discount["id"]] = {
+                    "id": self.new_id("deal_discounts")
+                }
             self._revalue(deal_id)
             return Reply(201, {"success": True, "data": discount})
         discount = self.records["deal_discounts"].get(rest[0]) if rest else None
@@ -427,8 +432,9 @@ class PipedriveEmulator(BaseEmulator):
         if request.method == "DELETE":
             with self.lock:
                 del self.records["deal_discounts"][rest[0]]
+                number = self.records["deal_discount_numbers"].pop(rest[0])
             self._revalue(deal_id)
-            return Reply(200, {"success": True, "data": {"id": rest[0]}})
+            return Reply(200, {"success": True, "data": number})
         if request.method == "PATCH":
             refused = _refused_discount(request.body, partial=True)
             if refused is not None:

@@ -39,11 +39,12 @@ def format_cep(value: Any) -> str:
 
 
 def format_phone(value: Any) -> str:
-    """A Brazilian number in its usual mask ("+55 11 98765-4321" → "(11) 98765-4321");
-    anything else as its digits."""
+    """A Brazilian number in its usual mask ("11987654321" → "(11) 98765-4321"; with
+    the country code, "+55 (11) 98765-4321"); anything else as its digits. Every
+    digit is kept."""
     d = digits(value)
     if len(d) in (12, 13) and d.startswith("55"):  # the country code, written
-        d = d[2:]
+        return "+55 " + format_phone(d[2:])
     if len(d) == 11:
         return _mask(d, 11, "(00) 00000-0000")
     if len(d) == 10:

@@ -9,6 +9,7 @@ headers can carry credentials.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from email.utils import parsedate_to_datetime
 from time import time
@@ -33,6 +34,13 @@ from crm_cli.errors import (
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
+# What a pause the CRM asks for can mean, at most. A Retry-After is minutes (a
+# longer one, or "inf", is a broken proxy or gateway, not the API); a burst
+# window's reset is seconds (Pipedrive's is 2); nothing lasts past a day, when
+# every daily budget has reset. Beyond these, the cap.
+RETRY_AFTER_MAX = 3600.0
+BURST_RESET_MAX = 60.0
+PAUSE_MAX = 86_400.0
 
 
 def new_session(base_url: str) -> requests.Session:
@@ -102,18 +110,27 @@ def network_cause(text: str) -> str:
 
 
 def retry_after(response: requests.Response) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), if any."""
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), if any, at most
+    RETRY_AFTER_MAX (a value past it, or not finite, is taken as it)."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return capped(float(value), RETRY_AFTER_MAX)
     except ValueError:
         pass
     try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
-    except (TypeError, ValueError):
+        return capped(parsedate_to_datetime(value).timestamp() - time(), RETRY_AFTER_MAX)
+    except (TypeError, ValueError, OverflowError):
         return None
+
+
+def capped(seconds: float, most: float) -> float:
+    """``seconds`` within 0 and ``most``; an infinite or overflowing count is ``most``
+    (``float("nan")`` too: a header that says nothing usable asks for the cap)."""
+    if not math.isfinite(seconds):
+        return most if seconds != float("-inf") else 0.0
+    return min(max(0.0, seconds), most)
 
 
 def blocked_at_the_edge(response: requests.Response) -> bool:

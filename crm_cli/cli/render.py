@@ -112,7 +112,13 @@ def render_stats(data: dict[str, Any]) -> None:
             if account.get("unanswered")
             else "rate limit or daily budget"
         )
-        out(f"account {account['account']}: paused for {account['seconds_left']} s ({why})")
+        lojas = account.get("lojas") or []
+        stores = f" (stores {', '.join(map(str, lojas))})" if lojas else ""
+        lift = f"; 'crm-cli config resume --loja {lojas[0]}' lifts it" if lojas else ""
+        out(
+            f"account {account['account']}{stores}: paused for {account['seconds_left']} s "
+            f"({why}){lift}"
+        )
     if data["by_store"]:
         table(
             "by store and entity",

@@ -105,10 +105,16 @@ def pacer_for(
     per_second = settings.get("rate_limit_per_second", info.rate_per_second)
     daily = settings.get("daily_limit", info.daily_limit)
     limits = Limits(per_second=per_second, daily=int(daily or 0) or None)
-    account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
-    limiter = SharedRateLimiter(database, quota_key(info.name, account), limits, policy=policy)
+    limiter = SharedRateLimiter(database, account_key(store), limits, policy=policy)
     limiter.before_wait = before_wait
     return AccountPacer(limiter, max_wait)
+
+
+def account_key(store: StoreConfig) -> str:
+    """The store's CRM account, as its rate limits and pauses are kept (quota key)."""
+    info = get_provider(store.provider)
+    account = str(store.credenciais.get(info.quota_credential) or f"loja-{store.id_loja}")
+    return quota_key(info.name, account)
 
 
 def usable(store: StoreConfig) -> StoreConfig:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli import http
 from crm_cli.db.ddl import DbDayNumber, DbNowMs, Greatest
 from crm_cli.db.schema import crm_rate_limits
 from crm_cli.errors import CircuitOpen, RateLimited
@@ -55,6 +56,22 @@ def paused_accounts(database: Engine) -> list[PausedAccount]:
     return [
         PausedAccount(key, round((until - now) / 1000), failures) for key, until, failures in rows
     ]
+
+
+def clear_pause(database: Engine, key: str) -> int:
+    """Lift the account's pause, backoff and open circuit (an operator's ``config
+    resume``); return the seconds the pause had left (0: none)."""
+    with database.begin() as conn:
+        now = conn.execute(sa.select(DbNowMs())).scalar_one()
+        until = conn.execute(
+            sa.select(crm_rate_limits.c.paused_until_ms).where(crm_rate_limits.c.quota_key == key)
+        ).scalar()
+        conn.execute(
+            sa.update(crm_rate_limits)
+            .where(crm_rate_limits.c.quota_key == key)
+            .values(paused_until_ms=0, backoff_ms=0, failures=0, circuit_ms=0)
+        )
+    return max(0, round(((until or 0) - now) / 1000))
 
 
 def quota_key(provider: str, account_credential: str) -> str:
@@ -229,11 +246,14 @@ class SharedRateLimiter:
     def pause(self, retry_after: float | None) -> float:
         """Stop every process using this account after a 429; return the pause in seconds.
 
-        With Retry-After, pause that long; without (GestãoClick sends none), the
-        policy's first pause, doubling while 429s keep coming, up to its maximum.
+        With Retry-After, pause that long (a day at most: a longer or infinite one
+        is the cap); without (GestãoClick sends none), the policy's first pause,
+        doubling while 429s keep coming, up to its maximum.
         """
         self._ensure_row()
         self._consult = True
+        if retry_after is not None:  # no pause lasts past a day (http.PAUSE_MAX)
+            retry_after = http.capped(retry_after, http.PAUSE_MAX)
         with self.database.begin() as conn:
             now, row = self._locked(conn)
             if retry_after is not None:

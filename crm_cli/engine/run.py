@@ -61,6 +61,8 @@ class RunResult:
     lost_leases: list[int] = field(default_factory=list)
     # store -> why its items (or some entity's) wait
     parked_stores: dict[int, str] = field(default_factory=dict)
+    # store -> seconds its CRM account asked every run to wait (a 429, a spent budget)
+    paused_stores: dict[int, int] = field(default_factory=dict)
     log_errors: list[str] = field(default_factory=list)
 
     def summary_line(self, now: str) -> str:
@@ -197,6 +199,7 @@ class SyncRun:
                     # The account is paused longer than this run can wait: its
                     # store's items go back; other stores' items carry on.
                     paused[item.id_loja] = max(1, round(outcome.retry_after))
+                    result.paused_stores[item.id_loja] = paused[item.id_loja]
                     result.released += self._release([item], paused[item.id_loja])
                     self.on_item(item, outcome)
                     continue

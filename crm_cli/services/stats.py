@@ -11,12 +11,13 @@ The JSON form (``stats --json``) is a stable object for monitoring:
      "reauthorization_needed": [{"id_loja": N, "provider": "…", "reason": "…"}, …],
      "waiting_stores": [{"id_loja": N, "items": N, "reason": "…"}, …],
      "paused_accounts": [{"account": "provider:hash", "seconds_left": N,
-                          "unanswered": N}, …]}
+                          "unanswered": N, "lojas": [N, …]}, …]}
 
 A waiting store is one whose items wait, attempts intact, until an operator
 acts (disabled, turned away by its CRM, stored settings it cannot use). A
 paused account is one a 429, a spent daily budget (until 00:00 UTC) or an open
-circuit (``unanswered`` requests in a row) stopped.
+circuit (``unanswered`` requests in a row) stopped, with the stores on it
+(``lojas``; empty when their credentials cannot be read: no secret).
 
 "today" and "24 h" follow the database server's clock, in UTC.
 """
@@ -33,7 +34,12 @@ from crm_cli.engine.ratelimit import paused_accounts
 from crm_cli.engine.synclog import figures
 
 
-def collect(database: Engine, id_loja: int | None = None) -> dict[str, Any]:
+def collect(
+    database: Engine,
+    id_loja: int | None = None,
+    accounts: dict[str, list[int]] | None = None,
+) -> dict[str, Any]:
+    """The figures; ``accounts``: each CRM account's stores (services.pauses)."""
     # the database clock decides "today" (a first query reads it)
     probe = counts(database, dt.datetime(1970, 1, 1), id_loja)
     now = (
@@ -86,7 +92,12 @@ def collect(database: Engine, id_loja: int | None = None) -> dict[str, Any]:
         "reauthorization_needed": _awaiting_authorisation(database, id_loja),
         "waiting_stores": waiting_stores(database, id_loja),
         "paused_accounts": [
-            {"account": p.account, "seconds_left": p.seconds_left, "unanswered": p.unanswered}
+            {
+                "account": p.account,
+                "seconds_left": p.seconds_left,
+                "unanswered": p.unanswered,
+                "lojas": (accounts or {}).get(p.account, []),
+            }
             for p in paused_accounts(database)
         ],
     }

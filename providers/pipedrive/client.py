@@ -24,6 +24,7 @@ pauses the account like any other.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,12 +52,22 @@ WRITES_LEFT = "x-daily-requests-left"
 DISCOUNT_NAME = "Desconto"  # the deal discount that carries the sale's
 
 
-def _int_header(response: requests.Response, name: str) -> int | None:
+def _number_header(response: requests.Response, name: str) -> float | None:
+    """A header's number (None: absent or not a number; "inf" and "1e999" are
+    infinite, and callers cap them)."""
     value = response.headers.get(name)
     try:
-        return int(float(value)) if value not in (None, "") else None
+        number = float(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return None if number is not None and math.isnan(number) else number
+
+
+def _reset(response: requests.Response) -> float | None:
+    """Seconds until the burst window resets (x-ratelimit-reset), at most
+    BURST_RESET_MAX: a larger value (a gateway's epoch) is not a 2-second window."""
+    reset = _number_header(response, "x-ratelimit-reset")
+    return http.capped(reset, http.BURST_RESET_MAX) if reset is not None else None
 
 
 class PipedriveClient(BaseClient):
@@ -74,9 +85,9 @@ class PipedriveClient(BaseClient):
     def _daily_wait(self, response: requests.Response) -> float | None:
         """Seconds until a spent daily budget resets (None: none is spent)."""
         waits = []
-        if _int_header(response, TOKENS_LEFT) == 0:
+        if _number_header(response, TOKENS_LEFT) == 0:
             waits.append(http.until_midnight(self.company_zone))
-        if _int_header(response, WRITES_LEFT) == 0:
+        if _number_header(response, WRITES_LEFT) == 0:
             waits.append(http.until_midnight(ZoneInfo("UTC")))
         return max(waits) if waits else None
 
@@ -84,15 +95,14 @@ class PipedriveClient(BaseClient):
         daily = self._daily_wait(response)
         if daily is not None:
             self.pacer.pause(daily)
-        elif _int_header(response, "x-ratelimit-remaining") == 0:
-            self.pacer.pause(float(_int_header(response, "x-ratelimit-reset") or 1))
+        elif _number_header(response, "x-ratelimit-remaining") == 0:
+            self.pacer.pause(_reset(response) or 1.0)
 
     def retry_after_of(self, response: requests.Response) -> float | None:
         daily = self._daily_wait(response)
         if daily is not None:
             return daily
-        reset = _int_header(response, "x-ratelimit-reset")
-        return http.retry_after(response) or (float(reset) if reset else None)
+        return http.retry_after(response) or _reset(response) or None
 
     def unwrap_body(self, response: requests.Response) -> Any:
         try:

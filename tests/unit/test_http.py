@@ -11,7 +11,9 @@ import requests
 
 from crm_cli import errors
 from crm_cli.http import (
+    RETRY_AFTER_MAX,
     blocked_at_the_edge,
+    capped,
     network_cause,
     raise_for_status,
     retry_after,
@@ -66,6 +68,12 @@ def test_messages_name_method_and_path_only():
         ("-3", 0.0),
         ("soon", None),
         (None, None),
+        # a Retry-After means minutes: a gateway's epoch or "inf" is the cap
+        ("99999999999", RETRY_AFTER_MAX),
+        ("inf", RETRY_AFTER_MAX),
+        ("1e999", RETRY_AFTER_MAX),
+        ("nan", RETRY_AFTER_MAX),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", RETRY_AFTER_MAX),
     ],
 )
 def test_retry_after_in_seconds(value, seconds):
@@ -125,3 +133,18 @@ def test_seconds_until_a_companys_midnight():
     for zone in ("America/Sao_Paulo", "Asia/Tokyo", "UTC"):
         assert 1.0 <= until_midnight(ZoneInfo(zone)) <= 86_400 + 3_600
     assert 0 < until_next_utc_day() <= 86_400
+
+
+@pytest.mark.parametrize(
+    ("seconds", "most", "expected"),
+    [
+        (5.0, 60.0, 5.0),
+        (600.0, 60.0, 60.0),
+        (-1.0, 60.0, 0.0),
+        (float("inf"), 60.0, 60.0),
+        (float("-inf"), 60.0, 0.0),
+        (float("nan"), 60.0, 60.0),
+    ],
+)
+def test_a_pause_is_capped_at_what_it_can_mean(seconds, most, expected):
+    assert capped(seconds, most) == expected

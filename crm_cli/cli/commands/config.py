@@ -243,6 +243,29 @@ def disable(ctx: typer.Context, loja: int = LOJA) -> None:
     out(f"Store {loja}: integration disabled.")
 
 
+@app.command("resume")
+def resume(ctx: typer.Context, loja: int = LOJA) -> None:
+    """Lift the pause of a store's CRM account (a 429's Retry-After, a spent budget,
+    an open circuit): every store on that account is tried again by the next run,
+    its pending items due at once, attempts intact.
+
+    Example: crm-cli config resume --loja 3
+    """
+    from crm_cli.services.pauses import resume as lift
+
+    resumed = lift(state_of(ctx).database, integracoes_of(ctx), loja)
+    stores = ", ".join(str(n) for n in resumed.lojas)
+    was = (
+        f"a pause of {resumed.seconds_left} s lifted"
+        if resumed.seconds_left
+        else "it was not paused"
+    )
+    out(
+        f"Store {loja}: account {resumed.account} (stores {stores}): {was}; "
+        f"{resumed.items_due} pending item(s) due now."
+    )
+
+
 @app.command("delete")
 def delete(ctx: typer.Context, loja: int = LOJA) -> None:
     """Soft-delete a store's configuration (deletado_em set, as the PHP application does)."""

@@ -8,7 +8,8 @@ import typer
 
 from crm_cli.cli.options import MAX_ID
 from crm_cli.cli.render import out, render_stats
-from crm_cli.cli.state import state_of
+from crm_cli.cli.state import integracoes_of, state_of
+from crm_cli.errors import CrmError
 
 app = typer.Typer()
 
@@ -25,9 +26,14 @@ def stats(
     Failed items are counted as failed, never as processed. "today" and "24 h"
     follow the database's clock in UTC.
     """
+    from crm_cli.services.pauses import stores_by_account
     from crm_cli.services.stats import collect
 
-    data = collect(state_of(ctx).database, loja)
+    try:  # which stores a paused account stops: their credentials name the account
+        accounts = stores_by_account(integracoes_of(ctx))
+    except CrmError:  # no secret here: the accounts go without their stores
+        accounts = {}
+    data = collect(state_of(ctx).database, loja, accounts)
     if as_json:
         out(json.dumps(data, ensure_ascii=False, sort_keys=True))
         return

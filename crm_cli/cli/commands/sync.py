@@ -14,6 +14,8 @@ from crm_cli.errors import EXIT_FAILURE, InvalidRequest, UsageError
 from crm_cli.states import Direction, OutcomeKind
 
 app = typer.Typer()
+# A pause shorter than this ends before the next cron run: nothing to tell
+PAUSE_WORTH_TELLING = 60
 
 
 @app.command()
@@ -100,6 +102,13 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
         warn(f"item #{item_id}: lease lost to another run; its result was not recorded on the item")
     for loja, why in result.parked_stores.items():  # not silent: an operator must act
         warn(f"store {loja}: its items wait (attempts intact) — {why}")
+    for loja, seconds in result.paused_stores.items():
+        if seconds >= PAUSE_WORTH_TELLING:  # past the next cron minute: say so
+            warn(
+                f"store {loja}: its CRM account is paused for {seconds} s more (the CRM asked "
+                f"for it); its items wait, attempts intact — 'crm-cli config resume --loja "
+                f"{loja}' lifts the pause"
+            )
     if result.log_errors:
         print(
             f"[{now_text()}] ERRO: the sync log could not be written for {len(result.log_errors)} "

@@ -32,6 +32,7 @@ from crm_cli.engine.queue.claims import claim, claim_select, due_items, recover_
 from crm_cli.engine.queue.finishing import (
     PARKED,
     complete,
+    due_now,
     fail,
     park_store,
     release,
@@ -50,6 +51,7 @@ __all__ = [
     "claim_select",
     "complete",
     "due_items",
+    "due_now",
     "enqueue",
     "fail",
     "named_lock",

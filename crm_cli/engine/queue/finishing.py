@@ -187,6 +187,21 @@ def park_store(
         ).rowcount
 
 
+def due_now(database: Engine, lojas: list[int]) -> int:
+    """Every pending item of these stores is due at once, attempts intact (their CRM
+    account's pause was lifted by an operator)."""
+    with database.begin() as conn:
+        return conn.execute(
+            sa.update(crm_sync_queue)
+            .where(
+                crm_sync_queue.c.id_loja.in_(lojas),
+                crm_sync_queue.c.status == QueueStatus.PENDING,
+                crm_sync_queue.c.proximo_retry.is_not(None),
+            )
+            .values(proximo_retry=None)
+        ).rowcount
+
+
 def unpark_store(database: Engine, id_loja: int) -> int:
     """The store is usable again (enabled, new credentials): its waiting items are due now."""
     with database.begin() as conn:

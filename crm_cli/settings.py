@@ -124,6 +124,9 @@ class SyncSettings:
     pause_max_seconds: int = 60
     # a CRM's edge firewall answering with its block page: the account rests
     edge_block_seconds: int = 300
+    # requests one ``import`` run may send: it stops there, resumable, leaving the
+    # account's daily budget to the queue (GestãoClick: 30 000 a day)
+    import_max_requests: int = 2000
 
 
 @dataclass(frozen=True)
@@ -371,6 +374,7 @@ def _parse_sync(r: _Reader) -> SyncSettings:
         pause_first_seconds=pause_first,
         pause_max_seconds=pause_max,
         edge_block_seconds=r.integer("edge_block_seconds", d.edge_block_seconds, 1, DAY),
+        import_max_requests=r.integer("import_max_requests", d.import_max_requests, 1, 10_000_000),
     )
 
 

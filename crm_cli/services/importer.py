@@ -23,6 +23,7 @@ from crm_cli.engine.failures import Verdict, decide
 from crm_cli.engine.processor import Processor
 from crm_cli.engine.queue import QueueItem, enqueue
 from crm_cli.engine.synclog import write_log
+from crm_cli.errors import UnexpectedAnswer
 from crm_cli.integrations import Integracoes
 from crm_cli.settings import Settings
 from crm_cli.states import Direction, LogStatus
@@ -37,6 +38,32 @@ class ImportResult:
     errors: int = 0
     resumed: bool = False
     finished: bool = False
+    budget_spent: bool = False  # stopped at sync.import_max_requests (resumable)
+
+
+class PageGuard:
+    """Stops an import whose CRM pages in a loop: a next page already read, or a page
+    of only records already read (a server that ignores the page asked for). Such a
+    loop would spend the account's daily budget, every store's, on nothing."""
+
+    def __init__(self, crm: str) -> None:
+        self.crm = crm
+        self.pages: set[str] = set()
+        self.ids: set[str] = set()
+
+    def check(self, page: Any, following: Any, ids: list[str]) -> None:
+        self.pages.add(repr(page))
+        if ids and self.ids.issuperset(ids):
+            raise UnexpectedAnswer(
+                f"{self.crm}: page {page or 1} holds only records already read: its "
+                "pagination loops; import stopped (run it again once the CRM pages right)"
+            )
+        self.ids.update(ids)
+        if following is not None and repr(following) in self.pages:
+            raise UnexpectedAnswer(
+                f"{self.crm}: the page after {page or 1} is {following}, already read: its "
+                "pagination loops; import stopped (run it again once the CRM pages right)"
+            )
 
 
 def _state(database: Engine, id_loja: int, entidade: str) -> sa.Row | None:
@@ -118,8 +145,15 @@ def run_import(
     zones = Clocks(processor.erp_zone, client.record_zone)
     page, skip, result = _start(database, id_loja, entidade)
     taken = 0
+    pages = PageGuard(client.info.title)
+    budget = settings.sync.import_max_requests
     while True:
+        if processor.requests_sent >= budget:
+            _save(database, id_loja, entidade, page, result, finished=False, skip=skip)
+            result.budget_spent = True
+            return result
         listing = client.listar(entidade, page)
+        pages.check(page, listing.next, [client.external_id(r) for r in listing.records])
         for position, record in enumerate(listing.records):
             if position < skip:
                 continue  # done by the interrupted run

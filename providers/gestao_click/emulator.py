@@ -105,10 +105,16 @@ class GestaoClickEmulator(BaseEmulator):
         "secret_access_token": "demo-secret-token",
     }
 
-    def __init__(self, *args: Any, looping_pages: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, looping_pages: bool = False, ignored_pages: bool = False, **kwargs: Any
+    ) -> None:
         # looping_pages: every list answer says the next page is 2 (a server whose
-        # pagination never ends), for the clients' repeat-page guard
-        super().__init__(*args, looping_pages=looping_pages, **kwargs)
+        # pagination never ends); ignored_pages: every page holds the first page's
+        # records and says there is a next one (a server that ignores ``pagina``):
+        # for the clients' and the importer's loop guards
+        super().__init__(
+            *args, looping_pages=looping_pages, ignored_pages=ignored_pages, **kwargs
+        )
 
     def reset(self) -> None:
         super().reset()
@@ -327,6 +333,8 @@ class GestaoClickEmulator(BaseEmulator):
         items = sorted(items, key=lambda r: int(r["id"]) if str(r["id"]).isdigit() else 0)
         total_pages = max(1, math.ceil(len(items) / size))
         chunk = items[(page - 1) * size : page * size]
+        if self.ignored_pages:
+            chunk, total_pages = items[:size], page + 1
         path = request.path
         following = page + 1 if page < total_pages else None
         if self.looping_pages:

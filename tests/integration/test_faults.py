@@ -84,3 +84,38 @@ def test_a_burst_window_reset_is_seconds_not_an_epoch(cli, pd_shop, pd_emulator,
     assert "internal error" not in result.stderr
     assert all(account["seconds_left"] <= 60 for account in _paused(cli))
     assert queue_rows(pd_shop, "status", "tentativas") == [("completed", 1)]
+
+
+@pytest.mark.parametrize("server", ["looping_pages", "ignored_pages"])
+def test_an_import_whose_crm_pages_in_a_loop_stops_with_one_line(cli, shop, gc_emulator, server):
+    """proxima_pagina always 2, or every page the first page's records: stop, exit 1."""
+    for n in range(25):
+        gc_emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": f"C{n}", "cpf": f"{n:011d}"})
+    setattr(gc_emulator, server, True)
+
+    result = cli("import", "--loja", "1", "--entity", "cliente")
+
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "pagination loops; import stopped" in line
+    assert gc_emulator.stats()["requests"] <= 3
+    with shop.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM clientes")).scalar() <= 25
+
+
+def test_an_import_stops_at_its_request_budget_and_the_next_run_continues(
+    cli, shop, gc_emulator, tmp_path
+):
+    for n in range(50):  # three pages of 20
+        gc_emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": f"C{n}", "cpf": f"{n:011d}"})
+    config = tmp_path / "budget.yaml"
+    config.write_text("sync:\n  import_max_requests: 2\n")
+
+    first = cli("--config", str(config), "import", "--loja", "1", "--entity", "cliente")
+    second = cli("--config", str(config), "import", "--loja", "1", "--entity", "cliente")
+
+    assert first.exit_code == 0, first.stderr
+    assert "paused after 2 requests (sync.import_max_requests" in first.stdout
+    assert "40 imported" in first.stdout
+    assert second.exit_code == 0 and "(resumed) finished: 50 imported" in second.stdout
+    assert gc_emulator.stats()["requests"] == 3

@@ -60,6 +60,11 @@ def import_(
     finally:
         bar.stop()
     state = "finished" if result.finished else "paused (run it again to continue)"
+    if result.budget_spent:
+        state = (
+            f"paused after {settings.sync.import_max_requests} requests "
+            "(sync.import_max_requests; run it again to continue)"
+        )
     resumed = " (resumed)" if result.resumed else ""
     out(
         f"[{now_text()}] Import{resumed} {state}: {result.imported} imported, {result.updated} "

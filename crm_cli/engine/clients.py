@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from crm_cli import store_settings
+from crm_cli.engine.breaker import CircuitBreaker, endpoint_key
 from crm_cli.engine.ratelimit import AccountPolicy, Limits, SharedRateLimiter, quota_key
 from crm_cli.errors import (
     CredentialsError,
@@ -34,23 +35,39 @@ from crm_cli.providers.registry import get_provider
 
 
 class AccountPacer:
-    """A client's ``Pacer``: its account's shared limiter, within the caller's time."""
+    """A client's ``Pacer``: its account's shared limiter and its endpoint's circuit
+    breaker (``watch``), within the caller's time."""
 
     def __init__(self, limiter: SharedRateLimiter, max_wait: float | None = None) -> None:
         self.limiter = limiter
+        self.breaker: CircuitBreaker | None = None  # once the client's URL is known
         self.max_wait = max_wait  # seconds a request may wait for its slot (None: no bound)
         self.requests = 0  # slots taken: requests sent
 
+    def watch(self, base_url: str) -> None:
+        """Break the circuit of this endpoint: the account at ``base_url``."""
+        self.breaker = CircuitBreaker(
+            self.limiter.database, endpoint_key(self.limiter.key, base_url), self.limiter.policy
+        )
+
+    @property
+    def unanswered_in_a_row(self) -> int:
+        return self.breaker.unanswered_in_a_row if self.breaker is not None else 0
+
     def acquire(self) -> float | None:
+        if self.breaker is not None:
+            self.breaker.check()  # an open circuit is not waited out: the CRM is down
         waited = self.limiter.acquire(self.max_wait)
         self.requests += 1
         return None if self.max_wait is None else max(0.0, self.max_wait - waited)
 
     def report(self, answered: bool) -> None:
+        if self.breaker is None:
+            return
         if answered:
-            self.limiter.answered()
+            self.breaker.answered()
         else:
-            self.limiter.unanswered()
+            self.breaker.unanswered()
 
     def pause(self, retry_after: float | None) -> float:
         return self.limiter.pause(retry_after)
@@ -87,9 +104,11 @@ def open_client(
     tokens = StoredTokens(integracoes, store.id_loja) if integracoes is not None else None
     client_class = info.load(info.client)
     pacer = pacer or pacer_for(store, database)
-    return client_class(
+    client = client_class(
         info, store.credenciais, store.configuracoes, pacer, tokens, erp_zone=erp_zone
     )
+    pacer.watch(client.base_url)
+    return client
 
 
 def pacer_for(
@@ -212,3 +231,8 @@ class StoreClients:
     @property
     def requests_sent(self) -> int:
         return sum(pacer.requests for _client, pacer in self._open.values())
+
+    def unanswered_in_a_row(self, id_loja: int) -> int:
+        """Requests in a row the store's CRM endpoint left unanswered (0: it answers)."""
+        opened = self._open.get(id_loja)
+        return opened[1].unanswered_in_a_row if opened is not None else 0

@@ -62,6 +62,11 @@ class Processor:
     def requests_sent(self) -> int:
         return self.clients.requests_sent
 
+    def crm_down(self, id_loja: int) -> bool:
+        """Whether the store's CRM left the last requests unanswered, more than one in a
+        row: it is down, and an item it did not answer is not to blame."""
+        return self.clients.unanswered_in_a_row(id_loja) > 1
+
     def client(self, id_loja: int) -> BaseClient:
         try:
             return self.clients.get(id_loja)

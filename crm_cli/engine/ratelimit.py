@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from crm_cli import http
 from crm_cli.db.ddl import DbDayNumber, DbNowMs, Greatest
 from crm_cli.db.schema import crm_rate_limits
-from crm_cli.errors import CircuitOpen, RateLimited
+from crm_cli.errors import RateLimited
 from crm_cli.settings import SyncSettings
 
 DAY_MS = 86_400_000
@@ -59,16 +59,20 @@ def paused_accounts(database: Engine) -> list[PausedAccount]:
 
 
 def clear_pause(database: Engine, key: str) -> int:
-    """Lift the account's pause, backoff and open circuit (an operator's ``config
-    resume``); return the seconds the pause had left (0: none)."""
+    """Lift the account's pause and backoff, and its endpoints' open circuits (an
+    operator's ``config resume``); return the seconds the longest had left (0: none)."""
     with database.begin() as conn:
         now = conn.execute(sa.select(DbNowMs())).scalar_one()
+        mine = sa.or_(
+            crm_rate_limits.c.quota_key == key,
+            crm_rate_limits.c.quota_key.startswith(key + "@", autoescape=True),
+        )
         until = conn.execute(
-            sa.select(crm_rate_limits.c.paused_until_ms).where(crm_rate_limits.c.quota_key == key)
+            sa.select(sa.func.max(crm_rate_limits.c.paused_until_ms)).where(mine)
         ).scalar()
         conn.execute(
             sa.update(crm_rate_limits)
-            .where(crm_rate_limits.c.quota_key == key)
+            .where(mine)
             .values(paused_until_ms=0, backoff_ms=0, failures=0, circuit_ms=0)
         )
     return max(0, round(((until or 0) - now) / 1000))
@@ -137,9 +141,6 @@ class SharedRateLimiter:
     ) -> None:
         self.database, self.key, self.limits, self.sleep = database, key, limits, sleep
         self.policy = policy or AccountPolicy.of()
-        # The account's count of unanswered requests, as last read: an answer
-        # resets it only when it is not 0 (no write per request otherwise).
-        self._failures_seen = 0
         self._row_ready = False
         # Without limits (tests, benchmarks) the row is consulted only once this
         # process has seen a 429: a pause must hold even then.
@@ -192,11 +193,6 @@ class SharedRateLimiter:
                     sa.or_(
                         crm_rate_limits.c.day_number != today, crm_rate_limits.c.day_count < daily
                     ),
-                    # an open circuit is not waited out: the CRM is down, not busy
-                    sa.or_(
-                        crm_rate_limits.c.failures < self.policy.breaker_failures,
-                        crm_rate_limits.c.paused_until_ms <= now,
-                    ),
                 )
                 .values(
                     next_slot_ms=Greatest(
@@ -213,8 +209,8 @@ class SharedRateLimiter:
             if result.rowcount != 1:
                 raise self._refusal(conn)
             # our own row, still locked by this transaction: the slot we reserved
-            next_slot, db_now, self._failures_seen = conn.execute(
-                sa.select(crm_rate_limits.c.next_slot_ms, now, crm_rate_limits.c.failures).where(
+            next_slot, db_now = conn.execute(
+                sa.select(crm_rate_limits.c.next_slot_ms, now).where(
                     crm_rate_limits.c.quota_key == self.key
                 )
             ).one()
@@ -235,12 +231,6 @@ class SharedRateLimiter:
                 wait,
             )
         wait = (max(row.next_slot_ms, row.paused_until_ms) - now) / 1000.0
-        if row.failures >= self.policy.breaker_failures and row.paused_until_ms > now:
-            return CircuitOpen(
-                f"the CRM did not answer {row.failures} requests in a row (connection refused "
-                f"or timeout): the account rests for {wait:.0f} s",
-                max(wait, 0.0),
-            )
         return RateLimited(f"next request slot in {wait:.1f} s", max(wait, 0.0))
 
     def pause(self, retry_after: float | None) -> float:
@@ -255,7 +245,7 @@ class SharedRateLimiter:
         if retry_after is not None:  # no pause lasts past a day (http.PAUSE_MAX)
             retry_after = http.capped(retry_after, http.PAUSE_MAX)
         with self.database.begin() as conn:
-            now, row = self._locked(conn)
+            now, row = locked_row(conn, self.key)
             if retry_after is not None:
                 pause_ms, backoff = int(retry_after * 1000), row.backoff_ms
             else:
@@ -272,80 +262,46 @@ class SharedRateLimiter:
             )
         return (until - now) / 1000.0
 
-    def unanswered(self) -> float | None:
-        """A request got no answer: count it; at the breaker's threshold open the circuit
-        (pause the account for every process). Returns the pause, if one began."""
-        self._ensure_row()
-        self._consult = True  # from now on the row's pause must hold here too
-        with self.database.begin() as conn:
-            now, row = self._locked(conn)
-            failures = row.failures + 1
-            values: dict = {"failures": failures}
-            opened = None
-            if failures >= self.policy.breaker_failures:
-                first = self.policy.breaker_first_seconds * 1000
-                most = self.policy.breaker_max_seconds * 1000
-                circuit = min(max(row.circuit_ms * 2, first), most)
-                values |= {
-                    "circuit_ms": circuit,
-                    "paused_until_ms": max(row.paused_until_ms, now + circuit),
-                }
-                opened = circuit / 1000.0
-            conn.execute(
-                sa.update(crm_rate_limits)
-                .where(crm_rate_limits.c.quota_key == self.key)
-                .values(**values)
-            )
-        self._failures_seen = failures
-        return opened
-
-    def _locked(self, conn: Connection) -> tuple[int, sa.Row]:
-        """The server's time and the account's row, locked for this transaction.
-
-        A no-op write first: it takes the row lock on every backend, so the
-        read and the write after it are one atomic step.
-        """
-        conn.execute(
-            sa.update(crm_rate_limits)
-            .where(crm_rate_limits.c.quota_key == self.key)
-            .values(backoff_ms=crm_rate_limits.c.backoff_ms)
-        )
-        now = conn.execute(sa.select(DbNowMs())).scalar_one()
-        return now, conn.execute(
-            sa.select(crm_rate_limits).where(crm_rate_limits.c.quota_key == self.key)
-        ).one()
-
-    def answered(self) -> None:
-        """A request got an answer (of any status): the account's circuit closes."""
-        if not self._failures_seen:
-            return
-        with self.database.begin() as conn:
-            conn.execute(
-                sa.update(crm_rate_limits)
-                .where(crm_rate_limits.c.quota_key == self.key, crm_rate_limits.c.failures > 0)
-                .values(failures=0, circuit_ms=0)
-            )
-        self._failures_seen = 0
-
     def _ensure_row(self) -> None:
-        if self._row_ready:
-            return
-        insert = sa.insert(crm_rate_limits).values(
-            quota_key=self.key,
-            next_slot_ms=0,
-            paused_until_ms=0,
-            backoff_ms=0,
-            day_number=0,
-            day_count=0,
-            failures=0,
-            circuit_ms=0,
-        )
-        for dialect, prefix in (
-            ("mysql", "IGNORE"),
-            ("mariadb", "IGNORE"),
-            ("sqlite", "OR IGNORE"),
-        ):
-            insert = insert.prefix_with(prefix, dialect=dialect)
-        with self.database.begin() as conn:
-            conn.execute(insert)
-        self._row_ready = True
+        if not self._row_ready:
+            ensure_row(self.database, self.key)
+            self._row_ready = True
+
+
+def locked_row(conn: Connection, key: str) -> tuple[int, sa.Row]:
+    """The server's time and the row of ``key``, locked for this transaction.
+
+    A no-op write first: it takes the row lock on every backend, so the read and
+    the write after it are one atomic step.
+    """
+    conn.execute(
+        sa.update(crm_rate_limits)
+        .where(crm_rate_limits.c.quota_key == key)
+        .values(backoff_ms=crm_rate_limits.c.backoff_ms)
+    )
+    now = conn.execute(sa.select(DbNowMs())).scalar_one()
+    return now, conn.execute(
+        sa.select(crm_rate_limits).where(crm_rate_limits.c.quota_key == key)
+    ).one()
+
+
+def ensure_row(database: Engine, key: str) -> None:
+    """The row of ``key`` (an account's, or an endpoint's), made if missing."""
+    insert = sa.insert(crm_rate_limits).values(
+        quota_key=key,
+        next_slot_ms=0,
+        paused_until_ms=0,
+        backoff_ms=0,
+        day_number=0,
+        day_count=0,
+        failures=0,
+        circuit_ms=0,
+    )
+    for dialect, prefix in (
+        ("mysql", "IGNORE"),
+        ("mariadb", "IGNORE"),
+        ("sqlite", "OR IGNORE"),
+    ):
+        insert = insert.prefix_with(prefix, dialect=dialect)
+    with database.begin() as conn:
+        conn.execute(insert)

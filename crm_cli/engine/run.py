@@ -195,11 +195,22 @@ class SyncRun:
                 item_started = time.monotonic()
                 outcome = self._process(item, result)
                 elapsed_ms = round((time.monotonic() - item_started) * 1000)
+                if outcome.unanswered and self.processor.crm_down(item.id_loja):
+                    # Unanswered while its CRM answered nothing else: an outage, not
+                    # this item's fault (a probe of an open circuit among them). Its
+                    # store's items go back, attempts intact: an outage never ends
+                    # in failed.
+                    outcome = replace(
+                        outcome,
+                        kind=OutcomeKind.RELEASED,
+                        retry_after=delays.unanswered_store_seconds,
+                    )
                 if outcome.kind is OutcomeKind.RELEASED and outcome.retry_after is not None:
                     # The account is paused longer than this run can wait: its
                     # store's items go back; other stores' items carry on.
                     paused[item.id_loja] = max(1, round(outcome.retry_after))
-                    result.paused_stores[item.id_loja] = paused[item.id_loja]
+                    if not outcome.unanswered:  # the CRM asked for it (run's end tells)
+                        result.paused_stores[item.id_loja] = paused[item.id_loja]
                     result.released += self._release([item], paused[item.id_loja])
                     self.on_item(item, outcome)
                     continue

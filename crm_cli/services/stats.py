@@ -10,13 +10,14 @@ The JSON form (``stats --json``) is a stable object for monitoring:
                    "failed": N, "completed_today": N}, …],
      "reauthorization_needed": [{"id_loja": N, "provider": "…", "reason": "…"}, …],
      "waiting_stores": [{"id_loja": N, "items": N, "reason": "…"}, …],
-     "paused_accounts": [{"account": "provider:hash", "seconds_left": N,
+     "paused_accounts": [{"account": "provider:hash[@endpoint]", "seconds_left": N,
                           "unanswered": N, "lojas": [N, …]}, …]}
 
 A waiting store is one whose items wait, attempts intact, until an operator
 acts (disabled, turned away by its CRM, stored settings it cannot use). A
-paused account is one a 429, a spent daily budget (until 00:00 UTC) or an open
-circuit (``unanswered`` requests in a row) stopped, with the stores on it
+paused account is one a 429 or a spent daily budget (until 00:00 UTC) stopped, or
+one of its endpoints (an account at one base URL, ``@`` a hash of it) whose
+circuit opened (``unanswered`` requests in a row), with the stores on it
 (``lojas``; empty when their credentials cannot be read: no secret).
 
 "today" and "24 h" follow the database server's clock, in UTC.
@@ -29,6 +30,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from crm_cli.engine.breaker import account_of
 from crm_cli.engine.queue.admin import counts, waiting_stores
 from crm_cli.engine.ratelimit import paused_accounts
 from crm_cli.engine.synclog import figures
@@ -96,7 +98,7 @@ def collect(
                 "account": p.account,
                 "seconds_left": p.seconds_left,
                 "unanswered": p.unanswered,
-                "lojas": (accounts or {}).get(p.account, []),
+                "lojas": (accounts or {}).get(account_of(p.account), []),
             }
             for p in paused_accounts(database)
         ],

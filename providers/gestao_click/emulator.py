@@ -112,9 +112,7 @@ class GestaoClickEmulator(BaseEmulator):
         # pagination never ends); ignored_pages: every page holds the first page's
         # records and says there is a next one (a server that ignores ``pagina``):
         # for the clients' and the importer's loop guards
-        super().__init__(
-            *args, looping_pages=looping_pages, ignored_pages=ignored_pages, **kwargs
-        )
+        super().__init__(*args, looping_pages=looping_pages, ignored_pages=ignored_pages, **kwargs)
 
     def reset(self) -> None:
         super().reset()

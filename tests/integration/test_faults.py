@@ -14,7 +14,12 @@ import sqlalchemy as sa
 
 from crm_cli.db.clock import app_now
 from crm_cli.demo import sample_erp
-from tests.integration.support import configure_emulated_store, php_enqueue, queue_rows
+from tests.integration.support import (
+    configure_emulated_store,
+    configure_store,
+    php_enqueue,
+    queue_rows,
+)
 
 
 def _paused(cli) -> list[dict]:
@@ -119,3 +124,52 @@ def test_an_import_stops_at_its_request_budget_and_the_next_run_continues(
     assert "40 imported" in first.stdout
     assert second.exit_code == 0 and "(resumed) finished: 50 imported" in second.stdout
     assert gc_emulator.stats()["requests"] == 3
+
+
+def _time_passes(database) -> None:
+    """Every pause and backoff over (an UPDATE instead of waiting)."""
+    with database.begin() as conn:
+        conn.execute(sa.text("UPDATE crm_rate_limits SET paused_until_ms = 0, next_slot_ms = 0"))
+        conn.execute(sa.text("UPDATE crm_sync_queue SET proximo_retry = NULL"))
+
+
+def test_a_stores_dead_url_does_not_open_the_circuit_of_its_healthy_sibling(
+    cli, shop, gc_emulator, store_1_owns_shared_rows
+):
+    """Same credentials, another api_base_url (nothing listens there): two endpoints."""
+    configure_store(
+        cli, 5, "gestao_click", gc_emulator.credentials,
+        api_base_url="http://127.0.0.1:9", rate_limit_per_second=0, timeout_seconds=0.5,
+    )  # fmt: skip
+    dead = sample_erp.add_clientes(shop, 4)
+    healthy = sample_erp.add_produtos(shop, 2)
+    php_enqueue(shop, dead, loja=5, prioridade=9)
+    for _ in range(3):  # the dead endpoint's circuit opens at the third unanswered request
+        _time_passes(shop)
+        cli("sync", "--loja", "5")
+    php_enqueue(shop, healthy, entidade="produto", loja=1)
+
+    result = cli("sync", "--loja", "1")
+
+    assert result.exit_code == 0, result.stderr
+    assert gc_emulator.stats()["creates"] == {"produtos": 2}
+    assert cli("test-connection", "--loja", "1").stdout.startswith("OK gestao_click")
+    assert "circuit open" in cli("test-connection", "--loja", "5").stdout
+
+
+def test_an_outage_of_many_runs_never_ends_in_failed(cli, shop, gc_emulator):
+    ids = sample_erp.add_clientes(shop, 3)
+    php_enqueue(shop, ids)
+    gc_emulator.down = "drop"
+
+    for _ in range(8):  # past max_attempts (3) several times over
+        assert cli("sync").exit_code == 0
+        _time_passes(shop)
+
+    rows = queue_rows(shop, "status", "tentativas")
+    assert {status for status, _ in rows} == {"pending"}
+    assert max(attempts for _, attempts in rows) <= 1  # the first, before it was an outage
+    gc_emulator.down = None
+    _time_passes(shop)
+    assert cli("sync").exit_code == 0
+    assert {status for status, _ in queue_rows(shop, "status", "tentativas")} == {"completed"}

@@ -106,8 +106,8 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
         if seconds >= PAUSE_WORTH_TELLING:  # past the next cron minute: say so
             warn(
                 f"store {loja}: its CRM account is paused for {seconds} s more (the CRM asked "
-                f"for it); its items wait, attempts intact — 'crm-cli config resume --loja "
-                f"{loja}' lifts the pause"
+                f"for it); its items go to later runs, attempts intact — 'crm-cli config "
+                f"resume --loja {loja}' lifts the pause"
             )
     if result.log_errors:
         print(

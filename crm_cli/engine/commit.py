@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli.db.retry import ATTEMPTS, PAUSE_SECONDS, gave_up
 from crm_cli.engine import queue
 from crm_cli.engine.failures import refused_row
 from crm_cli.engine.outcome import Outcome
@@ -89,6 +90,7 @@ class Committer:
         finished = list(finished)
         unlogged: set[int] = set()
         one_by_one = False  # the log rows in one statement, until one of them fails
+        deadlocks = 0
         while True:
             try:
                 with self.database.begin() as conn:
@@ -100,6 +102,12 @@ class Committer:
                             logs[index] = self._log_row(each, new_id)
                     _write_logs(conn, logs, one_by_one)
                     return written
+            except sa.exc.OperationalError as exc:
+                # the server broke a deadlock with an overlapping run: again, a few times
+                deadlocks += 1
+                if not gave_up(exc) or deadlocks >= ATTEMPTS:
+                    raise
+                time.sleep(PAUSE_SECONDS * deadlocks)
             except RowRefused as refused:
                 assert refused.position is not None  # raised by _write_outcome, which says
                 each = finished[refused.position]

@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from crm_cli.db.clock import app_now
 from crm_cli.demo import sample_erp
 from tests.integration.support import (
+    MARIADB_ONLY,
     configure_emulated_store,
     configure_store,
     php_enqueue,
     queue_rows,
+    run_cli_process,
 )
 
 
@@ -173,3 +175,20 @@ def test_an_outage_of_many_runs_never_ends_in_failed(cli, shop, gc_emulator):
     _time_passes(shop)
     assert cli("sync").exit_code == 0
     assert {status for status, _ in queue_rows(shop, "status", "tentativas")} == {"completed"}
+
+
+@pytest.mark.parametrize("backend", MARIADB_ONLY)
+def test_overlapping_runs_on_the_php_applications_duplicates_never_die(shop, gc_emulator, db_url):
+    """Each record queued twice, four runs at once, three rounds: InnoDB breaks the
+    deadlocks of their claims' coalescing, and each run does its transaction again."""
+    ids = sample_erp.add_clientes(shop, 300)
+    php_enqueue(shop, ids)
+    php_enqueue(shop, ids)  # the PHP application's duplicates
+
+    for _round in range(3):
+        procs = [run_cli_process(["sync"], db_url) for _ in range(4)]
+        outputs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, outputs
+        assert not any("Deadlock" in err for _out, err in outputs), outputs
+
+    assert gc_emulator.stats()["creates"] == {"clientes": 300}

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.db.clock import app_now
 from crm_cli.db.ddl import DbNow, DbNowPlus
+from crm_cli.db.retry import again_on_deadlock
 from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.items import ITEM_COLUMNS, QueueItem, item_of, pending_by_record
 from crm_cli.engine.queue.locks import is_mysql, named_lock, supports_skip_locked
@@ -165,8 +166,13 @@ def claim(
             with named_lock(conn, "claim", timeout=30) as held:
                 if not held:
                     return []
-                return _claim(conn, owner, limit, lease_seconds, where, False)
-        return _claim(conn, owner, limit, lease_seconds, where, is_mysql(conn))
+                return again_on_deadlock(
+                    lambda: _claim(conn, owner, limit, lease_seconds, where, False)
+                )
+        # overlapping runs coalescing the same duplicates may deadlock: again
+        return again_on_deadlock(
+            lambda: _claim(conn, owner, limit, lease_seconds, where, is_mysql(conn))
+        )
 
 
 def claim_select(

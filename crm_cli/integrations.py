@@ -170,11 +170,11 @@ class Integracoes:
         ``credenciais=None`` keeps the stored credentials (they must exist).
         ``configuracoes`` are merged over the stored settings of a live row.
         """
-        get_provider(provider)
+        info = get_provider(provider)
         if credenciais is not None:
             validate_credentials(provider, credenciais)
         for key, value in (configuracoes or {}).items():
-            why = store_settings.problem(key, value)
+            why = store_settings.problem(key, value, info.settings)
             if why is not None:
                 raise InvalidRequest(f"setting {key} {why}; nothing was stored")
         with self.database.begin() as conn:

@@ -4,14 +4,16 @@ Checked twice, by the same rules: when an operator stores a value (``config
 set``: exit 2, nothing stored) and when a run opens the store's client (the
 PHP application may have written anything: the store waits for an operator,
 the other stores carry on). Secrets never go here: they belong in the
-encrypted credentials.
+encrypted credentials. ``KNOWN`` holds the keys every store may have; each
+provider declares its own (``ProviderInfo.settings``), with the checks below.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_cli.masking import secret_looking
@@ -19,10 +21,12 @@ from crm_cli.masking import secret_looking
 Check = Callable[[Any], str | None]  # the problem with a value, or None
 
 
-def _number(minimum: float, maximum: float, exclusive_min: bool = False) -> Check:
+def number(minimum: float, maximum: float, exclusive_min: bool = False) -> Check:
     def check(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"must be a number, got {value!r}"
+        if not math.isfinite(value):  # NaN passes every comparison below
+            return f"must be a finite number, got {value!r}"
         if value < minimum or (exclusive_min and value == minimum) or value > maximum:
             low = f"> {minimum:g}" if exclusive_min else f">= {minimum:g}"
             return f"must be {low} and <= {maximum:g}, got {value!r}"
@@ -31,7 +35,7 @@ def _number(minimum: float, maximum: float, exclusive_min: bool = False) -> Chec
     return check
 
 
-def _whole(minimum: int, maximum: int) -> Check:
+def whole(minimum: int, maximum: int) -> Check:
     def check(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be a whole number, got {value!r}"
@@ -42,11 +46,11 @@ def _whole(minimum: int, maximum: int) -> Check:
     return check
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
     return None if isinstance(value, str) and value.strip() else f"must be text, got {value!r}"
 
 
-def _zone(value: Any) -> str | None:
+def zone(value: Any) -> str | None:
     try:
         ZoneInfo(str(value))
     except (ValueError, KeyError, ZoneInfoNotFoundError):
@@ -54,7 +58,7 @@ def _zone(value: Any) -> str | None:
     return None
 
 
-def _url(value: Any) -> str | None:
+def url(value: Any) -> str | None:
     if not isinstance(value, str):
         return f"must be an http(s) URL, got {value!r}"
     parts = urlsplit(value)
@@ -62,46 +66,47 @@ def _url(value: Any) -> str | None:
         return f"must be an http(s) URL such as https://api.example.com, got {value!r}"
     if parts.username or parts.password:
         return "must not carry a user or password (put secrets in the encrypted credentials)"
+    secrets = [name for name, _ in parse_qsl(parts.query) if secret_looking(name)]
+    if secrets:
+        return (
+            f"must not carry a secret in its query ({', '.join(secrets)}): put it in the "
+            "encrypted credentials"
+        )
     return None
 
 
-def _crm_id(value: Any) -> str | None:
+def crm_id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip():
         return f"must be an id of the CRM account (a number or text), got {value!r}"
     return None
 
 
-def _id_map(value: Any) -> str | None:
+def id_map(value: Any) -> str | None:
     if not isinstance(value, Mapping) or not value:
         return f'must map the ERP\'s ids to the CRM\'s, such as {{"1": "3"}}, got {value!r}'
     for erp, crm in value.items():
-        wrong = _crm_id(erp) or _crm_id(crm)
+        wrong = crm_id(erp) or crm_id(crm)
         if wrong:
             return f"entry {erp!r}: {wrong}"
     return None
 
 
 KNOWN: dict[str, Check] = {
-    "api_base_url": _url,
-    "rate_limit_per_second": _number(0, 1000),  # 0: no pacing (tests, emulators)
-    "daily_limit": _whole(0, 100_000_000),  # 0: no daily budget
-    "timeout_seconds": _number(0, 300, exclusive_min=True),
-    "company_domain": _text,  # Pipedrive
-    "document_field": _text,  # Pipedrive: the person field holding CPF/CNPJ
-    "webhook_url": _url,  # the PHP application's own
-    "reauthorization_needed": _text,  # written by crm-cli (Bling refused the refresh token)
-    "situacoes_venda": _id_map,  # GestãoClick: ERP situacao_venda_id -> situacao_id
-    "vendedores": _id_map,  # a sale's seller: ERP vendedor_id -> the CRM's user id
-    "forma_pagamento_id": _crm_id,  # GestãoClick and Bling: the sales' payment form
-    "price_type_id": _crm_id,  # GestãoClick: valores[].tipo_id of the ERP's price
-    "freight_product_id": _whole(1, 2**53),  # Pipedrive: the product of freight lines
-    "company_time_zone": _zone,  # Pipedrive: the company's midnight resets its budget
+    "api_base_url": url,
+    "rate_limit_per_second": number(0, 1000),  # 0: no pacing (tests, emulators)
+    "daily_limit": whole(0, 100_000_000),  # 0: no daily budget
+    "timeout_seconds": number(0, 300, exclusive_min=True),
+    "webhook_url": url,  # the PHP application's own
+    "reauthorization_needed": text,  # written by crm-cli (Bling refused the refresh token)
+    "vendedores": id_map,  # a sale's seller: ERP vendedor_id -> the CRM's user id
+    "company_time_zone": zone,  # the CRM account's zone: its midnight, its wall times
 }
 
 
-def problem(key: str, value: Any) -> str | None:
-    """What is wrong with storing ``value`` under ``key`` (None: nothing)."""
-    check = KNOWN.get(key)
+def problem(key: str, value: Any, provider: Mapping[str, Check] | None = None) -> str | None:
+    """What is wrong with storing ``value`` under ``key`` (None: nothing); ``provider``:
+    the store's provider's own keys (``ProviderInfo.settings``)."""
+    check = {**KNOWN, **(provider or {})}.get(key)
     if check is not None:
         return check(value)
     if secret_looking(key):
@@ -111,10 +116,13 @@ def problem(key: str, value: Any) -> str | None:
     return None
 
 
-def stored_problems(settings: Mapping[str, Any]) -> list[str]:
-    """What makes stored settings unusable, as ``key problem`` (only the keys crm-cli reads)."""
+def stored_problems(
+    settings: Mapping[str, Any], provider: Mapping[str, Check] | None = None
+) -> list[str]:
+    """What makes stored settings unusable, as ``key problem`` (only the keys crm-cli
+    reads: every store's, and its provider's)."""
     found = []
-    for key, check in KNOWN.items():
+    for key, check in {**KNOWN, **(provider or {})}.items():
         value = settings.get(key)
         why = None if value is None else check(value)
         if why is not None:

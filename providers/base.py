@@ -12,7 +12,7 @@ Adding an entity is a handler plus its ``EntitySpec``; nothing outside the folde
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
@@ -63,6 +63,10 @@ class ProviderInfo:
     # The zone of the API's timestamps that carry no offset, when its documentation
     # fixes one (Pipedrive: UTC); None: the account's own (see BaseClient.record_zone).
     record_time_zone: str | None = None
+    # The provider's own settings (configuracoes keys) and the check of each
+    # (crm_cli.store_settings): ``config set`` refuses a bad value, a stored one
+    # makes the store wait, naming it.
+    settings: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
 
     def load(self, dotted: str) -> Any:
         module, _, attr = dotted.partition(":")

@@ -143,7 +143,7 @@ def usable(store: StoreConfig) -> StoreConfig:
         info = get_provider(store.provider)
     except InvalidRequest as exc:  # the PHP application may name a provider crm-cli lacks
         raise StoreConfigError(f"store {store.id_loja} cannot be used: {exc.message}") from None
-    problems = store_settings.stored_problems(store.configuracoes)
+    problems = store_settings.stored_problems(store.configuracoes, info.settings)
     missing = [
         key
         for key in info.required_credentials

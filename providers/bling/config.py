@@ -1,5 +1,6 @@
 """Bling API v3: what the provider is (spec: provider-apis.md §3)."""
 
+from crm_cli import store_settings as check
 from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
 
 _HANDLERS = "crm_cli.providers.bling.handlers"
@@ -22,6 +23,10 @@ PROVIDER = ProviderInfo(
     },
     unsupported={"atividade": "Bling has no activities resource"},
     emulator="crm_cli.providers.bling.emulator:BlingEmulator",
+    settings={
+        # the parcelas' payment form: an integer id (VendasParcelaFormaPagamentoDTO)
+        "forma_pagamento_id": check.whole(1, 2**53),
+    },
 )
 
 # The consent page is on Bling's site, not on the API's host. A store whose

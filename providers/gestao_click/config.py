@@ -1,5 +1,6 @@
 """GestãoClick: what the provider is (spec: provider-apis.md §1)."""
 
+from crm_cli import store_settings as check
 from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
 
 _HANDLERS = "crm_cli.providers.gestao_click.handlers"
@@ -21,4 +22,9 @@ PROVIDER = ProviderInfo(
     },
     unsupported={"atividade": "GestãoClick's API has no activities resource"},
     emulator="crm_cli.providers.gestao_click.emulator:GestaoClickEmulator",
+    settings={
+        "situacoes_venda": check.id_map,  # ERP situacao_venda_id -> situacao_id
+        "forma_pagamento_id": check.crm_id,  # the sales' payment form (ids are text)
+        "price_type_id": check.crm_id,  # valores[].tipo_id of the ERP's price
+    },
 )

@@ -5,6 +5,7 @@ person's name; organizations are not created (their ids are per account and a
 person stands on its own in Pipedrive).
 """
 
+from crm_cli import store_settings as check
 from crm_cli.providers.base import EntitySpec, ProviderInfo, crud
 
 _HANDLERS = "crm_cli.providers.pipedrive.handlers"
@@ -39,6 +40,11 @@ PROVIDER = ProviderInfo(
     },
     emulator="crm_cli.providers.pipedrive.emulator:PipedriveEmulator",
     record_time_zone="UTC",  # add_time/update_time: UTC (RFC 3339 in API v2)
+    settings={
+        "company_domain": check.text,  # https://<company_domain>.pipedrive.com
+        "document_field": check.text,  # the person field holding CPF/CNPJ
+        "freight_product_id": check.whole(1, 2**53),  # the product of freight lines
+    },
 )
 
 # where each resource's search endpoint looks (persons by e-mail, products by code,

@@ -418,6 +418,10 @@ def test_record_locks_of_two_databases_do_not_meet(database, db_url):
         ("api_base_url=https://u:p@api.example.com", "must not carry a user or password"),
         ("api_token=abc", "looks like a secret"),
         ("proxy=https://u:pw@proxy.example", "is a URL with a password"),
+        ("timeout_seconds=NaN", "timeout_seconds must be a finite number"),
+        ("rate_limit_per_second=Infinity", "must be a finite number"),
+        ("api_base_url=https://x.example/?access_token=s3cr3t", "must not carry a secret"),
+        ("freight_product_id=frete", "freight_product_id must be a whole number"),
     ],
 )
 def test_config_set_refuses_bad_settings_and_stores_nothing(cli, migrated, setting, message):
@@ -429,7 +433,7 @@ def test_config_set_refuses_bad_settings_and_stores_nothing(cli, migrated, setti
 
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "s3cr3t" not in result.stderr
     assert cli("config", "list", "--json").stdout == before
 
 

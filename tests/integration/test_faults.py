@@ -192,3 +192,33 @@ def test_overlapping_runs_on_the_php_applications_duplicates_never_die(shop, gc_
         assert not any("Deadlock" in err for _out, err in outputs), outputs
 
     assert gc_emulator.stats()["creates"] == {"clientes": 300}
+
+
+@pytest.mark.parametrize(
+    ("provider_shop", "stored", "named"),
+    [
+        # 1e999: infinite to a JSON reader (MariaDB's JSON check refuses NaN itself)
+        ("shop", '{"daily_limit": 1e999}', "daily_limit must be a whole number, got inf"),
+        ("bling_shop", '{"forma_pagamento_id": "abc"}', "forma_pagamento_id must be a whole"),
+    ],
+)
+def test_a_setting_the_php_application_stored_wrong_makes_its_store_wait_named(
+    cli, request, gc_emulator, bling_emulator, provider_shop, stored, named
+):
+    """The PHP screen can write anything: nothing is sent, nothing fails, the store waits."""
+    database = request.getfixturevalue(provider_shop)
+    loja = 1 if provider_shop == "shop" else 3
+    ids = sample_erp.add_clientes(database, 2)
+    php_enqueue(database, ids, loja=loja)
+    with database.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE crm_integracoes SET configuracoes = :c WHERE id_loja = :l"),
+            {"c": stored, "l": loja},
+        )
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert named in result.stderr and "internal error" not in result.stderr
+    assert {(s, a) for s, a in queue_rows(database, "status", "tentativas")} == {("pending", 0)}
+    assert gc_emulator.stats()["requests"] + bling_emulator.stats()["requests"] == 0

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from crm_cli.providers.registry import get_provider
 from crm_cli.store_settings import problem, stored_problems
+
+GESTAO_CLICK = get_provider("gestao_click").settings
+PIPEDRIVE = get_provider("pipedrive").settings
+BLING = get_provider("bling").settings
 
 
 @pytest.mark.parametrize(
@@ -16,9 +21,8 @@ from crm_cli.store_settings import problem, stored_problems
         ("daily_limit", 30_000),
         ("timeout_seconds", 0.5),
         ("company_time_zone", "America/Sao_Paulo"),
-        ("situacoes_venda", {"1": "3", "2": 7}),
-        ("forma_pagamento_id", 12),
         ("webhook_url", "http://erp.local/hook"),
+        ("api_base_url", "https://api.example.com/v1?pagina=1"),
         ("some_plugin_key", "anything"),  # unknown keys are the provider's business
     ],
 )
@@ -37,9 +41,9 @@ def test_good_values_pass(key, value):
         ("timeout_seconds", 0, "> 0"),
         ("daily_limit", 1.5, "whole number"),
         ("company_time_zone", "Mars/Base", "time zone name"),
-        ("situacoes_venda", {}, "must map the ERP's ids"),
-        ("situacoes_venda", {"1": None}, "entry '1'"),
-        ("forma_pagamento_id", " ", "an id of the CRM account"),
+        ("rate_limit_per_second", float("nan"), "must be a finite number"),
+        ("timeout_seconds", float("inf"), "must be a finite number"),
+        ("api_base_url", "https://api.example.com/v1?access_token=abc", "secret in its query"),
         ("api_token", "abc", "looks like a secret"),
         ("proxy", "http://u:secret@proxy:3128", "URL with a password"),
     ],
@@ -57,7 +61,27 @@ def test_stored_settings_are_checked_by_the_same_rules():
 
 
 @pytest.mark.parametrize(
-    ("value", "ok"), [(9000, True), (0, False), ("frete", False), (1.5, False)]
+    ("provider", "key", "value", "ok"),
+    [
+        (PIPEDRIVE, "freight_product_id", 9000, True),
+        (PIPEDRIVE, "freight_product_id", 0, False),
+        (PIPEDRIVE, "freight_product_id", "frete", False),
+        (PIPEDRIVE, "freight_product_id", 1.5, False),
+        (BLING, "forma_pagamento_id", 12, True),
+        (BLING, "forma_pagamento_id", "abc", False),  # Bling's ids are integers
+        (GESTAO_CLICK, "forma_pagamento_id", "640517", True),  # GestãoClick's are text
+        (GESTAO_CLICK, "forma_pagamento_id", " ", False),
+        (GESTAO_CLICK, "situacoes_venda", {"1": "3", "2": 7}, True),
+        (GESTAO_CLICK, "situacoes_venda", {}, False),
+        (GESTAO_CLICK, "situacoes_venda", {"1": None}, False),
+        (PIPEDRIVE, "company_domain", "", False),
+    ],
 )
-def test_the_freight_product_is_a_pipedrive_product_id(value, ok):
-    assert (problem("freight_product_id", value) is None) is ok
+def test_each_provider_checks_its_own_settings(provider, key, value, ok):
+    assert (problem(key, value, provider) is None) is ok
+
+
+def test_a_providers_bad_stored_setting_is_named():
+    assert stored_problems({"forma_pagamento_id": "abc"}, BLING) == [
+        "forma_pagamento_id must be a whole number, got 'abc'"
+    ]

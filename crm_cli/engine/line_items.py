@@ -169,7 +169,32 @@ class LineItems:
             waiting.append(product_id)
         return waiting
 
-    def waiting_for(self, record_id: Any, product_ids: list[Any]) -> WaitingFor:
+    def waiting_for(self, conn: Connection, record_id: Any, product_ids: list[Any]) -> WaitingFor:
+        """The record waits for its products to reach the CRM first (they are queued);
+        CannotSucceed when one never can: its row is gone, or deleted and never sent."""
+        rows = self.products.load_many(conn, list(product_ids))
+        missing = [str(each) for each in product_ids if each not in rows]
+        deleted = [
+            str(each)
+            for each in product_ids
+            if each in rows and self.products.is_deleted(rows[each])
+        ]
+        if missing or deleted:
+            table = self.products.mapping.table
+            why = "; ".join(
+                part
+                for part in (
+                    f"product(s) {', '.join(missing)} not in {table}" if missing else "",
+                    f"product(s) {', '.join(deleted)} deleted in {table} and never sent to the CRM"
+                    if deleted
+                    else "",
+                )
+                if part
+            )
+            raise CannotSucceed(
+                f"{self.mapping.name} {record_id} can never be sent: its line items name {why} "
+                f"(fix the items in {self.mapping.items_table}, then 'crm-cli queue retry')"
+            )
         names = ", ".join(str(each) for each in product_ids)
         return WaitingFor(
             f"{self.mapping.name} {record_id} waits for product(s) {names}: not in the CRM yet "

@@ -197,7 +197,7 @@ class ToCrm:
                 if owner and isinstance(ready, Ready):
                     ready = replace(ready, references=resolved.get(each.id_registro, {}))
                 if lines is not None and isinstance(ready, Ready):
-                    ready = _unless_waiting(lines, each, ready)
+                    ready = _unless_waiting(conn, lines, each, ready)
                 prepared[each.id] = ready
         return prepared
 
@@ -461,13 +461,14 @@ def _with_line_items(
         row[LINE_ITEMS] = items.get(key, [])
 
 
-def _unless_waiting(lines: LineItems, item: QueueItem, ready: Ready) -> _Prepared:
-    """``ready``, unless a line item's product is not in the CRM yet."""
+def _unless_waiting(conn: Connection, lines: LineItems, item: QueueItem, ready: Ready) -> _Prepared:
+    """``ready``, unless a line item's product is not in the CRM yet (it waits for
+    it), or never can be (it fails, naming it)."""
     try:
         waiting = lines.unsynced_products(ready.row[LINE_ITEMS])
+        return lines.waiting_for(conn, item.id_registro, waiting) if waiting else ready
     except CannotSucceed as exc:
         return exc
-    return lines.waiting_for(item.id_registro, waiting) if waiting else ready
 
 
 def _target_of(targets: dict[int, _Target | Exception], item: QueueItem) -> _Target:

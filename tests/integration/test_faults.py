@@ -222,3 +222,37 @@ def test_a_setting_the_php_application_stored_wrong_makes_its_store_wait_named(
     assert named in result.stderr and "internal error" not in result.stderr
     assert {(s, a) for s, a in queue_rows(database, "status", "tentativas")} == {("pending", 0)}
     assert gc_emulator.stats()["requests"] + bling_emulator.stats()["requests"] == 0
+
+
+@pytest.mark.parametrize("product", ["gone", "deleted"])
+def test_a_sale_whose_product_can_never_reach_the_crm_fails_at_once_naming_it(
+    cli, shop, gc_emulator, product
+):
+    [cid] = sample_erp.add_clientes(shop, 1)
+    [pid] = sample_erp.add_produtos(shop, 1)
+    php_enqueue(shop, [cid])
+    cli("sync")
+    sale = sample_erp.add_venda(shop, "77", [(pid, 1, 10.0)], cliente_id=cid, situacao_venda_id=1)
+    with shop.begin() as conn:
+        if product == "gone":
+            conn.execute(sa.text("UPDATE vendas_itens SET produto_id = 999"))
+        else:
+            conn.execute(sa.text("UPDATE produtos SET deleted_at = '2026-11-01 10:00:00'"))
+    php_enqueue(shop, [sale], entidade="venda")
+
+    assert cli("sync").exit_code == 0
+
+    [(status, attempts, error)] = [
+        r[1:]
+        for r in queue_rows(shop, "entidade", "status", "tentativas", "erro")
+        if r[0] == "venda"
+    ]
+    assert (status, attempts) == ("failed", 1)
+    named = "999 not in produtos" if product == "gone" else f"{pid} deleted in produtos"
+    assert f"venda {sale} can never be sent: its line items name product(s) {named}" in error
+    with shop.connect() as conn:  # nothing queued for a product that cannot be sent
+        queued = conn.execute(
+            sa.text("SELECT COUNT(*) FROM crm_sync_queue WHERE entidade = 'produto'")
+        ).scalar()
+    assert queued == 0
+    assert "vendas" not in gc_emulator.stats()["creates"]

@@ -26,6 +26,9 @@ from crm_cli.errors import (
 )
 from crm_cli.providers.registry import get_provider
 
+# What a disabled store's waiting items say (a run releases them once the PHP
+# screen enables the store again)
+DISABLED = "CRM integration is disabled"
 REAUTHORIZATION = "reauthorization_needed"  # settings key: why the store must re-authorise
 
 # A store's row with crm-cli's own copy of its settings (crm_cli_store_settings):
@@ -107,7 +110,7 @@ class Integracoes:
             row = self._live_row(conn, id_loja)
         if not row.ativo and not incluir_inativa:
             raise StoreUnavailable(
-                f"store {id_loja}'s CRM integration is disabled "
+                f"store {id_loja}'s {DISABLED} "
                 f"(enable it with 'crm-cli config enable --loja {id_loja}')",
                 "store inactive",
             )

@@ -32,6 +32,7 @@ from crm_cli.engine.commit import Committer, Finished, Written
 from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.retry import RetryPolicy
+from crm_cli.integrations import DISABLED
 from crm_cli.settings import MAX_BATCH_SIZE, Settings
 from crm_cli.states import Direction, OutcomeKind
 
@@ -136,6 +137,7 @@ class SyncRun:
         batch = min(limit or MAX_BATCH_SIZE, self.settings.sync.batch_size, MAX_BATCH_SIZE)
         result = RunResult()
         queue.recover_expired(self.database, self.policy.max_attempts)
+        self._settle_parks()
         self._deadline = started + self.settings.sync.time_budget_seconds
         # Items whose last run died among others go first, one claim each: if
         # one kills this run too, it did so alone, and only it is blamed.
@@ -150,6 +152,19 @@ class SyncRun:
         result.requests = self._processor.requests_sent if self._processor else 0
         result.elapsed = time.monotonic() - started
         return result
+
+    def _settle_parks(self) -> None:
+        """Parks in force hold their store's new items too; a store the PHP screen
+        enabled again (``ativo`` 1, without 'config enable') is released at once."""
+        in_force = queue.parks(self.database)
+        if not in_force:
+            return
+
+        active = {s.id_loja for s in self.processor.integracoes.listar() if s.ativo}
+        enabled = {p.id_loja for p in in_force if p.id_loja in active and DISABLED in p.reason}
+        for id_loja in enabled:
+            queue.unpark_store(self.database, id_loja)
+        queue.spread_parks(self.database, [p for p in in_force if p.id_loja not in enabled])
 
     def _claim(
         self, limit: int, id_loja: int | None, entidade: str | None, alone: bool = False

@@ -256,3 +256,36 @@ def test_a_sale_whose_product_can_never_reach_the_crm_fails_at_once_naming_it(
         ).scalar()
     assert queued == 0
     assert "vendas" not in gc_emulator.stats()["creates"]
+
+
+def test_a_parked_stores_new_items_wait_with_the_others_no_login_a_minute(cli, shop, gc_emulator):
+    """A store parked for a 401: the items the PHP application queues later wait too."""
+    ids = sample_erp.add_clientes(shop, 3)
+    php_enqueue(shop, ids[:1])
+    gc_emulator.add_fault("401")
+    cli("sync")  # turned away: the store is parked
+    requests = gc_emulator.stats()["requests"]
+
+    for n in (1, 2):  # the PHP application queues more, a cron minute each
+        php_enqueue(shop, [ids[n]])
+        assert cli("sync").exit_code == 0
+
+    assert gc_emulator.stats()["requests"] == requests  # no new rejected login
+    waiting = queue_rows(shop, "status", "tentativas", "erro_mensagem")
+    assert [(s, a) for s, a, _ in waiting] == [("pending", 0)] * 3
+    assert all(e.startswith("waiting for its store: ") for _, _, e in waiting)
+
+
+def test_a_store_enabled_again_from_the_php_screen_is_released_at_once(cli, shop, gc_emulator):
+    ids = sample_erp.add_clientes(shop, 2)
+    php_enqueue(shop, ids)
+    cli("config", "disable", "--loja", "1")
+    cli("sync")  # the store is disabled: its items wait
+    assert {s for (s,) in queue_rows(shop, "status")} == {"pending"}
+
+    with shop.begin() as conn:  # the PHP admin screen's "activate": ativo = 1, nothing else
+        conn.execute(sa.text("UPDATE crm_integracoes SET ativo = 1 WHERE id_loja = 1"))
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert {s for (s,) in queue_rows(shop, "status")} == {"completed"}

@@ -31,12 +31,15 @@ list, retry, cancel, clean up, count).
 from crm_cli.engine.queue.claims import claim, claim_select, due_items, recover_expired
 from crm_cli.engine.queue.finishing import (
     PARKED,
+    Park,
     complete,
     due_now,
     fail,
     park_store,
+    parks,
     release,
     retry_later,
+    spread_parks,
     unpark_store,
 )
 from crm_cli.engine.queue.items import Enqueued, QueueItem, enqueue
@@ -45,6 +48,7 @@ from crm_cli.engine.queue.locks import RecordLocks, named_lock, supports_skip_lo
 __all__ = [
     "PARKED",
     "Enqueued",
+    "Park",
     "QueueItem",
     "RecordLocks",
     "claim",
@@ -56,9 +60,11 @@ __all__ = [
     "fail",
     "named_lock",
     "park_store",
+    "parks",
     "recover_expired",
     "release",
     "retry_later",
+    "spread_parks",
     "supports_skip_locked",
     "unpark_store",
 ]

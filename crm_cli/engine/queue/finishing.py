@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -128,6 +130,14 @@ def fail(conn: Connection, item: QueueItem, owner: str, message: str) -> bool:
 PARKED = "waiting for its store: "
 
 
+@dataclass(frozen=True)
+class Park:
+    id_loja: int
+    entidade: str
+    until: Any  # proximo_retry, on the application's clock
+    reason: str  # erro_mensagem, PARKED and why
+
+
 def release(
     database: Engine,
     items: Iterable[QueueItem],
@@ -185,6 +195,52 @@ def park_store(
             .where(*which)
             .values(proximo_retry=until, erro_mensagem=(PARKED + reason)[:2000])
         ).rowcount
+
+
+def parks(database: Engine) -> list[Park]:
+    """The parks in force: each (store, entity) whose pending items wait for their store."""
+    now = app_now(database)
+    with database.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                crm_sync_queue.c.id_loja,
+                crm_sync_queue.c.entidade,
+                sa.func.max(crm_sync_queue.c.proximo_retry),
+                sa.func.max(crm_sync_queue.c.erro_mensagem),
+            )
+            .where(
+                crm_sync_queue.c.status == QueueStatus.PENDING,
+                crm_sync_queue.c.erro_mensagem.like(PARKED + "%"),
+                crm_sync_queue.c.proximo_retry > now,
+            )
+            .group_by(crm_sync_queue.c.id_loja, crm_sync_queue.c.entidade)
+        ).all()
+    return [Park(*row) for row in rows]
+
+
+def spread_parks(database: Engine, in_force: list[Park]) -> int:
+    """New items of a parked store (and entity) wait with the others, until the park
+    ends or an operator acts: a run never claims them only to be turned away again
+    (a rejected login a minute can lock a CRM account)."""
+    now = app_now(database)
+    spread = 0
+    with database.begin() as conn:
+        for park in in_force:
+            spread += conn.execute(
+                sa.update(crm_sync_queue)
+                .where(
+                    crm_sync_queue.c.id_loja == park.id_loja,
+                    crm_sync_queue.c.entidade == park.entidade,
+                    crm_sync_queue.c.status == QueueStatus.PENDING,
+                    crm_sync_queue.c.deletado_em.is_(None),
+                    sa.or_(
+                        crm_sync_queue.c.proximo_retry.is_(None),
+                        crm_sync_queue.c.proximo_retry <= now,
+                    ),
+                )
+                .values(proximo_retry=park.until, erro_mensagem=park.reason)
+            ).rowcount
+    return spread
 
 
 def due_now(database: Engine, lojas: list[int]) -> int:

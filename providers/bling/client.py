@@ -12,6 +12,7 @@ puts the store in the "re-authorization needed" state.
 from __future__ import annotations
 
 import base64
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,7 @@ from crm_cli.providers.client import BaseClient, Page
 from crm_cli.providers.fields import SELLER
 
 REFRESH_MARGIN = 300  # seconds before expiry when the token is refreshed
+TOKEN_LIFETIME = 21_600.0  # an access token's documented life: 6 h
 PAGE_SIZE = 100
 # What a list reads unless told (official OpenAPI, GET /contatos and /produtos):
 # ``criterio`` defaults to "Últimos incluídos" (contatos 3, produtos 1); the
@@ -115,7 +117,7 @@ class BlingClient(BaseClient):
         return {
             "access_token": body["access_token"],
             "refresh_token": body.get("refresh_token") or form.get("refresh_token"),
-            "expires_at": int(time.time() + float(body.get("expires_in") or 21600)),
+            "expires_at": int(time.time() + _lifetime(body.get("expires_in"))),
         }
 
     def authorize_url(self, state: str) -> str:
@@ -248,6 +250,19 @@ class BlingClient(BaseClient):
 
     def ping(self) -> None:
         self.listar("cliente", params={"limite": 1})  # criterio 1: the "all" list's first
+
+
+def _lifetime(expires_in: Any) -> float:
+    """The access token's seconds to live. Bling has rotated the refresh token by now:
+    an unusable ``expires_in`` ("abc", -1, inf) must not lose the answer, so the
+    documented 6 h stand in for it (a token that dies sooner is refreshed on its 401)."""
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError):
+        return TOKEN_LIFETIME
+    return (
+        seconds if math.isfinite(seconds) and 0 < seconds <= 10 * TOKEN_LIFETIME else TOKEN_LIFETIME
+    )
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -289,3 +289,37 @@ def test_a_store_enabled_again_from_the_php_screen_is_released_at_once(cli, shop
 
     assert result.exit_code == 0, result.stderr
     assert {s for (s,) in queue_rows(shop, "status")} == {"completed"}
+
+
+@pytest.mark.parametrize("expires_in", ["abc", -1, None, "inf"])
+def test_a_malformed_bling_token_answer_keeps_the_rotated_refresh_token(
+    cli, bling_shop, bling_emulator, expires_in
+):
+    from crm_cli.credentials import CredentialCipher
+    from crm_cli.integrations import Integracoes
+    from tests.integration.support import SECRET
+
+    original = bling_emulator.finish
+
+    def malformed(reply):
+        if isinstance(reply.body, dict) and "expires_in" in reply.body:
+            reply.body["expires_in"] = expires_in  # after Bling rotated the refresh token
+        return original(reply)
+
+    bling_emulator.finish = malformed
+    try:
+        ids = sample_erp.add_clientes(bling_shop, 1)
+        php_enqueue(bling_shop, ids, loja=3)
+        result = cli("sync")
+    finally:
+        bling_emulator.finish = original
+
+    assert result.exit_code == 0, result.stderr
+    assert queue_rows(bling_shop, "status") == [("completed",)]
+    stored = (
+        Integracoes(bling_shop, CredentialCipher(SECRET, "JWT_SECRET")).obter_configuracao(3)
+    ).credenciais
+    assert stored["refresh_token"] in bling_emulator.refresh_tokens  # the rotated one, saved
+    import time
+
+    assert 5 * 3600 < stored["expires_at"] - time.time() <= 6 * 3600  # Bling's documented 6 h

@@ -92,10 +92,10 @@ def _sale_total(body: dict[str, Any]) -> float:
 
 def _now() -> str:
     """GestãoClick's timestamps: Brazilian wall time, without an offset."""
-    return dt.datetime.now(ACCOUNT_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.now(ZoneInfo(ACCOUNT_ZONE)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-ACCOUNT_ZONE = ZoneInfo("America/Sao_Paulo")
+ACCOUNT_ZONE = "America/Sao_Paulo"  # a name: zones are built when used, not at import
 
 
 class GestaoClickEmulator(BaseEmulator):

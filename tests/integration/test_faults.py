@@ -323,3 +323,17 @@ def test_a_malformed_bling_token_answer_keeps_the_rotated_refresh_token(
     import time
 
     assert 5 * 3600 < stored["expires_at"] - time.time() <= 6 * 3600  # Bling's documented 6 h
+
+
+def test_without_the_systems_zone_data_every_command_works(shop, gc_emulator, db_url):
+    """Slim images have no /usr/share/zoneinfo: the tzdata package stands in (PEP 615)."""
+    ids = sample_erp.add_clientes(shop, 1)
+    php_enqueue(shop, ids)
+    no_system_zones = {"PYTHONTZPATH": "/nonexistent"}
+
+    for args in (["stats"], ["sync"], ["queue", "list"]):
+        proc = run_cli_process(args, db_url, env=no_system_zones)
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "ZoneInfoNotFoundError" not in err
+    assert queue_rows(shop, "status") == [("completed",)]

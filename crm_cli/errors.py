@@ -97,14 +97,22 @@ class StoreUnavailable(NotFoundError):
         self.cause = cause
 
 
-class OwnerUnsettled(StoreUnavailable):
+class EntityUnavailable(StoreUnavailable):
+    """One entity cannot be synced as configured (its line-item table is missing):
+    that entity's items wait, the store's others go on, until an operator acts."""
+
+    def __init__(self, message: str, entidade: str, cause: str) -> None:
+        super().__init__(message, cause)
+        self.entidade = entidade
+
+
+class OwnerUnsettled(EntityUnavailable):
     """Stores on different CRM accounts share an entity's rows and no store owns their
     external_id column: that entity's items wait (the store's others go on) until the
     configuration names the owner."""
 
     def __init__(self, message: str, entidade: str) -> None:
-        super().__init__(message, "owner not configured")
-        self.entidade = entidade
+        super().__init__(message, entidade, "owner not configured")
 
 
 class StoreConfigError(StoreUnavailable):

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.links import StoreLinks
-from crm_cli.errors import CannotSucceed, ConfigError, WaitingFor
+from crm_cli.errors import CannotSucceed, EntityUnavailable, WaitingFor
 from crm_cli.settings import EntityMapping
 
 LINE_ITEMS = "itens"  # the key of a row's line items, as handlers read them
@@ -40,17 +40,23 @@ class LineItems:
                 str(mapping.items_table), sa.MetaData(), autoload_with=database, resolve_fks=False
             )
         except sa.exc.NoSuchTableError:
-            raise ConfigError(
+            # this entity's items wait (a sale without its items would be a wrong sale);
+            # every other entity and store goes on
+            raise EntityUnavailable(
                 f"table '{mapping.items_table}' (entities.{mapping.name}.items_table) does not "
                 f"exist: create it, or set entities.{mapping.name}.items_table: null to send "
-                f"{mapping.name} records without line items"
+                f"{mapping.name} records without line items",
+                mapping.name,
+                "line-item table missing",
             ) from None
         for role in ("items_parent_key", "items_product_key"):
             column = getattr(mapping, role)
             if column not in self.table.c:
-                raise ConfigError(
+                raise EntityUnavailable(
                     f"table '{mapping.items_table}' has no column '{column}' "
-                    f"(entities.{mapping.name}.{role})"
+                    f"(entities.{mapping.name}.{role})",
+                    mapping.name,
+                    "line-item table unusable",
                 )
         self.products = products
         self._sum = self._sum_statement(database) if mapping.items_sum else None
@@ -69,9 +75,11 @@ class LineItems:
         parent = sa.Table(mapping.table, sa.MetaData(), autoload_with=database, resolve_fks=False)
         for table, role in ((parent, "items_sum"), (self.table, "items_total")):
             if getattr(mapping, role) not in table.c:
-                raise ConfigError(
+                raise EntityUnavailable(
                     f"table '{table.name}' has no column '{getattr(mapping, role)}' "
-                    f"(entities.{mapping.name}.{role}; null: leave the record's sum alone)"
+                    f"(entities.{mapping.name}.{role}; null: leave the record's sum alone)",
+                    mapping.name,
+                    "line-item table unusable",
                 )
         items_total = self.table.c[str(mapping.items_total)]
         own = self.table.c[str(mapping.items_parent_key)] == parent.c[mapping.primary_key]

@@ -337,3 +337,22 @@ def test_without_the_systems_zone_data_every_command_works(shop, gc_emulator, db
         assert proc.returncode == 0, err
         assert "ZoneInfoNotFoundError" not in err
     assert queue_rows(shop, "status") == [("completed",)]
+
+
+def test_a_missing_line_item_table_holds_the_sales_only(cli, shop, gc_emulator):
+    [cid] = sample_erp.add_clientes(shop, 1)
+    [pid] = sample_erp.add_produtos(shop, 1)
+    sale = sample_erp.add_venda(shop, "5", [(pid, 1, 10.0)], cliente_id=cid, situacao_venda_id=1)
+    with shop.begin() as conn:
+        conn.execute(sa.text("DROP TABLE vendas_itens"))
+    php_enqueue(shop, [sale], entidade="venda")
+    php_enqueue(shop, [cid])
+
+    result = cli("sync")
+
+    assert result.exit_code == 0, result.stderr
+    assert "table 'vendas_itens' (entities.venda.items_table) does not exist" in result.stderr
+    rows = {e: (s, a) for e, s, a in queue_rows(shop, "entidade", "status", "tentativas")}
+    assert rows == {"venda": ("pending", 0), "cliente": ("completed", 1)}
+    waiting = json.loads(cli("stats", "--json").stdout)["waiting_stores"]
+    assert [w["id_loja"] for w in waiting] == [1] and "vendas_itens" in waiting[0]["reason"]

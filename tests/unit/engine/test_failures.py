@@ -26,6 +26,7 @@ EXPECTED: dict[type[errors.CrmError], Verdict] = {
     errors.NotFoundError: Verdict.FAIL,
     errors.StoreUnavailable: Verdict.PARK_STORE,  # a disabled store ("store inactive")
     errors.StoreConfigError: Verdict.PARK_STORE,
+    errors.EntityUnavailable: Verdict.PARK_STORE,  # of one entity: see Decision.entidade
     errors.OwnerUnsettled: Verdict.PARK_STORE,  # of one entity: see Decision.entidade
     errors.CredentialsError: Verdict.PARK_STORE,
     errors.SecretWrong: Verdict.FATAL,

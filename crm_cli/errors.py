@@ -12,6 +12,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1  # runtime failure: database unreachable, provider down, bad stored data
 EXIT_USAGE = 2  # bad command line or configuration
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, as shells report it)
+EXIT_TERMINATED = 143  # stopped by SIGTERM (systemd, timeout, kill): 128 + 15
 
 
 class CrmWarning(UserWarning):

@@ -9,6 +9,7 @@ traceback's locals can hold decrypted credentials.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 import warnings
@@ -19,14 +20,48 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from crm_cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CrmError, CrmWarning
+from crm_cli.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    CrmError,
+    CrmWarning,
+)
 
 PROG = "crm-cli"
 
 
 class Interrupted(Exception):
-    """A command stopped by Ctrl-C. Typer would turn it into a silent exit code; it
-    is reported like every other ending instead."""
+    """A command stopped by Ctrl-C or SIGTERM. Typer would turn it into a silent exit
+    code; it is reported like every other ending instead."""
+
+    def __init__(self, by_sigterm: bool = False) -> None:
+        super().__init__("SIGTERM" if by_sigterm else "SIGINT")
+        self.by_sigterm = by_sigterm
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what systemd, ``timeout`` and ``kill`` send), raised where the command
+    is, like Ctrl-C: a run hands back what it did not do and records what it did."""
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM stops it the way Ctrl-C does."""
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 _verbose = False  # set by the root callback (set_verbose); read when an error is reported
@@ -66,8 +101,9 @@ def report(exc: BaseException) -> int:
         _say(f"error: {exc.format_message()}{hint}")
         return exc.exit_code
     if isinstance(exc, (KeyboardInterrupt, Interrupted)):
-        _say("interrupted")
-        return EXIT_INTERRUPTED
+        by_sigterm = isinstance(exc, Terminated) or getattr(exc, "by_sigterm", False)
+        _say("interrupted (SIGTERM)" if by_sigterm else "interrupted")
+        return EXIT_TERMINATED if by_sigterm else EXIT_INTERRUPTED
     show_traceback(exc)
     message, code = explain(exc)
     _say(message if message.startswith("internal error") else f"error: {message}")
@@ -136,8 +172,8 @@ class CrmGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            raise Interrupted() from None
+        except KeyboardInterrupt as exc:
+            raise Interrupted(by_sigterm=isinstance(exc, Terminated)) from None
 
     def main(  # type: ignore[override]
         self,
@@ -149,7 +185,7 @@ class CrmGroup(TyperGroup):
         global _verbose
         _verbose = False
         try:
-            with operator_warnings():
+            with operator_warnings(), sigterm_as_interrupt():
                 result = super().main(
                     args=args, prog_name=prog_name or PROG, standalone_mode=False, **extra
                 )

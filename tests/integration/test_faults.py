@@ -356,3 +356,32 @@ def test_a_missing_line_item_table_holds_the_sales_only(cli, shop, gc_emulator):
     assert rows == {"venda": ("pending", 0), "cliente": ("completed", 1)}
     waiting = json.loads(cli("stats", "--json").stdout)["waiting_stores"]
     assert [w["id_loja"] for w in waiting] == [1] and "vendas_itens" in waiting[0]["reason"]
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_handing_back_what_it_did_not_do(shop, gc_emulator, db_url):
+    import signal
+    import threading
+
+    ids = sample_erp.add_clientes(shop, 4)
+    php_enqueue(shop, ids)
+    second, go_on = threading.Event(), threading.Event()
+
+    def hold_the_second(resource, reply):
+        if gc_emulator.stats()["creates"][resource] == 2:
+            second.set()  # the first is done; the second is in flight
+            go_on.wait(30)
+
+    gc_emulator.on_create = hold_the_second
+    proc = run_cli_process(["sync"], db_url)
+    try:
+        assert second.wait(60), proc.communicate(timeout=5)
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        go_on.set()
+    out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 143, (out, err)
+    assert "crm-cli: interrupted (SIGTERM)" in err and "Traceback" not in err
+    statuses = [s for (s,) in queue_rows(shop, "status")]
+    assert statuses[0] == "completed"  # recorded, not redone
+    assert statuses[2:] == ["pending", "pending"]  # handed back at once, not left processing

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import typer
 
-from crm_cli.cli.reporting import Interrupted, explain, report
+from crm_cli.cli.reporting import Interrupted, Terminated, explain, report
 from crm_cli.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     ConfigError,
     DatabaseError,
@@ -26,6 +27,8 @@ from crm_cli.errors import (
         (typer.Abort(), EXIT_FAILURE, "aborted"),
         (KeyboardInterrupt(), EXIT_INTERRUPTED, "interrupted"),
         (Interrupted(), EXIT_INTERRUPTED, "interrupted"),
+        (Terminated(), EXIT_TERMINATED, "interrupted (SIGTERM)"),
+        (Interrupted(by_sigterm=True), EXIT_TERMINATED, "interrupted (SIGTERM)"),
     ],
 )
 def test_each_ending_is_one_line_and_its_code(capsys, exc, code, line):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -104,3 +105,46 @@ class EntityTable:
         if self.mapping.store_column and store is not None:
             query = query.where(self.table.c[self.mapping.store_column] == store)
         return query
+
+
+def unreadable_numbers(
+    conn: Connection, table: sa.Table, key: sa.Column, values: list[Any]
+) -> dict[Any, str]:
+    """Rows (by ``key``'s value, among ``values``) whose numeric columns hold what is no
+    number ("abc" in vendas_itens.quantidade: SQLite keeps anything), each with what
+    to fix, as the operator reads it. The values are read as the database holds them,
+    without the column type's conversion that fails on them."""
+    numeric = [c for c in table.c if isinstance(c.type, (sa.Numeric, sa.Integer))]
+    if not numeric or not values:
+        return {}
+    pk = table.primary_key.columns.values()[0] if table.primary_key.columns else key
+    query = sa.select(
+        sa.type_coerce(key, sa.String).label("k"),
+        sa.type_coerce(pk, sa.String).label("pk"),
+        *(sa.type_coerce(c, sa.String).label(c.name) for c in numeric),
+    ).where(key.in_(values))
+    found: dict[Any, str] = {}
+    for row in conn.execute(query):
+        for column in numeric:
+            raw = row._mapping[column.name]
+            if raw is not None and not _is_number(raw):
+                found.setdefault(
+                    _same_type(row.k, values),
+                    f"{table.name}.{column.name} of row {row.pk} holds {raw!r}, not a number: "
+                    "correct it in the ERP, then 'crm-cli queue retry'",
+                )
+    return found
+
+
+def _is_number(raw: Any) -> bool:
+    if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool):
+        return True
+    try:
+        return Decimal(str(raw).strip()).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def _same_type(raw: Any, values: list[Any]) -> Any:
+    """``raw`` (read as text) as the value of ``values`` it is."""
+    return next((v for v in values if str(v) == str(raw)), raw)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.engine import syncstate
-from crm_cli.engine.entities import EntityTable
+from crm_cli.engine.entities import EntityTable, unreadable_numbers
 from crm_cli.engine.failures import nothing_created
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
 from crm_cli.engine.links import StoreLinks
@@ -180,12 +180,23 @@ class ToCrm:
             first = _target_of(targets, group[0])
             table, lines, links = first.table, first.lines, first.links
             ids = [each.id_registro for each in group]
-            found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
+            try:
+                found = _load(conn, table, lines, links, id_loja, entidade, ids)
+            except (TypeError, ValueError, ArithmeticError):
+                # a number column holding text ("abc"; SQLite keeps anything): those
+                # records fail, naming table, column and row; the others are read again
+                unreadable = _unreadable(conn, table, lines, ids)
+                if not unreadable:
+                    raise
+                for each in group:
+                    if each.id_registro in unreadable:
+                        prepared[each.id] = CannotSucceed(unreadable[each.id_registro])
+                group = [each for each in group if each.id_registro not in unreadable]
+                ids = [each.id_registro for each in group]
+                found = _load(conn, table, lines, links, id_loja, entidade, ids)
             rows = {key: row for key, (row, _state) in found.items()}
             crm_ids = _crm_ids(conn, links, table, found)
             refused, resolved = self._references(conn, links, table, rows)
-            if lines is not None:
-                _with_line_items(conn, lines, links, found)
             for each in group:
                 row, state = found.get(each.id_registro, (None, None))
                 if row is not None and each.id_registro in refused and not table.is_deleted(row):
@@ -449,6 +460,34 @@ def _worse(known: Exception | None, new: Exception) -> Exception:
     if isinstance(known, WaitingFor) and isinstance(new, WaitingFor):
         return WaitingFor(f"{known.message}; {new.message}", needs=[*known.needs, *new.needs])
     return known if not isinstance(known, WaitingFor) else new
+
+
+def _load(
+    conn: Connection,
+    table: EntityTable,
+    lines: LineItems | None,
+    links: StoreLinks,
+    id_loja: int,
+    entidade: str,
+    ids: list[Any],
+) -> dict[Any, tuple]:
+    """The records (and their sync state, and line items) of ``ids``."""
+    found = syncstate.load_with_records(conn, table, id_loja, entidade, ids)
+    if lines is not None:
+        _with_line_items(conn, lines, links, found)
+    return found
+
+
+def _unreadable(
+    conn: Connection, table: EntityTable, lines: LineItems | None, ids: list[Any]
+) -> dict[Any, str]:
+    """The records among ``ids`` (or their line items) with text in a number column:
+    each fails, naming table, column and row; the others are read as usual."""
+    found = unreadable_numbers(conn, table.table, table.pk, ids)
+    if lines is not None:
+        for record_id, why in unreadable_numbers(conn, lines.table, lines.parent, ids).items():
+            found.setdefault(record_id, why)
+    return found
 
 
 def _with_line_items(

@@ -385,3 +385,33 @@ def test_sigterm_stops_a_run_like_ctrl_c_handing_back_what_it_did_not_do(shop, g
     statuses = [s for (s,) in queue_rows(shop, "status")]
     assert statuses[0] == "completed"  # recorded, not redone
     assert statuses[2:] == ["pending", "pending"]  # handed back at once, not left processing
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # MariaDB refuses 'abc' in a DECIMAL itself
+def test_text_in_a_number_column_fails_that_record_at_once_naming_it(
+    cli, shop, gc_emulator, backend
+):
+    [cid] = sample_erp.add_clientes(shop, 1)
+    [pid] = sample_erp.add_produtos(shop, 1)
+    php_enqueue(shop, [cid])
+    php_enqueue(shop, [pid], entidade="produto")
+    cli("sync")
+    good = sample_erp.add_venda(shop, "1", [(pid, 1, 10.0)], cliente_id=cid, situacao_venda_id=1)
+    bad = sample_erp.add_venda(shop, "2", [(pid, 1, 10.0)], cliente_id=cid, situacao_venda_id=1)
+    with shop.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE vendas_itens SET quantidade = 'abc' WHERE venda_id = :v"), {"v": bad}
+        )
+    php_enqueue(shop, [good, bad], entidade="venda")
+
+    assert cli("sync").exit_code == 0
+
+    rows = {
+        r[0]: r[1:]
+        for r in queue_rows(shop, "id_registro", "entidade", "status", "tentativas", "erro")
+        if r[1] == "venda"
+    }
+    assert rows[good][1] == "completed"
+    entidade, status, attempts, error = rows[bad]
+    assert (status, attempts) == ("failed", 1)
+    assert "vendas_itens.quantidade of row" in error and "holds 'abc', not a number" in error

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli import store_settings
 from crm_cli.credentials import CredentialCipher
+from crm_cli.db.clock import app_now
 from crm_cli.db.schema import crm_cli_store_settings, crm_integracoes
 from crm_cli.errors import (
     CredentialsError,
@@ -29,6 +30,7 @@ from crm_cli.providers.registry import get_provider
 # What a disabled store's waiting items say (a run releases them once the PHP
 # screen enables the store again)
 DISABLED = "CRM integration is disabled"
+NOW = object()  # _set: the application's clock's now
 REAUTHORIZATION = "reauthorization_needed"  # settings key: why the store must re-authorise
 
 # A store's row with crm-cli's own copy of its settings (crm_cli_store_settings):
@@ -203,11 +205,16 @@ class Integracoes:
                 "configuracoes": settings,
                 "ativo": 1 if ativo else 0,
                 "deletado_em": None,
-                # SQLite has no ON UPDATE CURRENT_TIMESTAMP: set it on every backend.
-                "atualizado_em": sa.func.current_timestamp(),
+                # SQLite has no ON UPDATE CURRENT_TIMESTAMP: set it on every backend,
+                # on the PHP application's clock, as it writes its own rows
+                "atualizado_em": app_now(conn),
             }
             if row is None:
-                conn.execute(sa.insert(crm_integracoes).values(id_loja=id_loja, **values))
+                conn.execute(
+                    sa.insert(crm_integracoes).values(
+                        id_loja=id_loja, criado_em=app_now(conn), **values
+                    )
+                )
             else:
                 conn.execute(
                     sa.update(crm_integracoes)
@@ -236,9 +243,7 @@ class Integracoes:
             conn.execute(
                 sa.update(crm_integracoes)
                 .where(crm_integracoes.c.id == row.id)
-                .values(
-                    credenciais=self.cipher.encrypt(new), atualizado_em=sa.func.current_timestamp()
-                )
+                .values(credenciais=self.cipher.encrypt(new), atualizado_em=app_now(conn))
             )
             return new
 
@@ -267,15 +272,18 @@ class Integracoes:
 
     def excluir_integracao(self, id_loja: int) -> None:
         """Soft delete, as the PHP application does: the row stays, ignored."""
-        self._set(id_loja, deletado_em=sa.func.current_timestamp())
+        self._set(id_loja, deletado_em=NOW)
 
     def _set(self, id_loja: int, **values: Any) -> None:
+        """Change the store's row; a value ``NOW`` is the application's clock's now."""
         with self.database.begin() as conn:
             row = self._live_row(conn, id_loja, lock=True)
+            now = app_now(conn)
+            values = {key: now if value is NOW else value for key, value in values.items()}
             conn.execute(
                 sa.update(crm_integracoes)
                 .where(crm_integracoes.c.id == row.id)
-                .values(atualizado_em=sa.func.current_timestamp(), **values)
+                .values(atualizado_em=now, **values)
             )
 
 

@@ -1,7 +1,10 @@
 """Rows of ``crm_sync_log``: the one writer, shared by the engine and the Python API.
 
 Payloads are stored as JSON with secret-looking fields masked. A failed write
-raises: the original dropped log errors silently (its defect 7).
+raises: the original dropped log errors silently (its defect 7). ``criado_em``
+is written on the PHP application's clock (``database.app_time_zone``), as its
+own rows are: its log screen orders both kinds of row by it, and crm-cli reads
+it on that clock too (stats' 24 h, cleanup's age).
 """
 
 from __future__ import annotations
@@ -11,28 +14,33 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crm_cli.db.clock import app_now
 from crm_cli.db.schema import crm_sync_log
 from crm_cli.masking import mask_secrets
 from crm_cli.states import Direction, LogStatus
 
 MAX_MESSAGE = 2000
-_INSERT = sa.insert(crm_sync_log)  # built once: one row per item a sync processes
+
+
+def _insert(bind: Engine | Connection) -> sa.Insert:
+    """The log's INSERT, its ``criado_em`` the application's clock (see the module)."""
+    return sa.insert(crm_sync_log).values(criado_em=app_now(bind))
 
 
 def write_log(target: Engine | Connection, **fields: Any) -> None:
     """Write one log row (``fields`` as ``log_row`` takes them)."""
     row = log_row(**fields)
     if isinstance(target, Connection):
-        target.execute(_INSERT, row)
+        target.execute(_insert(target), row)
     else:
         with target.begin() as conn:
-            conn.execute(_INSERT, row)
+            conn.execute(_insert(conn), row)
 
 
 def write_logs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Write rows made by ``log_row``, in one statement where the driver can."""
     if rows:
-        conn.execute(_INSERT, rows)
+        conn.execute(_insert(conn), rows)
 
 
 def log_row(

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crm_cli.db.clock import app_now
-from crm_cli.db.ddl import DbNow
 from crm_cli.engine.queue.admin import delete_completed
 from crm_cli.engine.synclog import delete_older_than
 
@@ -29,14 +28,14 @@ def cleanup(
     database: Engine, queue_days: int, log_days: int, dry_run: bool = False, chunk: int = CHUNK
 ) -> CleanupResult:
     with database.connect() as conn:  # processado_em is on the PHP application's clock
-        now, app_clock = (
-            _datetime(v) for v in conn.execute(sa.select(DbNow(), app_now(conn))).one()
-        )
+        app_clock = _datetime(conn.execute(sa.select(app_now(conn))).scalar_one())
     return CleanupResult(
         queue_items=delete_completed(
             database, app_clock - dt.timedelta(days=queue_days), chunk, dry_run
         ),
-        log_rows=delete_older_than(database, now - dt.timedelta(days=log_days), chunk, dry_run),
+        log_rows=delete_older_than(
+            database, app_clock - dt.timedelta(days=log_days), chunk, dry_run
+        ),
     )
 
 

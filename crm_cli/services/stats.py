@@ -89,7 +89,8 @@ def collect(
                 max(0, int((app_clock - oldest).total_seconds())) if oldest is not None else None
             ),
         },
-        "log_24h": figures(database, now - dt.timedelta(hours=24), id_loja),
+        # the log's criado_em is on the application's clock (crm_cli.engine.synclog)
+        "log_24h": figures(database, app_clock - dt.timedelta(hours=24), id_loja),
         "by_store": [stores[k] for k in sorted(stores)],
         "reauthorization_needed": _awaiting_authorisation(database, id_loja),
         "waiting_stores": waiting_stores(database, id_loja),

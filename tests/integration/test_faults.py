@@ -412,6 +412,28 @@ def test_text_in_a_number_column_fails_that_record_at_once_naming_it(
         if r[1] == "venda"
     }
     assert rows[good][1] == "completed"
-    entidade, status, attempts, error = rows[bad]
+    _entidade, status, attempts, error = rows[bad]
     assert (status, attempts) == ("failed", 1)
     assert "vendas_itens.quantidade of row" in error and "holds 'abc', not a number" in error
+
+
+def test_crm_clis_log_and_store_rows_are_on_the_php_applications_clock(cli, shop, gc_emulator):
+    """PHP writes crm_sync_log.criado_em with date() in São Paulo and orders its log
+    screen by it: crm-cli's rows take the same clock, not the server's UTC default."""
+    ids = sample_erp.add_clientes(shop, 1)
+    php_enqueue(shop, ids)
+    cli("sync")
+
+    with shop.connect() as conn:
+        logged = _as_datetime(
+            conn.execute(sa.text("SELECT MAX(criado_em) FROM crm_sync_log")).scalar()
+        )
+        stored = _as_datetime(
+            conn.execute(
+                sa.text("SELECT atualizado_em FROM crm_integracoes WHERE id_loja = 1")
+            ).scalar()
+        )
+        php_now = _as_datetime(conn.execute(sa.select(app_now(shop))).scalar())
+    assert abs((php_now - logged).total_seconds()) < 120
+    assert abs((php_now - stored).total_seconds()) < 120
+    assert json.loads(cli("stats", "--json").stdout)["log_24h"]["sucesso"] == 1

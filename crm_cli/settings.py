@@ -197,6 +197,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.load(text, Loader=_unique_keys_loader())
     except DuplicateKey as exc:
         raise ConfigError(f"config error in {path}: {exc}") from None
+    except RecursionError:  # thousands of nested lists: no configuration is that deep
+        raise ConfigError(
+            f"config error in {path}: nested too deeply to be a crm-cli configuration"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -207,6 +211,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config error in {path}: the top level must be a mapping of keys")
     return data
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"  # YAML's merge key, "<<"
 
 
 class DuplicateKey(Exception):
@@ -220,6 +227,8 @@ def _unique_keys_loader() -> type:
         def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
             seen: set = set()
             for key_node, _value in node.value:
+                if key_node.tag == MERGE_TAG:  # "<<: *base": its keys may be overridden
+                    continue
                 key = self.construct_object(key_node, deep=deep)
                 if key in seen:
                     mark = key_node.start_mark

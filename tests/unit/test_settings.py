@@ -103,6 +103,8 @@ def test_entities_merge_over_defaults_and_new_ones_are_allowed(tmp_path):
         ("entities:\n  cliente:\n    conflict: random\n", "must be one of crm_vence"),
         ("entities:\n  Cliente X:\n    table: c\n", "entity names are lower-case words"),
         ("entities: [cliente]\n", "entities: must be a mapping"),
+        ("sync: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("sync:\n  batch_size: 10\n  batch_size: 20\n", "key 'batch_size' appears twice"),
     ],
 )
 def test_every_invalid_config_names_file_key_and_problem(tmp_path, text, message):
@@ -158,3 +160,16 @@ def test_example_config_is_valid_and_complete():
     ):
         assert key in text, f"config.example.yaml does not document {key}"
     assert settings.entity("cliente").table == "clientes"
+
+
+def test_yaml_merge_keys_are_taken_and_their_keys_may_be_overridden(tmp_path):
+    path = write(
+        tmp_path,
+        "entities:\n"
+        "  cliente: &shared\n    table: clientes\n    conflict: mesclar\n"
+        "  produto:\n    <<: *shared\n    table: produtos\n",
+    )
+
+    produto = load_settings(path).entity("produto")
+
+    assert (produto.table, produto.conflict) == ("produtos", "mesclar")

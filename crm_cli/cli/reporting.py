@@ -74,10 +74,8 @@ def explain(exc: BaseException) -> tuple[str, int]:
     db_error = _as_database_error(exc)
     if db_error is not None:
         return db_error.message, db_error.exit_code
-    return (
-        f"internal error: {type(exc).__name__}: {exc} (run with --verbose for the traceback)",
-        EXIT_FAILURE,
-    )
+    hint = "" if _verbose else " (run with --verbose for the traceback)"
+    return f"internal error: {type(exc).__name__}: {exc}{hint}", EXIT_FAILURE
 
 
 def report(exc: BaseException) -> int:

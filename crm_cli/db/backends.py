@@ -4,6 +4,7 @@ of driver errors into words."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,19 @@ _MYSQL_CAUSES = {
 }
 
 
+def _missing_table(detail: str) -> str:
+    """Which table is missing, and the fix: crm-cli's own (migrate), or the ERP's."""
+    found = re.search(r"no such table: ([\w.]+)|Table '([^']+)' doesn't exist", detail)
+    name = next((g for g in found.groups() if g), "") if found else ""
+    table = name.rsplit(".", 1)[-1]
+    if not table or table.startswith("crm_"):
+        return "a CRM table is missing (run 'crm-cli migrate' first)"
+    return (
+        f"the ERP's table '{table}' is missing (was it dropped or renamed? check the ERP's "
+        "database, or entities.<name>.table in the config)"
+    )
+
+
 def describe_db_error(exc: BaseException, url: str | None = None) -> DatabaseError:
     """Turn a driver exception into a one-line DatabaseError naming cause and fix."""
     orig = getattr(exc, "orig", None) or exc
@@ -206,7 +220,7 @@ def describe_db_error(exc: BaseException, url: str | None = None) -> DatabaseErr
     where = f" [{display_url(url)}]" if url else ""
     cause = _MYSQL_CAUSES.get(code) if code else None
     if code == 1146 or "no such table" in detail:
-        cause = "a CRM table is missing (run 'crm-cli migrate' first)"
+        cause = _missing_table(detail)
     if cause:
         return DatabaseError(f"database error{where}: {cause} — {detail}")
     return DatabaseError(f"database error{where}: {detail}")

@@ -437,6 +437,15 @@ def test_config_set_refuses_bad_settings_and_stores_nothing(cli, migrated, setti
     assert cli("config", "list", "--json").stdout == before
 
 
+def test_a_directory_given_as_the_credentials_file_is_named_as_one(cli, migrated, tmp_path):
+    result = cli(
+        "config", "set", "--loja", "9", "--provider", "pipedrive",
+        "--credentials-file", str(tmp_path),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "is a directory: give the JSON file in it" in result.stderr
+
+
 def test_credentials_must_be_text(cli, migrated):
     result = cli(
         "config", "set", "--loja", "9", "--provider", "pipedrive", "--credentials-file", "-",

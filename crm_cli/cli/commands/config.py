@@ -125,6 +125,8 @@ def _read_credentials(source: str | None, required: tuple[str, ...]) -> dict[str
     else:
         path = Path(source)
         origin = f"credentials file {path}"
+        if path.is_dir():
+            raise UsageError(f"{origin} is a directory: give the JSON file in it")
         if not path.is_file():
             raise UsageError(f"{origin} does not exist")
         try:

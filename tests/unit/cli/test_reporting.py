@@ -48,3 +48,14 @@ def test_an_internal_error_points_at_verbose():
 def test_an_exit_keeps_its_code_and_says_nothing(capsys):
     assert report(typer.Exit(3)) == 3
     assert capsys.readouterr().err == ""
+
+
+def test_with_verbose_an_internal_error_does_not_point_at_verbose():
+    from crm_cli.cli import reporting
+
+    reporting.set_verbose(True)
+    try:
+        message, _code = explain(KeyError("nome"))
+    finally:
+        reporting.set_verbose(False)
+    assert message == "internal error: KeyError: 'nome'"

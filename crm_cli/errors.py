@@ -63,6 +63,12 @@ class CredentialsMissing(InvalidRequest):
     cause = "credentials missing"
 
 
+class NotSynced(CrmError):
+    """``sync --now``: the record was not synced (the outcome's message says why)."""
+
+    cause = "not synced"
+
+
 class ConfigError(CrmError):
     """The YAML configuration is missing, unreadable or invalid."""
 

@@ -437,3 +437,16 @@ def test_crm_clis_log_and_store_rows_are_on_the_php_applications_clock(cli, shop
     assert abs((php_now - logged).total_seconds()) < 120
     assert abs((php_now - stored).total_seconds()) < 120
     assert json.loads(cli("stats", "--json").stdout)["log_24h"]["sucesso"] == 1
+
+
+def test_sync_now_says_what_failed_as_every_command_does(cli, shop, gc_emulator):
+    [cid] = sample_erp.add_clientes(shop, 1)
+    with shop.begin() as conn:  # GestãoClick requires a name
+        conn.execute(sa.text("UPDATE clientes SET nome = ''"))
+
+    result = cli("sync", "--now", "--loja", "1", "--entity", "cliente", "--id", str(cid))
+
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"crm-cli: error: cliente {cid} not synced: ")
+    assert "nome" in line

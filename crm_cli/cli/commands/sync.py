@@ -10,7 +10,7 @@ from crm_cli.cli.options import DIRECTION_HELP, MAX_ID, check_record_flags, dire
 from crm_cli.cli.render import ProgressBar, now_text, out, warn
 from crm_cli.cli.reporting import explain, show_traceback
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
-from crm_cli.errors import EXIT_FAILURE, InvalidRequest, UsageError
+from crm_cli.errors import EXIT_FAILURE, InvalidRequest, NotSynced, UsageError
 from crm_cli.states import Direction, OutcomeKind
 
 app = typer.Typer()
@@ -57,14 +57,15 @@ def sync(
     Exit 0 when the run completed (item failures are data), 1 on a fatal error
     ('[…] ERRO: cause').
     """
+    if now and dry_run:
+        raise UsageError("--dry-run goes without --now (--now sends the record at once)")
+    if now:  # run by hand: its errors are every command's ('crm-cli: error: …')
+        _sync_now(ctx, loja, entity, record_id, external_id, direction_of(direction))
+        return
     try:
-        if now and dry_run:
-            raise UsageError("--dry-run goes without --now (--now sends the record at once)")
-        if now:
-            _sync_now(ctx, loja, entity, record_id, external_id, direction_of(direction))
-        elif record_id is not None or external_id is not None:
+        if record_id is not None or external_id is not None:
             raise UsageError("--id and --external-id go with --now")
-        elif dry_run:
+        if dry_run:
             _dry_run(ctx, limit, loja, entity)
         else:
             _run(ctx, limit, loja, entity)
@@ -161,5 +162,5 @@ def _sync_now(
             )
         )
         return
-    print(f"FAIL {entity} {record_id or external_id}: {outcome.message}", file=sys.stderr)
-    raise typer.Exit(EXIT_FAILURE)
+    # one line, as every command's errors: crm-cli: error: …
+    raise NotSynced(f"{entity} {record_id or external_id} not synced: {outcome.message}")

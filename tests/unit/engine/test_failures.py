@@ -16,6 +16,7 @@ from crm_cli.engine.failures import VERDICTS, Verdict, decide, nothing_created, 
 EXPECTED: dict[type[errors.CrmError], Verdict] = {
     errors.CrmError: Verdict.RETRY,  # an error of ours no kind names: this item, with backoff
     errors.UsageError: Verdict.FATAL,
+    errors.NotSynced: Verdict.RETRY,  # `sync --now`'s ending: the engine never raises it
     errors.InvalidRequest: Verdict.FAIL,
     errors.CredentialsMissing: Verdict.FAIL,
     errors.ConfigError: Verdict.FATAL,

@@ -71,6 +71,8 @@ crm_sync_queue = sa.Table(
     sa.Column("lease_expires_at", sa.DateTime),
     # revision 0006: its last run stopped while holding it among others (claim it alone)
     sa.Column("claim_alone", sa.SmallInteger, nullable=False, server_default=sa.text("0")),
+    # revision 0009: when crm-cli's wait for it ends, on the server's clock (UTC)
+    sa.Column("due_at", sa.DateTime),
 )
 
 crm_sync_log = sa.Table(

@@ -74,6 +74,7 @@ QUEUE_ADDITIONS = [
     Col("lease_expires_at", "datetime", True),
     Col("claim_alone", "smallint", False, "0"),  # revision 0006
     Col("schedule_id", "int unsigned", True),  # revision 0007: PHP v3's
+    Col("due_at", "datetime", True),  # revision 0009: crm-cli's waits as durations
 ]
 
 

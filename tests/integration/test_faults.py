@@ -450,3 +450,41 @@ def test_sync_now_says_what_failed_as_every_command_does(cli, shop, gc_emulator)
     [line] = result.stderr.splitlines()
     assert line.startswith(f"crm-cli: error: cliente {cid} not synced: ")
     assert "nome" in line
+
+
+def _time_travel(database, seconds: int) -> None:
+    """``seconds`` pass for the queue's waits (both its clocks), instead of waiting."""
+    with database.begin() as conn:
+        if database.dialect.name == "sqlite":
+            shift = "datetime({c}, '-{s} seconds')"
+        else:
+            shift = "{c} - INTERVAL {s} SECOND"
+        columns = ("proximo_retry", "due_at")
+        sets = ", ".join(f"{c} = {shift.format(c=c, s=seconds)}" for c in columns)
+        conn.execute(sa.text(f"UPDATE crm_sync_queue SET {sets}"))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "elapsed", "due"),
+    [
+        ("Etc/GMT+4", "Etc/GMT+5", 660, True),  # the clock falls back: 11 min > a 10-min park
+        ("Etc/GMT+5", "Etc/GMT+4", 60, False),  # it springs forward: 1 min < a 10-min park
+    ],
+)
+def test_a_park_is_a_duration_whatever_the_applications_clock_does(
+    cli, shop, gc_emulator, tmp_path, before, after, elapsed, due
+):
+    """A 10-minute park across a DST change lasts 10 minutes, not 70 (or none)."""
+    first, second = tmp_path / "before.yaml", tmp_path / "after.yaml"
+    first.write_text(f"database:\n  app_time_zone: {before}\n")
+    second.write_text(f"database:\n  app_time_zone: {after}\n")
+    ids = sample_erp.add_clientes(shop, 1)
+    php_enqueue(shop, ids)
+    gc_emulator.add_fault("401")
+    cli("--config", str(first), "sync")  # turned away: parked for 10 minutes
+    assert queue_rows(shop, "status", "tentativas") == [("pending", 0)]
+
+    _time_travel(shop, elapsed)
+    assert cli("--config", str(second), "sync").exit_code == 0
+
+    assert queue_rows(shop, "status") == [("completed",) if due else ("pending",)]

@@ -15,6 +15,7 @@ from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.finishing import PARKED
 from crm_cli.engine.queue.items import of_store, pending_by_record
+from crm_cli.engine.queue.waits import NO_WAIT, is_waiting
 from crm_cli.errors import InvalidRequest, NotFoundError
 from crm_cli.states import Direction, QueueStatus
 
@@ -111,7 +112,7 @@ def waiting_stores(database: Engine, id_loja: int | None = None) -> list[dict[st
         .where(
             crm_sync_queue.c.status == QueueStatus.PENDING,
             crm_sync_queue.c.erro_mensagem.like(PARKED + "%"),
-            crm_sync_queue.c.proximo_retry > app_now(database),
+            is_waiting(database),
         )
         .group_by(crm_sync_queue.c.id_loja)
         .order_by(crm_sync_queue.c.id_loja)
@@ -194,7 +195,7 @@ def retry(
                 .values(
                     status=QueueStatus.PENDING,
                     tentativas=0,
-                    proximo_retry=None,
+                    **NO_WAIT,
                     processado=0,
                     completed_at=None,
                     lease_owner=None,

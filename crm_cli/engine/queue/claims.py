@@ -11,6 +11,7 @@ from crm_cli.db.retry import again_on_deadlock
 from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.items import ITEM_COLUMNS, QueueItem, item_of, pending_by_record
 from crm_cli.engine.queue.locks import is_mysql, named_lock, supports_skip_locked
+from crm_cli.engine.queue.waits import is_due
 from crm_cli.states import QueueStatus
 
 # -- claim ---------------------------------------------------------------------------------
@@ -26,11 +27,7 @@ def _due(
     where = [
         crm_sync_queue.c.status == QueueStatus.PENDING,
         crm_sync_queue.c.deletado_em.is_(None),
-        # proximo_retry is on the PHP application's clock (v3 writes it too)
-        sa.or_(
-            crm_sync_queue.c.proximo_retry.is_(None),
-            crm_sync_queue.c.proximo_retry <= app_now(bind),
-        ),
+        is_due(bind),  # a wait crm-cli set is a duration; PHP's, a wall time (waits)
     ]
     if alone is not None:
         where.append(crm_sync_queue.c.claim_alone == (1 if alone else 0))

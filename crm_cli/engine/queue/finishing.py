@@ -10,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from crm_cli.db.clock import app_now, app_offset_seconds
+from crm_cli.db.clock import app_offset_seconds
 from crm_cli.db.ddl import DbNow, DbNowPlus
 from crm_cli.db.schema import crm_sync_queue
 from crm_cli.engine.queue.items import QueueItem
+from crm_cli.engine.queue.waits import NO_WAIT, is_due, is_waiting, wait
 from crm_cli.states import QueueStatus
 
 # -- finishing an item ----------------------------------------------------------------------
@@ -47,7 +48,7 @@ def _complete(app_offset: int) -> sa.Update:
             erro_mensagem=None,
             lease_owner=None,
             lease_expires_at=None,
-            proximo_retry=None,
+            **NO_WAIT,
             external_id=sa.func.coalesce(
                 sa.bindparam("p_external_id", type_=sa.String), crm_sync_queue.c.external_id
             ),
@@ -92,7 +93,7 @@ def retry_later(
                 processado=0,
                 erro=message,
                 erro_mensagem=message,
-                proximo_retry=app_now(conn, delay_seconds),
+                **wait(conn, delay_seconds),
                 lease_owner=None,
                 lease_expires_at=None,
                 claim_alone=0,  # it failed on its own terms: it did not kill its run
@@ -118,7 +119,7 @@ def fail(conn: Connection, item: QueueItem, owner: str, message: str) -> bool:
                 completed_at=DbNow(),
                 lease_owner=None,
                 lease_expires_at=None,
-                proximo_retry=None,
+                **NO_WAIT,
             )
         ).rowcount
         == 1
@@ -135,6 +136,7 @@ class Park:
     id_loja: int
     entidade: str
     until: Any  # proximo_retry, on the application's clock
+    due: Any  # due_at, on the server's clock (see waits)
     reason: str  # erro_mensagem, PARKED and why
 
 
@@ -160,7 +162,7 @@ def release(
         ),
     )
     if delay_seconds:
-        values["proximo_retry"] = app_now(database, delay_seconds)
+        values.update(wait(database, delay_seconds))
     if reason:
         values["erro_mensagem"] = (PARKED + reason)[:2000]
     with database.begin() as conn:
@@ -180,12 +182,18 @@ def park_store(
 ) -> int:
     """Every due item of the store (of one entity, when given) waits ``delay_seconds``,
     attempts intact: one statement, so later runs do not claim them only to hand them back."""
-    until = app_now(database, delay_seconds)
+    waits = wait(database, delay_seconds)
+    q = crm_sync_queue.c
     which = [
-        crm_sync_queue.c.id_loja == id_loja,
-        crm_sync_queue.c.status == QueueStatus.PENDING,
-        crm_sync_queue.c.deletado_em.is_(None),
-        sa.or_(crm_sync_queue.c.proximo_retry.is_(None), crm_sync_queue.c.proximo_retry < until),
+        q.id_loja == id_loja,
+        q.status == QueueStatus.PENDING,
+        q.deletado_em.is_(None),
+        # never shortening a longer wait
+        sa.or_(
+            q.proximo_retry.is_(None),
+            sa.and_(q.due_at.is_(None), q.proximo_retry < waits["proximo_retry"]),
+            q.due_at < waits["due_at"],
+        ),
     ]
     if entidade is not None:
         which.append(crm_sync_queue.c.entidade == entidade)
@@ -193,25 +201,25 @@ def park_store(
         return conn.execute(
             sa.update(crm_sync_queue)
             .where(*which)
-            .values(proximo_retry=until, erro_mensagem=(PARKED + reason)[:2000])
+            .values(**waits, erro_mensagem=(PARKED + reason)[:2000])
         ).rowcount
 
 
 def parks(database: Engine) -> list[Park]:
     """The parks in force: each (store, entity) whose pending items wait for their store."""
-    now = app_now(database)
     with database.connect() as conn:
         rows = conn.execute(
             sa.select(
                 crm_sync_queue.c.id_loja,
                 crm_sync_queue.c.entidade,
                 sa.func.max(crm_sync_queue.c.proximo_retry),
+                sa.func.max(crm_sync_queue.c.due_at),
                 sa.func.max(crm_sync_queue.c.erro_mensagem),
             )
             .where(
                 crm_sync_queue.c.status == QueueStatus.PENDING,
                 crm_sync_queue.c.erro_mensagem.like(PARKED + "%"),
-                crm_sync_queue.c.proximo_retry > now,
+                is_waiting(database),
             )
             .group_by(crm_sync_queue.c.id_loja, crm_sync_queue.c.entidade)
         ).all()
@@ -222,7 +230,6 @@ def spread_parks(database: Engine, in_force: list[Park]) -> int:
     """New items of a parked store (and entity) wait with the others, until the park
     ends or an operator acts: a run never claims them only to be turned away again
     (a rejected login a minute can lock a CRM account)."""
-    now = app_now(database)
     spread = 0
     with database.begin() as conn:
         for park in in_force:
@@ -233,12 +240,9 @@ def spread_parks(database: Engine, in_force: list[Park]) -> int:
                     crm_sync_queue.c.entidade == park.entidade,
                     crm_sync_queue.c.status == QueueStatus.PENDING,
                     crm_sync_queue.c.deletado_em.is_(None),
-                    sa.or_(
-                        crm_sync_queue.c.proximo_retry.is_(None),
-                        crm_sync_queue.c.proximo_retry <= now,
-                    ),
+                    is_due(conn),
                 )
-                .values(proximo_retry=park.until, erro_mensagem=park.reason)
+                .values(proximo_retry=park.until, due_at=park.due, erro_mensagem=park.reason)
             ).rowcount
     return spread
 
@@ -254,7 +258,7 @@ def due_now(database: Engine, lojas: list[int]) -> int:
                 crm_sync_queue.c.status == QueueStatus.PENDING,
                 crm_sync_queue.c.proximo_retry.is_not(None),
             )
-            .values(proximo_retry=None)
+            .values(**NO_WAIT)
         ).rowcount
 
 
@@ -268,5 +272,5 @@ def unpark_store(database: Engine, id_loja: int) -> int:
                 crm_sync_queue.c.status == QueueStatus.PENDING,
                 crm_sync_queue.c.erro_mensagem.like(PARKED + "%"),
             )
-            .values(proximo_retry=None, erro_mensagem=None)
+            .values(**NO_WAIT, erro_mensagem=None)
         ).rowcount

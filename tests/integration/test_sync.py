@@ -582,7 +582,7 @@ def test_overlapping_runs_create_every_record_exactly_once(shop, gc_emulator, db
     ids = erp_tables.add_clientes(shop, 1000)
     php_enqueue(shop, ids)
 
-    for _round in range(6):
+    for _round in range(10):
         procs = [run_cli_process(["sync"], db_url) for _ in range(4)]
         outputs = [p.communicate(timeout=300) for p in procs]
         assert [p.returncode for p in procs] == [0] * 4, outputs
@@ -590,6 +590,8 @@ def test_overlapping_runs_create_every_record_exactly_once(shop, gc_emulator, db
             assert int(LINE.match(out.strip()).group(1)) <= 100
         if all(r[1] == "completed" for r in queue_rows(shop)):
             break
+        with shop.begin() as conn:  # what a busy machine handed back is due (time passes)
+            conn.execute(sa.text("UPDATE crm_sync_queue SET proximo_retry = NULL"))
 
     assert {r[1] for r in queue_rows(shop)} == {"completed"}
     assert gc_emulator.stats()["creates"] == {"clientes": 1000}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -310,12 +311,13 @@ def _document(provider: str) -> dict[str, Any]:
         for key in erratum.pointer[:-1]:
             node = node[key]
         node[erratum.pointer[-1]] = erratum.fix
-    for name in NULLABLE.get(provider, ()):
-        _make_nullable(document, name)
-    for name in NUMBERS.get(provider, ()):
-        _make_number(document, name)
-    for name in LABELS.get(provider, ()):
-        _label_as_text(document, name)
+    for names, change in (
+        (NULLABLE, _nullable),
+        (NUMBERS, _integer_as_number),
+        (LABELS, _label_as_text),
+    ):
+        for name in names.get(provider, ()):
+            _each_declared(document, name, change)
     for path in CUSTOM_FIELDS.get(provider, ()):
         for operation in document["paths"][path].values():
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
@@ -327,42 +329,32 @@ def _document(provider: str) -> dict[str, Any]:
     return document
 
 
-def _label_as_text(node: Any, name: str) -> None:
+def _each_declared(node: Any, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """``change`` every schema of a property called ``name``, wherever it is declared."""
     if isinstance(node, dict):
         declared = node.get("properties", {}).get(name)
         if isinstance(declared, dict):
-            label = declared.get("items", {}).get("properties", {}).get("label")
-            if isinstance(label, dict):
-                label["type"] = "string"
+            change(declared)
         for value in node.values():
-            _label_as_text(value, name)
+            _each_declared(value, name, change)
     elif isinstance(node, list):
         for value in node:
-            _label_as_text(value, name)
+            _each_declared(value, name, change)
 
 
-def _make_number(node: Any, name: str) -> None:
-    if isinstance(node, dict):
-        declared = node.get("properties", {}).get(name)
-        if isinstance(declared, dict) and declared.get("type") == "integer":
-            declared["type"] = "number"
-        for value in node.values():
-            _make_number(value, name)
-    elif isinstance(node, list):
-        for value in node:
-            _make_number(value, name)
+def _label_as_text(declared: dict[str, Any]) -> None:
+    label = declared.get("items", {}).get("properties", {}).get("label")
+    if isinstance(label, dict):
+        label["type"] = "string"
 
 
-def _make_nullable(node: Any, name: str) -> None:
-    if isinstance(node, dict):
-        declared = node.get("properties", {}).get(name)
-        if isinstance(declared, dict):
-            declared["nullable"] = True
-        for value in node.values():
-            _make_nullable(value, name)
-    elif isinstance(node, list):
-        for value in node:
-            _make_nullable(value, name)
+def _integer_as_number(declared: dict[str, Any]) -> None:
+    if declared.get("type") == "integer":
+        declared["type"] = "number"
+
+
+def _nullable(declared: dict[str, Any]) -> None:
+    declared["nullable"] = True
 
 
 @cache

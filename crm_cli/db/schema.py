@@ -73,6 +73,8 @@ crm_sync_queue = sa.Table(
     sa.Column("claim_alone", sa.SmallInteger, nullable=False, server_default=sa.text("0")),
     # revision 0009: when crm-cli's wait for it ends, on the server's clock (UTC)
     sa.Column("due_at", sa.DateTime),
+    # revision 0010: queued by full-sync (claimed after live changes of its priority)
+    sa.Column("bulk", sa.SmallInteger, nullable=False, server_default=sa.text("0")),
 )
 
 crm_sync_log = sa.Table(
@@ -115,6 +117,8 @@ crm_sync_state = sa.Table(
     sa.Column("payload_hash", sa.String(64)),
     sa.Column("synced_at", sa.DateTime),
     sa.Column("create_started_at", sa.DateTime),
+    # revision 0010: the row's updated_at when last sent (full-sync: changed since?)
+    sa.Column("source_updated_at", sa.DateTime),
 )
 
 crm_import_state = sa.Table(

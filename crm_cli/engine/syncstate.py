@@ -37,6 +37,8 @@ _SUCCESS = {
     "payload_hash": sa.bindparam("v_payload_hash"),
     "synced_at": DbNow(),
     "create_started_at": None,
+    # the row's own updated_at as it was sent: full-sync's "changed since?"
+    "source_updated_at": sa.bindparam("v_source_updated_at"),
 }
 
 
@@ -69,6 +71,7 @@ class SyncState:
     external_id: str | None
     payload_hash: str | None
     create_started_at: datetime | None
+    source_updated_at: datetime | None = None  # the row's updated_at when last sent
 
 
 def load_with_records(
@@ -80,8 +83,12 @@ def load_with_records(
     found: dict[int, tuple[dict[str, Any], SyncState | None]] = {}
     for row in conn.execute(_with_records(table), params):
         record = dict(zip(names, row[:width], strict=True))
-        present, external_id, digest, create_started_at = row[width:]
-        state = SyncState(external_id, digest, create_started_at) if present is not None else None
+        present, external_id, digest, create_started_at, source_updated_at = row[width:]
+        state = (
+            SyncState(external_id, digest, create_started_at, source_updated_at)
+            if present is not None
+            else None
+        )
         found[record[table.mapping.primary_key]] = (record, state)
     return found
 
@@ -102,6 +109,7 @@ def _with_records(table: EntityTable) -> sa.Select:
             crm_sync_state.c.external_id.label("sync_state_external_id"),
             crm_sync_state.c.payload_hash.label("sync_state_payload_hash"),
             crm_sync_state.c.create_started_at.label("sync_state_create_started_at"),
+            crm_sync_state.c.source_updated_at.label("sync_state_source_updated_at"),
         )
         .select_from(table.table.outerjoin(crm_sync_state, on))
         .where(table.pk.in_(sa.bindparam("k_registros", expanding=True)))
@@ -177,12 +185,30 @@ def record_success(
     id_registro: int,
     external_id: str,
     payload_hash_: str | None,
+    source_updated_at: datetime | None = None,
 ) -> None:
+    """The CRM took the record (``source_updated_at``: the row's updated_at as sent)."""
     conn.execute(
         _upsert_one(conn.dialect.name, "success"),
         {
             **_key(id_loja, entidade, id_registro),
             "v_external_id": external_id,
             "v_payload_hash": payload_hash_,
+            "v_source_updated_at": source_updated_at,
         },
+    )
+
+
+def record_unchanged(
+    conn: Connection, id_loja: int, entidade: str, id_registro: int, source_updated_at: Any
+) -> None:
+    """The row was touched but sends the same payload: its updated_at is the one sent."""
+    conn.execute(
+        sa.update(crm_sync_state)
+        .where(
+            crm_sync_state.c.id_loja == id_loja,
+            crm_sync_state.c.entidade == entidade,
+            crm_sync_state.c.id_registro == id_registro,
+        )
+        .values(source_updated_at=source_updated_at)
     )

@@ -12,7 +12,7 @@ is marked on its own, right before its create.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -389,7 +389,13 @@ class ToCrm:
             if write_column:
                 table.set_external_id(conn, item.id_registro, external_id)
             syncstate.record_success(
-                conn, item.id_loja, item.entidade, item.id_registro, external_id, digest
+                conn,
+                item.id_loja,
+                item.entidade,
+                item.id_registro,
+                external_id,
+                digest,
+                _updated_at(table, ready.row),
             )
 
         return Outcome(
@@ -427,15 +433,33 @@ def _prepare(
         return exc
     digest = syncstate.payload_hash(payload, external_id)
     if external_id and state is not None and state.payload_hash == digest:
+        touched = _updated_at(target.table, row)
         return Outcome(
             OutcomeKind.COMPLETED,
             "unchanged since the last sync; nothing sent",
             external_id=str(external_id),
-            apply=no_local_write,
+            apply=(
+                no_local_write
+                if touched == state.source_updated_at
+                else _remember_updated_at(item, touched)
+            ),
         )
     natural_key = handler.lookup_params(row) is not None
     marked = not external_id and not _maybe_created(item, state) and natural_key
     return Ready(target, row, state, payload, digest, external_id, natural_key, marked, owner)
+
+
+def _updated_at(table: EntityTable, row: dict) -> Any:
+    """The row's own updated_at (None: the entity has no such column)."""
+    column = table.mapping.updated_at
+    return row.get(column) if column else None
+
+
+def _remember_updated_at(item: QueueItem, touched: Any) -> Callable[[Connection], None]:
+    def remember(conn: Connection) -> None:
+        syncstate.record_unchanged(conn, item.id_loja, item.entidade, item.id_registro, touched)
+
+    return remember
 
 
 def _crm_ids(

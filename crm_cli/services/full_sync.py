@@ -1,8 +1,13 @@
-"""``full-sync``: queue every live row of an entity for each store, in chunks.
+"""``full-sync``: queue the live rows of an entity changed since they were last sent.
 
 One INSERT … SELECT per chunk of primary keys (deduplicated against pending
 items in the same statement), so 100 000 rows take seconds, and each
-transaction stays short beside the PHP application's own writes.
+transaction stays short beside the PHP application's own writes. A row whose
+``updated_at`` is the one it had when the store last sent it successfully
+(``crm_sync_state.source_updated_at``) is not queued: the same column compared
+with itself, never two clocks. ``changed_only=False`` (``--all``) queues every
+live row. Items go with ``bulk`` set: runs claim them after the live changes of
+the same priority.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from crm_cli.db.schema import crm_sync_state
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.ownership import Ownership, ambiguity_message
 from crm_cli.engine.queue.admin import enqueue_ids
@@ -31,6 +37,7 @@ class StoreQueued:
     rows: int  # live rows of the store
     queued: int  # new items
     skipped: str = ""  # why nothing was queued for this store
+    unchanged: int = 0  # live rows as they were when last sent (not queued)
 
 
 def _stores(integracoes: Integracoes, id_loja: int | None) -> list[StoreSummary]:
@@ -54,6 +61,7 @@ def full_sync(
     prioridade: int = 0,
     chunk: int = CHUNK,
     on_chunk: Callable[[int, int], None] | None = None,
+    changed_only: bool = True,
 ) -> list[StoreQueued]:
     """Queue the entity's live rows for every active store (or one); per-store results.
 
@@ -82,8 +90,27 @@ def full_sync(
                 )
             )
             continue
-        results.append(_queue_store(database, table, store, entidade, prioridade, chunk, on_chunk))
+        results.append(
+            _queue_store(
+                database, table, store, entidade, prioridade, chunk, on_chunk, changed_only
+            )
+        )
     return results
+
+
+def _sent_as_it_is(database: Engine, table: EntityTable, id_loja: int, entidade: str) -> sa.Select:
+    """The row's last successful send, with the updated_at it has now."""
+    state = crm_sync_state.c
+    sent, now = state.source_updated_at, table.table.c[str(table.mapping.updated_at)]
+    if database.dialect.name == "sqlite":  # text there: one form for both sides
+        sent, now = sa.func.datetime(sent), sa.func.datetime(now)
+    return sa.select(sa.literal(1)).where(
+        state.id_loja == id_loja,
+        state.entidade == entidade,
+        state.id_registro == table.pk,
+        state.payload_hash.is_not(None),
+        sent.is_not_distinct_from(now),  # NULL as sent and NULL now: not changed either
+    )
 
 
 def _queue_store(
@@ -94,10 +121,19 @@ def _queue_store(
     prioridade: int,
     chunk: int,
     on_chunk: Callable[[int, int], None] | None,
+    changed_only: bool,
 ) -> StoreQueued:
-    live = table.live_ids(store.id_loja)
+    every = table.live_ids(store.id_loja)
+    live = every
+    if changed_only and table.mapping.updated_at:
+        live = live.where(~_sent_as_it_is(database, table, store.id_loja, entidade).exists())
     with database.connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(live.subquery())).scalar_one()
+        rows = conn.execute(sa.select(sa.func.count()).select_from(every.subquery())).scalar_one()
+        total = (
+            rows
+            if live is every
+            else conn.execute(sa.select(sa.func.count()).select_from(live.subquery())).scalar_one()
+        )
     queued, done, last = 0, 0, None
     while done < total:
         page = live.order_by(table.pk)
@@ -107,7 +143,12 @@ def _queue_store(
             upper = conn.execute(page.offset(chunk - 1).limit(1)).scalar()
             ids = page if upper is None else page.where(table.pk <= upper)
             queued += enqueue_ids(
-                conn, id_loja=store.id_loja, entidade=entidade, ids=ids, prioridade=prioridade
+                conn,
+                id_loja=store.id_loja,
+                entidade=entidade,
+                ids=ids,
+                prioridade=prioridade,
+                bulk=True,
             )
         done = total if upper is None else done + chunk
         last = upper
@@ -115,4 +156,4 @@ def _queue_store(
             on_chunk(min(done, total), total)
         if upper is None:
             break
-    return StoreQueued(store.id_loja, store.provider, total, queued)
+    return StoreQueued(store.id_loja, store.provider, rows, queued, unchanged=rows - total)

@@ -75,6 +75,7 @@ QUEUE_ADDITIONS = [
     Col("claim_alone", "smallint", False, "0"),  # revision 0006
     Col("schedule_id", "int unsigned", True),  # revision 0007: PHP v3's
     Col("due_at", "datetime", True),  # revision 0009: crm-cli's waits as durations
+    Col("bulk", "smallint", False, "0"),  # revision 0010: queued by full-sync
 ]
 
 
@@ -111,9 +112,18 @@ ORIGINAL_INDEXES = {
     },
 }
 
-CLAIM_INDEX = (
+CLAIM_INDEX = (  # revision 0010 put bulk in it: full-sync's backlog after live changes
     "idx_claim",
-    (False, [("status", False), ("prioridade", True), ("criado_em", False), ("id", False)]),
+    (
+        False,
+        [
+            ("status", False),
+            ("prioridade", True),
+            ("bulk", False),
+            ("criado_em", False),
+            ("id", False),
+        ],
+    ),
 )
 
 # PHP v3's migration 101 indexes on the queue (crm-cli's revision 0007 adds them).

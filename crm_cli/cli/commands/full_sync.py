@@ -20,13 +20,22 @@ def full_sync(
     entity: str = typer.Option(..., "--entity", help="cliente, produto, venda, …"),
     loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Only this store."),
     priority: int = typer.Option(0, "--priority", min=0, max=10, help="Priority (default 0)."),
+    every_row: bool = typer.Option(
+        False, "--all", help="Every live row, also those unchanged since they were last sent."
+    ),
 ) -> None:
-    """Queue every live row of an entity for sync to the CRM, for each active store.
+    """Queue the live rows of an entity changed since they were last sent to the CRM
+    (or never sent), for each active store.
 
     Soft-deleted rows are skipped, entities.<name>.store_column is respected, and
-    rows already pending are not queued twice. Low priority by default, so the
-    day's changes still go first. Prints a line per store with an estimate of the
-    cron minutes the queue needs at 100 items per run.
+    rows already pending are not queued twice. A row is unchanged when its
+    updated_at column is the one it had when last sent (an entity without one is
+    queued whole); --all queues every live row. Runs take these items after the
+    live changes of the same priority, so the day's changes still go first.
+    Prints a line per store with an estimate of the cron minutes the queue needs
+    at 100 items per run.
+
+    Example: crm-cli full-sync --entity cliente --loja 1
     """
     from crm_cli.engine.queue.admin import pending_count
     from crm_cli.services.full_sync import full_sync as queue_all
@@ -41,6 +50,7 @@ def full_sync(
             loja,
             priority,
             on_chunk=bar.update,
+            changed_only=not every_row,
         )
     finally:
         bar.stop()
@@ -51,8 +61,17 @@ def full_sync(
             out(f"[{now_text()}] Loja {r.id_loja} ({r.provider}): skipped, {r.skipped}")
             continue
         pending = pending_count(state_of(ctx).database, r.id_loja)
+        left = [
+            f"{count} {why}"
+            for count, why in (
+                (r.rows - r.unchanged - r.queued, "already pending"),
+                (r.unchanged, "unchanged since last sent"),
+            )
+            if count
+        ]
+        not_queued = f" ({', '.join(left)})" if left else ""
         out(
             f"[{now_text()}] Loja {r.id_loja} ({r.provider}): {r.queued} of {r.rows} {entity} rows "
-            f"queued ({r.rows - r.queued} already pending); {pending} pending in all, "
+            f"queued{not_queued}; {pending} pending in all, "
             f"about {math.ceil(pending / 100)} cron minute(s) at 100 items per run"
         )

@@ -21,9 +21,16 @@ from crm_cli.states import Direction, QueueStatus
 
 
 def enqueue_ids(
-    conn: Connection, *, id_loja: int, entidade: str, ids: sa.Select, prioridade: int
+    conn: Connection,
+    *,
+    id_loja: int,
+    entidade: str,
+    ids: sa.Select,
+    prioridade: int,
+    bulk: bool = False,
 ) -> int:
-    """One INSERT … SELECT: queue every id of ``ids`` not already pending (ERP → CRM)."""
+    """One INSERT … SELECT: queue every id of ``ids`` not already pending (ERP → CRM);
+    ``bulk``: a backlog, claimed after the live changes of its priority."""
     ids = ids.subquery("rows")
     record = ids.c[0]
     pending = (
@@ -48,6 +55,7 @@ def enqueue_ids(
         sa.literal(0),
         sa.literal(QueueStatus.PENDING.value),
         app_now(conn),  # criado_em on the PHP application's clock
+        sa.literal(1 if bulk else 0),
     ).where(~pending.exists())
     columns = [
         "id_loja",
@@ -59,6 +67,7 @@ def enqueue_ids(
         "processado",
         "status",
         "criado_em",
+        "bulk",
     ]
     return conn.execute(sa.insert(crm_sync_queue).from_select(columns, rows)).rowcount
 

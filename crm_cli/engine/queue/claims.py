@@ -40,6 +40,7 @@ def _due(
 
 CLAIM_ORDER = (
     crm_sync_queue.c.prioridade.desc(),
+    crm_sync_queue.c.bulk.asc(),  # full-sync's backlog after live changes (idx_claim)
     crm_sync_queue.c.criado_em.asc(),
     crm_sync_queue.c.id.asc(),
 )

@@ -15,6 +15,7 @@ server's clock, so every process and host agrees.
 from __future__ import annotations
 
 import hashlib
+import time
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -25,6 +26,7 @@ from crm_cli.engine.ratelimit import AccountPolicy, ensure_row, locked_row
 from crm_cli.errors import CircuitOpen
 
 ENDPOINT_MARK = "@"  # account key @ a hash of the base URL
+CHECK_EVERY = 1.0  # seconds a circuit read closed is trusted (see CircuitBreaker.check)
 
 
 def endpoint_key(account: str, base_url: str) -> str:
@@ -44,25 +46,35 @@ class CircuitBreaker:
         self._row_ready = False
         # requests in a row without an answer, as last read or written here
         self.unanswered_in_a_row = 0
+        self._closed_at = -CHECK_EVERY  # monotonic time the circuit was last read closed
 
     def check(self) -> None:
-        """CircuitOpen while the endpoint rests (any process may have opened it)."""
+        """CircuitOpen while the endpoint rests (any process may have opened it).
+
+        A circuit found closed is not read again for CHECK_EVERY seconds while this
+        process sees no failure: a request then costs no extra query, and another
+        process's outage is noticed within that second."""
+        now = time.monotonic()
+        if not self.unanswered_in_a_row and now - self._closed_at < CHECK_EVERY:
+            return
         self._ensure_row()
         with self.database.connect() as conn:
-            now = conn.execute(sa.select(DbNowMs())).scalar_one()
+            db_now = conn.execute(sa.select(DbNowMs())).scalar_one()
             failures, until = conn.execute(
                 sa.select(crm_rate_limits.c.failures, crm_rate_limits.c.paused_until_ms).where(
                     crm_rate_limits.c.quota_key == self.key
                 )
             ).one()
         self.unanswered_in_a_row = failures
-        if failures >= self.policy.breaker_failures and until > now:
-            wait = (until - now) / 1000.0
+        if failures >= self.policy.breaker_failures and until > db_now:
+            wait = (until - db_now) / 1000.0
             raise CircuitOpen(
                 f"the CRM did not answer {failures} requests in a row (connection refused "
                 f"or timeout): it rests for {wait:.0f} s",
                 wait,
             )
+        if not failures:
+            self._closed_at = now
 
     def unanswered(self) -> float | None:
         """A request got no answer: count it; at the threshold open the circuit (every

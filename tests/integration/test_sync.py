@@ -764,7 +764,8 @@ def test_mais_recente_takes_the_newer_edit_whatever_the_clocks(
     """Pipedrive's update_time is UTC, GestãoClick's modificado_em Brazilian time, the
     ERP's modificado_em the PHP application's São Paulo wall time: compared as instants."""
     emulator = {"gestao_click": gc_emulator, "pipedrive": pd_emulator}[provider]
-    configure_emulated_store(cli, 1, emulator)
+    # a busy CI machine may take more than the default half second to answer
+    configure_emulated_store(cli, 1, emulator, timeout_seconds=5)
     config = tmp_path / "c.yaml"
     config.write_text("entities:\n  cliente:\n    conflict: mais_recente\n")
     crm_time = dt.datetime.fromisoformat(crm_utc).replace(tzinfo=dt.timezone.utc)
@@ -781,6 +782,7 @@ def test_mais_recente_takes_the_newer_edit_whatever_the_clocks(
     result = cli("--config", str(config), "sync")
 
     assert result.exit_code == 0, result.stderr
+    assert queue_rows(erp, "status", "erro") == [("completed", None)]
     with erp.connect() as conn:
         name = conn.execute(sa.text("SELECT nome FROM clientes WHERE id = 7")).scalar()
     assert name == {"erp": "Nome local", "crm": "Nome no CRM"}[newer]

@@ -40,6 +40,7 @@ from crm_cli.providers.brazil import (
     text_or_none,
 )
 from crm_cli.providers.fields import SELLER, sent
+from crm_cli.providers.sales import discount_to_total
 
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
 # Columns the ERP numbers itself: a CRM record coming back never rewrites a value
@@ -88,14 +89,7 @@ def _product(item: Mapping[str, Any]) -> dict[str, Any]:
 def _discount(row: Mapping[str, Any], freight: Decimal, total: Decimal) -> Decimal:
     """The sale's discount that makes GestãoClick's total the ERP's."""
     goods = sum((_line_total(item) for item in row.get(ITEMS) or []), Decimal(0))
-    discount = goods + freight - total
-    if discount < 0:
-        raise ValidationFailed(
-            f"the sale's valor_total {money(total)} is more than its items and freight "
-            f"({money(goods + freight)}), and GestãoClick computes the total from those: "
-            "correct the sale's items or total in the ERP"
-        )
-    return discount
+    return discount_to_total(goods, freight, total, "GestãoClick computes the total from those")
 
 
 def to_external(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from crm_cli.errors import ValidationFailed
 from crm_cli.providers.brazil import (
     date_or_none,
     date_text,
@@ -40,6 +39,7 @@ from crm_cli.providers.brazil import (
     text_or_none,
 )
 from crm_cli.providers.fields import SELLER
+from crm_cli.providers.sales import discount_to_total
 
 PREFIX = "Venda "
 ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
@@ -79,13 +79,9 @@ def _sale(row: Mapping[str, Any]) -> dict[str, Any]:
         return record
     freight = decimal_or_none(row.get("valor_frete")) or Decimal(0)
     goods = sum((_sum(item) for item in items), Decimal(0))
-    discount = goods + freight - total
-    if discount < 0:
-        raise ValidationFailed(
-            f"the sale's valor_total {total:.2f} is more than its items and freight "
-            f"({goods + freight:.2f}), and Pipedrive works a deal's value out from those: "
-            "correct the sale's items or total in the ERP"
-        )
+    discount = discount_to_total(
+        goods, freight, total, "Pipedrive works a deal's value out from those"
+    )
     record["_products"] = [_product(item) for item in items]
     record[FREIGHT] = float(freight)
     record[DISCOUNT] = float(discount)

@@ -6,8 +6,10 @@ what a user expects instead.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +24,24 @@ from tests.integration.support import (
     queue_rows,
     run_cli_process,
 )
+
+
+@contextlib.contextmanager
+def answers_changed(emulator, change):
+    """While in the block, ``change(reply)`` edits every answer the emulator gives (a
+    gateway rewriting headers, a CRM answering malformed), after its own last touch."""
+    original = emulator.finish
+
+    def finish(reply):
+        reply = original(reply)
+        change(reply)
+        return reply
+
+    emulator.finish = finish
+    try:
+        yield
+    finally:
+        emulator.finish = original
 
 
 def _paused(cli) -> list[dict]:
@@ -71,21 +91,15 @@ def test_a_burst_window_reset_is_seconds_not_an_epoch(cli, pd_shop, pd_emulator,
     """x-ratelimit-reset is Pipedrive's 2-second window: a gateway's epoch is capped."""
     configure_emulated_store(cli, 2, pd_emulator, rate_limit_per_second=0)
     pd_emulator.rate = 1  # a burst of 2 per 2 s: the answers carry the headers
-    original = pd_emulator.finish
 
     def gateway(reply):
-        reply = original(reply)
         reply.headers["x-ratelimit-remaining"] = "0"
         reply.headers["x-ratelimit-reset"] = reset
-        return reply
 
-    pd_emulator.finish = gateway
-    try:
-        ids = sample_erp.add_clientes(pd_shop, 1)
-        php_enqueue(pd_shop, ids, loja=2)
+    ids = sample_erp.add_clientes(pd_shop, 1)
+    php_enqueue(pd_shop, ids, loja=2)
+    with answers_changed(pd_emulator, gateway):
         result = cli("sync")
-    finally:
-        pd_emulator.finish = original
 
     assert result.exit_code == 0
     assert "internal error" not in result.stderr
@@ -299,20 +313,14 @@ def test_a_malformed_bling_token_answer_keeps_the_rotated_refresh_token(
     from crm_cli.integrations import Integracoes
     from tests.integration.support import SECRET
 
-    original = bling_emulator.finish
-
     def malformed(reply):
         if isinstance(reply.body, dict) and "expires_in" in reply.body:
             reply.body["expires_in"] = expires_in  # after Bling rotated the refresh token
-        return original(reply)
 
-    bling_emulator.finish = malformed
-    try:
-        ids = sample_erp.add_clientes(bling_shop, 1)
-        php_enqueue(bling_shop, ids, loja=3)
+    ids = sample_erp.add_clientes(bling_shop, 1)
+    php_enqueue(bling_shop, ids, loja=3)
+    with answers_changed(bling_emulator, malformed):
         result = cli("sync")
-    finally:
-        bling_emulator.finish = original
 
     assert result.exit_code == 0, result.stderr
     assert queue_rows(bling_shop, "status") == [("completed",)]
@@ -320,8 +328,6 @@ def test_a_malformed_bling_token_answer_keeps_the_rotated_refresh_token(
         Integracoes(bling_shop, CredentialCipher(SECRET, "JWT_SECRET")).obter_configuracao(3)
     ).credenciais
     assert stored["refresh_token"] in bling_emulator.refresh_tokens  # the rotated one, saved
-    import time
-
     assert 5 * 3600 < stored["expires_at"] - time.time() <= 6 * 3600  # Bling's documented 6 h
 
 

@@ -10,6 +10,7 @@ is its ``Pacer`` and, for clients that rotate tokens, its ``TokenStore``
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -145,6 +146,28 @@ class BaseClient:
         """One cheap authenticated request (test-connection)."""
         first = next(iter(self.info.entities))
         self.listar(first)
+
+    # -- what changed (crm-cli pull) --------------------------------------------
+
+    # the oldest change a CRM lists (None: any); a pull asks no earlier
+    max_change_age: dt.timedelta | None = None
+
+    def filters_changes(self, entity: str) -> bool:
+        """Whether the CRM lists only the records changed since an instant. If not,
+        ``changes`` lists every record, and the pull skips those it read before
+        unchanged (their hashes): a scan costs requests, never writes."""
+        return False
+
+    def changes(self, entity: str, since: dt.datetime, page: Any = None) -> Page:
+        """A page of the records the CRM changed since ``since`` (an aware instant;
+        earlier ones may come too), in the terms ``to_internal`` reads; ``page``: the
+        previous page's ``next``, which is JSON (a pull resumes from it)."""
+        return self.listar(entity, page)
+
+    def complete(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A changed record as ``buscar`` gives it (a CRM whose list items hold
+        less fetches it; the others have it already)."""
+        return record
 
     # -- requests ----------------------------------------------------------
 

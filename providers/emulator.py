@@ -220,6 +220,18 @@ class BaseEmulator:
         """Store a record as if created through the API (no request counted)."""
         raise NotImplementedError
 
+    def edit(self, resource: str, record_id: Any, **changes: Any) -> dict[str, Any]:
+        """A person's edit in the CRM's own screen (no request counted): the record
+        takes ``changes`` and, as the service does, a new modification time."""
+        with self.lock:
+            record = self.records[resource][str(record_id)]
+            record.update(changes)
+            self.touch(resource, record)
+            return record
+
+    def touch(self, resource: str, record: dict[str, Any]) -> None:
+        """Mark ``record`` modified now, where the provider keeps that."""
+
     def crud(
         self, request: Request, resource: str, record_id: str | None, update: str = "PUT"
     ) -> Reply | None:

@@ -119,6 +119,23 @@ crm_sync_state = sa.Table(
     sa.Column("create_started_at", sa.DateTime),
     # revision 0010: the row's updated_at when last sent (full-sync: changed since?)
     sa.Column("source_updated_at", sa.DateTime),
+    # revision 0011: the hash of the CRM's record as last read (pull: unchanged?)
+    sa.Column("received_hash", sa.String(64)),
+)
+
+# revision 0011: where each store's incremental pull stands, per entity
+crm_pull_state = sa.Table(
+    "crm_pull_state",
+    metadata,
+    sa.Column("id_loja", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("entidade", sa.String(50), primary_key=True),
+    sa.Column("watermark", sa.DateTime),
+    sa.Column("read_started_at", sa.DateTime),
+    sa.Column("cursor", sa.Text),
+    sa.Column("leased_until", sa.DateTime),
+    sa.Column("applied", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
 )
 
 crm_import_state = sa.Table(

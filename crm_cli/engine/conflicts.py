@@ -74,6 +74,24 @@ def same_amount(local: Any, incoming: Any) -> bool:
         return False
 
 
+def same_value(local: Any, incoming: Any) -> bool:
+    """Whether writing ``incoming`` over the ERP's ``local`` would change nothing: equal,
+    the same amount, the same text (a date and its ISO text, 1 and "1"), or empty on
+    both sides. A record read back unchanged then costs no write."""
+    if isinstance(incoming, Decimal):
+        return same_amount(local, incoming)
+    if local == incoming or (local in (None, "") and incoming in (None, "")):
+        return True
+    if local is None or incoming is None:
+        return False
+    if isinstance(local, (Decimal, int, float)) and not isinstance(local, bool):
+        try:
+            return Decimal(str(local)) == Decimal(str(incoming))
+        except ArithmeticError:
+            return False
+    return str(local) == str(incoming)
+
+
 def resolve(
     mapping: EntityMapping,
     handler: Any,
@@ -83,7 +101,7 @@ def resolve(
     clocks: Clocks,
 ) -> tuple[dict[str, Any], str]:
     """The local changes to make, and a few words saying why."""
-    incoming = {k: v for k, v in incoming.items() if not same_amount(row.get(k), v)}
+    incoming = {k: v for k, v in incoming.items() if not same_value(row.get(k), v)}
     strategy = mapping.conflict
     # the link goes in whatever the strategy keeps (when this store owns the column)
     own_id = {k: incoming[k] for k in (mapping.external_id,) if k in incoming}

@@ -56,6 +56,14 @@ class EntityTable:
         row = conn.execute(self._load, {"p_id": record_id}).first()
         return dict(row._mapping) if row is not None else None
 
+    def updated_at_of(self, conn: Connection, record_id: Any) -> Any:
+        """The row's updated_at as it is now (None: the entity has no such column): an
+        ``ON UPDATE CURRENT_TIMESTAMP`` column moves when crm-cli writes the row too."""
+        if self.mapping.updated_at is None:
+            return None
+        column = self.table.c[self.mapping.updated_at]
+        return conn.execute(sa.select(column).where(self.pk == record_id)).scalar()
+
     def load_many(self, conn: Connection, record_ids: list[Any]) -> dict[Any, dict[str, Any]]:
         """Rows by id (missing ids are absent)."""
         if not record_ids:

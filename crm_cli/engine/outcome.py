@@ -34,9 +34,13 @@ class Outcome:
     # with a crash, it would leave its item to an operator.
     commit_at_once: bool = False
     unanswered: bool = False  # the CRM did not answer: its store's next items wait
+    # completed, but worth an operator's look (a record changed on both sides)
+    warning: bool = False
 
     @property
     def log_status(self) -> LogStatus:
+        if self.warning and self.kind is OutcomeKind.COMPLETED:
+            return LogStatus.ALERTA
         return self.kind.log_status
 
 

@@ -10,6 +10,7 @@ directions are ``to_crm`` and ``to_erp``; what an error means is ``outcome``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -132,7 +133,28 @@ class Processor:
         self.to_crm.forget(items)
 
     def absorb(
-        self, item: QueueItem, record: dict, row: dict | None, external_id: str | None = None
+        self,
+        item: QueueItem,
+        record: dict,
+        row: dict | None,
+        external_id: str | None = None,
+        seen: str | None = None,
     ) -> Outcome:
-        """Bring a CRM record into the ERP (``import``): update ``row`` or insert it."""
-        return self.to_erp.absorb(item, record, row, external_id)
+        """Bring a CRM record into the ERP (``import``, ``pull``): update ``row`` or insert
+        it; ``seen``: the hash of the record as listed (default: of ``record``)."""
+        return self.to_erp.absorb(item, record, row, external_id, seen)
+
+    def settle(
+        self,
+        conn: Connection,
+        item: QueueItem,
+        record_id: Any,
+        external_id: str,
+        received_hash: str | None,
+    ) -> None:
+        self.to_crm.settle(conn, item, record_id, external_id, received_hash)
+
+    def current(
+        self, conn: Connection, item: QueueItem, record_id: Any, external_id: str
+    ) -> tuple[str | None, dict | None]:
+        return self.to_crm.current(conn, item, record_id, external_id)

@@ -42,6 +42,14 @@ _SUCCESS = {
 }
 
 
+# What an exchange from the CRM sets: the record as read, written into the ERP row,
+# and what that row would now send (crm_cli.engine.to_crm.ToCrm.settle).
+_EXCHANGED = {
+    **_SUCCESS,
+    "received_hash": sa.bindparam("v_received_hash"),
+}
+
+
 # What a link from the CRM sets (a record received, not sent).
 _LINKED = {
     "external_id": sa.bindparam("v_external_id"),
@@ -49,6 +57,11 @@ _LINKED = {
     "synced_at": DbNow(),
     "create_started_at": None,
 }
+
+
+def record_hash(record: Any) -> str:
+    """The hash of a CRM record as read: the same record read again is the same hash."""
+    return payload_hash(record, None)
 
 
 def payload_hash(payload: Any, external_id: str | None) -> str:
@@ -71,7 +84,12 @@ class SyncState:
     external_id: str | None
     payload_hash: str | None
     create_started_at: datetime | None
-    source_updated_at: datetime | None = None  # the row's updated_at when last sent
+    source_updated_at: datetime | None = None  # the row's updated_at when last exchanged
+    received_hash: str | None = None  # the CRM's record as last read (record_hash)
+
+    def crm_changed(self, received: str) -> bool:
+        """Whether the CRM's record (its hash ``received``) is not the one last read."""
+        return self.received_hash != received
 
 
 def load_with_records(
@@ -141,7 +159,7 @@ def _upsert(dialect: str, rows: dict | list[dict], values: dict) -> sa.Executabl
 @functools.cache
 def _upsert_one(dialect: str, kind: str) -> sa.Executable:
     """One record's state written as ``kind`` says (_SUCCESS or _LINKED), built once."""
-    values = {"success": _SUCCESS, "link": _LINKED}[kind]
+    values = {"success": _SUCCESS, "link": _LINKED, "exchange": _EXCHANGED}[kind]
     key = {
         "id_loja": sa.bindparam("k_loja"),
         "entidade": sa.bindparam("k_entidade"),
@@ -212,3 +230,62 @@ def record_unchanged(
         )
         .values(source_updated_at=source_updated_at)
     )
+
+
+def record_exchange(
+    conn: Connection,
+    id_loja: int,
+    entidade: str,
+    id_registro: int,
+    external_id: str,
+    payload_hash_: str | None,
+    source_updated_at: datetime | None,
+    received_hash: str | None,
+) -> None:
+    """The CRM's record (``received_hash``) was written into the ERP row, which would
+    now send ``payload_hash_`` (None: unknown, the next send compares afresh)."""
+    conn.execute(
+        _upsert_one(conn.dialect.name, "exchange"),
+        {
+            **_key(id_loja, entidade, id_registro),
+            "v_external_id": external_id,
+            "v_payload_hash": payload_hash_,
+            "v_source_updated_at": source_updated_at,
+            "v_received_hash": received_hash,
+        },
+    )
+
+
+def load(conn: Connection, id_loja: int, entidade: str, id_registro: int) -> SyncState | None:
+    """One record's state for the store (None: never linked)."""
+    row = conn.execute(
+        sa.select(
+            crm_sync_state.c.external_id,
+            crm_sync_state.c.payload_hash,
+            crm_sync_state.c.create_started_at,
+            crm_sync_state.c.source_updated_at,
+            crm_sync_state.c.received_hash,
+        ).where(_KEY),
+        _key(id_loja, entidade, id_registro),
+    ).first()
+    return SyncState(*row) if row is not None else None
+
+
+def received_hashes(
+    conn: Connection, id_loja: int, entidade: str, external_ids: list[str]
+) -> dict[str, set[str | None]]:
+    """What the store last read of each CRM record, by CRM id (a set: two ERP rows
+    may claim one record)."""
+    if not external_ids:
+        return {}
+    rows = conn.execute(
+        sa.select(crm_sync_state.c.external_id, crm_sync_state.c.received_hash).where(
+            crm_sync_state.c.id_loja == id_loja,
+            crm_sync_state.c.entidade == entidade,
+            crm_sync_state.c.external_id.in_(sorted(set(external_ids))),
+        )
+    )
+    found: dict[str, set[str | None]] = {}
+    for external_id, digest in rows:
+        found.setdefault(str(external_id), set()).add(digest)
+    return found

@@ -52,6 +52,23 @@ class Resources(Protocol):
         """The zone of the ERP's wall-clock times (``database.app_time_zone``)."""
         ...
 
+    def settle(
+        self,
+        conn: Connection,
+        item: QueueItem,
+        record_id: Any,
+        external_id: str,
+        received_hash: str | None,
+    ) -> None:
+        """A CRM record written into the ERP is what both sides hold (``ToCrm.settle``)."""
+        ...
+
+    def current(
+        self, conn: Connection, item: QueueItem, record_id: Any, external_id: str
+    ) -> tuple[str | None, dict | None]:
+        """The hash of what an ERP row would send now, and the row (``ToCrm.current``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Target:
@@ -285,6 +302,48 @@ class ToCrm:
         links.settled(table)
         return _Target(table, client, handler, lines, links)
 
+    def settle(
+        self,
+        conn: Connection,
+        item: QueueItem,
+        record_id: Any,
+        external_id: str,
+        received_hash: str | None,
+    ) -> None:
+        """The CRM's record was just written into ERP row ``record_id``: what the row
+        would send now is what the CRM holds. Recorded (with the row's updated_at as
+        written), neither full-sync nor a later send takes it back to the CRM: no
+        ping-pong."""
+        digest, row = self.current(conn, item, record_id, external_id)
+        touched = _updated_at(self.resources.table(item.entidade), row) if row else None
+        syncstate.record_exchange(
+            conn,
+            item.id_loja,
+            item.entidade,
+            record_id,
+            external_id,
+            digest,
+            touched,
+            received_hash,
+        )
+
+    def current(
+        self, conn: Connection, item: QueueItem, record_id: Any, external_id: str
+    ) -> tuple[str | None, dict | None]:
+        """The hash of what ERP row ``record_id`` would send now (None: it cannot be
+        sent as it is, or is deleted), and the row (None: not there)."""
+        table = self.resources.table(item.entidade)
+        links = self.resources.links(item.id_loja)
+        lines = self.resources.line_items(item.entidade)
+        found = _load(conn, table, lines, links, item.id_loja, item.entidade, [record_id])
+        row = found[record_id][0] if record_id in found else None
+        if row is None or table.is_deleted(row):
+            return None, row
+        refused, _changed = self._references(conn, links, table, {record_id: row})
+        if record_id in refused:
+            return None, row
+        return _digest_of(self.resources.client(item.id_loja), item, row, external_id), row
+
     def _update(self, item: QueueItem, ready: Ready) -> Outcome:
         external_id = str(ready.external_id)
         try:
@@ -386,8 +445,13 @@ class ToCrm:
             references = {k: v for k, v in columns.items() if k != table.mapping.external_id}
             if references:
                 table.update(conn, item.id_registro, references)
+            touched = _updated_at(table, ready.row)
             if write_column:
                 table.set_external_id(conn, item.id_registro, external_id)
+            if references or write_column:
+                # our own write may have moved an ON UPDATE updated_at: that is not a
+                # change to send (a PHP edit meanwhile queued its own item)
+                touched = table.updated_at_of(conn, item.id_registro)
             syncstate.record_success(
                 conn,
                 item.id_loja,
@@ -395,7 +459,7 @@ class ToCrm:
                 item.id_registro,
                 external_id,
                 digest,
-                _updated_at(table, ready.row),
+                touched,
             )
 
         return Outcome(
@@ -447,6 +511,16 @@ def _prepare(
     natural_key = handler.lookup_params(row) is not None
     marked = not external_id and not _maybe_created(item, state) and natural_key
     return Ready(target, row, state, payload, digest, external_id, natural_key, marked, owner)
+
+
+def _digest_of(client: BaseClient, item: QueueItem, row: dict, external_id: str) -> str | None:
+    """The hash of what ``row`` would send (None: it cannot be sent as it is; its next
+    send finds out why, and says so)."""
+    handler = client.entity(item.entidade).load_handler()
+    try:
+        return syncstate.payload_hash(handler.to_external(row), external_id)
+    except Exception:
+        return None
 
 
 def _updated_at(table: EntityTable, row: dict) -> Any:

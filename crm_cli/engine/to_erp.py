@@ -73,9 +73,37 @@ class ToErp:
         return table.load(conn, ids[0]) if ids else None
 
     def absorb(
-        self, item: QueueItem, record: dict, row: dict | None, external_id: str | None = None
+        self,
+        item: QueueItem,
+        record: dict,
+        row: dict | None,
+        external_id: str | None = None,
+        seen: str | None = None,
     ) -> Outcome:
-        """Bring a CRM record into the ERP: update ``row`` (conflict strategy) or insert it."""
+        """Bring a CRM record into the ERP: update ``row`` (conflict strategy) or insert it.
+        ``seen``: the hash of the record as the CRM listed it (default: of ``record``),
+        kept so that reading it again unchanged costs nothing."""
+        seen = seen or syncstate.record_hash(record)
+        outcome = self._absorb(item, record, row, external_id, seen)
+        return self._settled(item, outcome, seen)
+
+    def _settled(self, item: QueueItem, outcome: Outcome, seen: str) -> Outcome:
+        """Once written, the row is what the CRM holds: nothing goes back (no ping-pong)."""
+        write = outcome.apply
+        external_id = outcome.external_id
+        if write is None or external_id is None:
+            return outcome
+
+        def settled(conn: Connection) -> Any:
+            record_id = write(conn)
+            self.resources.settle(conn, item, record_id, external_id, seen)
+            return record_id
+
+        return replace(outcome, apply=settled)
+
+    def _absorb(
+        self, item: QueueItem, record: dict, row: dict | None, external_id: str | None, seen: str
+    ) -> Outcome:
         table = self.resources.table(item.entidade)
         client = self.resources.client(item.id_loja)
         links = self.resources.links(item.id_loja)
@@ -93,7 +121,34 @@ class ToErp:
         link = _link(item, table, external_id, owner)
         if row is None:
             return self._insert_local(item, table, external_id, values, record, link)
-        return self._update_local(item, table, handler, row, external_id, values, record, link)
+        outcome = self._update_local(item, table, handler, row, external_id, values, record, link)
+        return self._unless_both_changed(item, table, row, outcome, seen, external_id)
+
+    def _unless_both_changed(
+        self,
+        item: QueueItem,
+        table: EntityTable,
+        row: dict,
+        outcome: Outcome,
+        seen: str,
+        external_id: str,
+    ) -> Outcome:
+        """A record changed in the ERP and in the CRM since their last exchange: the
+        entity's conflict strategy decided, and the log says so (alerta). The ERP's
+        side changed when what its row would send is not what was last exchanged."""
+        record_id = row[table.mapping.primary_key]
+        with self.database.connect() as conn:
+            state = syncstate.load(conn, item.id_loja, item.entidade, record_id)
+            if state is None or state.payload_hash is None or not state.crm_changed(seen):
+                return outcome
+            digest, _row = self.resources.current(conn, item, record_id, external_id)
+        if digest is None or digest == state.payload_hash:
+            return outcome
+        message = (
+            f"changed on both sides since the last exchange; conflict strategy "
+            f"{table.mapping.conflict}: {outcome.message}"
+        )
+        return replace(outcome, message=message, warning=True)
 
     def _references(self, links: StoreLinks, table: EntityTable, values: dict) -> None:
         """A reference's CRM id (a sale's client) back to the ERP row it is, for the store
@@ -158,6 +213,11 @@ class ToErp:
             return record_id
 
         message = f"local record {record_id} {why} from the CRM's {item.entidade} {external_id}"
+        if not changes:  # the same values (a record read back, an echo of our own send)
+            message = (
+                f"local record {record_id} already holds the CRM's {item.entidade} "
+                f"{external_id}; nothing written"
+            )
         outcome = Outcome(
             OutcomeKind.COMPLETED, message, received=record, external_id=external_id, apply=update
         )

@@ -12,6 +12,7 @@ puts the store in the "re-authorization needed" state.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import math
 import time
 from collections.abc import Mapping
@@ -37,6 +38,9 @@ LIST_CRITERIA = {"cliente": {"criterio": 1}, "produto": {"criterio": 5}}
 # 2 negative), positive by default and with no "all": a product list reads each.
 STOCK_STATES = (1, 0, 2)
 PAYMENT_FORMS = "/formas-pagamentos"
+CHANGED = "%Y-%m-%d %H:%M:%S"  # dataAlteracaoInicial (official OpenAPI example)
+# A change period longer than a year is refused (developer.bling.com.br/limites#filtros)
+MAX_CHANGE_RANGE = dt.timedelta(days=365)
 
 
 class BlingClient(BaseClient):
@@ -197,6 +201,23 @@ class BlingClient(BaseClient):
         following = STOCK_STATES.index(int(state)) + 1
         more = [STOCK_STATES[following], None] if following < len(STOCK_STATES) else None
         return Page(result.records, more)
+
+    # -- what changed (crm-cli pull) ----------------------------------------------------
+
+    max_change_age = MAX_CHANGE_RANGE
+
+    def filters_changes(self, entity: str) -> bool:
+        return True  # dataAlteracaoInicial on contatos, produtos and pedidos de venda
+
+    def changes(self, entity: str, since: dt.datetime, page: Any = None) -> Page:
+        """The records changed since ``since``: ``dataAlteracaoInicial`` in the account's
+        time, with the "all" criterion (LIST_CRITERIA), page by page."""
+        local = since.astimezone(self.record_zone).strftime(CHANGED)
+        return self.listar(entity, page, {"dataAlteracaoInicial": local})
+
+    def complete(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        """The whole record: a list item holds only a few of its fields."""
+        return self.buscar(entity, self.external_id(record))
 
     def atualizar(self, entity: str, record_id: str, payload: Mapping[str, Any]) -> dict:
         body = self.outgoing(entity, "atualizar", dict(payload))

@@ -20,15 +20,19 @@ what it names. Read-only fields a write carries (``precoCusto``: the default
 supplier's price) are not taken. Lists read what ``criterio`` says, by default
 "Últimos incluídos" (the newest first, a page at most); products by default only
 those with stock (``filtroSaldoEstoque`` 1); ``pesquisa`` finds contacts by
-name, document, e-mail or code.
+name, document, e-mail or code; ``dataAlteracaoInicial``/``Final`` ("YYYY-MM-DD
+HH:MM:SS", the account's Brazilian time, a range of at most a year) keep the
+records changed in between (Bling's list items do not show that time).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
 import time
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from crm_cli.providers.emulator import BaseEmulator, Reply, Request, is_number
 
@@ -94,6 +98,9 @@ FILTERS = {
         "idContato": "contato.id",
     },
 }
+ACCOUNT_ZONE = ZoneInfo("America/Sao_Paulo")
+CHANGED = "%Y-%m-%d %H:%M:%S"  # dataAlteracaoInicial/Final (official OpenAPI example)
+MAX_CHANGE_RANGE = dt.timedelta(days=366)  # developer.bling.com.br/limites#filtros
 PUT_STATUS = {"contatos": 204, "produtos": 200, "pedidos/vendas": 200}
 # What a list item holds: a subset of the record (provider-apis.md §3, the
 # official SDK's list interfaces); GET /<resource>/{id} answers the whole record.
@@ -189,6 +196,8 @@ class BlingEmulator(BaseEmulator):
             self.refresh_tokens = {self.credentials["refresh_token"]}
             self.access_tokens: dict[str, float] = {}
             self.codes: set[str] = set()
+            # when each record last changed, by resource and id (Bling's wall time)
+            self.altered: dict[str, dict[str, dt.datetime]] = {}
 
     def issue_code(self) -> str:
         """An authorisation code, as the consent page would put on the redirect URL."""
@@ -351,7 +360,13 @@ class BlingEmulator(BaseEmulator):
             record = {**DEFAULTS.get(resource, {}), **record}
             stored = {**record, "id": int(record.get("id") or self.new_id(resource))}
             self.records[resource][str(stored["id"])] = stored
+            self.touch(resource, stored)
             return stored
+
+    def touch(self, resource: str, record: dict[str, Any]) -> None:
+        with self.lock:
+            now = dt.datetime.now(ACCOUNT_ZONE).replace(tzinfo=None, microsecond=0)
+            self.altered.setdefault(resource, {})[str(record["id"])] = now
 
     def _create(self, resource: str, body: Any) -> Reply:
         problem = self._invalid(resource, body)
@@ -392,6 +407,32 @@ class BlingEmulator(BaseEmulator):
             ]
         return items
 
+    def _changed_between(
+        self, resource: str, request: Request, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
+        """The records changed within dataAlteracaoInicial/Final (None: a bad date,
+        or a range over a year)."""
+        first, last = (request.query.get(f"dataAlteracao{e}") for e in ("Inicial", "Final"))
+        if first is None and last is None:
+            return items
+        try:
+            start = dt.datetime.strptime(first, CHANGED) if first else None
+            end = dt.datetime.strptime(last, CHANGED) if last else None
+        except ValueError:
+            return None
+        today = dt.datetime.now(ACCOUNT_ZONE).replace(tzinfo=None)
+        if (end or today) - (start or today) > MAX_CHANGE_RANGE:
+            return None
+        with self.lock:
+            altered = dict(self.altered.get(resource, {}))
+        return [
+            r
+            for r in items
+            if (when := altered.get(str(r["id"]))) is not None
+            and (start is None or when >= start)
+            and (end is None or when <= end)
+        ]
+
     def _next_number(self) -> int:
         with self.lock:
             taken = [r.get("numero") for r in self.records["pedidos/vendas"].values()]
@@ -418,6 +459,7 @@ class BlingEmulator(BaseEmulator):
                 **self._as_stored(resource, body),
                 "id": int(record_id),
             }
+            self.touch(resource, self.records[resource][record_id])
             self.counters[f"update:{resource}"] += 1
         if PUT_STATUS[resource] == 200:
             return Reply(200, {"data": {"id": int(record_id)}})
@@ -434,6 +476,7 @@ class BlingEmulator(BaseEmulator):
         with self.lock:
             changed = {**old, **self._as_stored(resource, body), "id": int(record_id)}
             self.records[resource][record_id] = changed
+            self.touch(resource, changed)
             self.counters[f"update:{resource}"] += 1
         return Reply(200, {"data": {"id": int(record_id)}})
 
@@ -454,6 +497,9 @@ class BlingEmulator(BaseEmulator):
         items = self._by_criterio(resource, request, items)
         if items is None:
             return _error(400, "VALIDATION_ERROR", "Parâmetro inválido")
+        items = self._changed_between(resource, request, items)
+        if items is None:
+            return _error(400, "VALIDATION_ERROR", "Período de alteração inválido")
         for name, key in FILTERS.get(resource, {}).items():
             wanted = request.query_all.get(name)
             if wanted:  # a repeated name (codigos[]=a&codigos[]=b) takes any of them

@@ -253,6 +253,9 @@ class GestaoClickEmulator(BaseEmulator):
             for t in self.price_types
         ]
 
+    def touch(self, resource: str, record: dict[str, Any]) -> None:
+        record["modificado_em"] = _now()
+
     def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             record_id = str(record.get("id") or self.new_id(resource))

@@ -24,6 +24,7 @@ pauses the account like any other.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -33,7 +34,7 @@ import requests
 
 from crm_cli import http
 from crm_cli.errors import UnexpectedAnswer, ValidationFailed
-from crm_cli.providers.client import BaseClient
+from crm_cli.providers.client import BaseClient, Page
 from crm_cli.providers.fields import SELLER
 from crm_cli.providers.pipedrive.config import SEARCH
 from crm_cli.providers.pipedrive.handlers.atividade import due_in_local, due_in_utc
@@ -50,6 +51,8 @@ PRODUCTS_PAGE = 500  # the most GET /deals/{id}/products answers at once
 TOKENS_LEFT = "x-daily-ratelimit-token-remaining"
 WRITES_LEFT = "x-daily-requests-left"
 DISCOUNT_NAME = "Desconto"  # the deal discount that carries the sale's
+# The lists that take updated_since (OpenAPI v2: persons, deals, activities)
+UPDATED_SINCE = ("cliente", "venda", "atividade")
 
 
 def _number_header(response: requests.Response, name: str) -> float | None:
@@ -199,8 +202,42 @@ class PipedriveClient(BaseClient):
 
     def buscar(self, entity: str, record_id: str) -> dict[str, Any]:
         record = super().buscar(entity, record_id)
+        return self.complete(entity, record)
+
+    # -- what changed (crm-cli pull) ----------------------------------------------------
+
+    def filters_changes(self, entity: str) -> bool:
+        return True  # updated_since, or products newest first (changes)
+
+    def changes(self, entity: str, since: dt.datetime, page: Any = None) -> Page:
+        """Persons, deals and activities: ``updated_since``, oldest change first. The
+        next page starts at the last change read (a keyset: a record changed during the
+        read moves past it and none shifts into a page already read); records of one
+        instant that fill pages are followed by cursor. Products take no
+        ``updated_since`` (OpenAPI v2): newest first, until one older than ``since``."""
+        if entity not in UPDATED_SINCE:
+            return self._newest_first(entity, since, page)
+        position = page if isinstance(page, dict) else {}
+        start = str(position.get("since") or _rfc3339(since))
+        params = {"updated_since": start, "sort_by": "update_time", "sort_direction": "asc"}
+        result = self.listar(entity, position.get("cursor"), params)
+        if result.next is None or not result.records:
+            return Page(result.records, None)
+        last = str(result.records[-1].get("update_time") or "")
+        if last and last != str(result.records[0].get("update_time") or ""):
+            return Page(result.records, {"since": last})
+        return Page(result.records, {"since": start, "cursor": result.next})
+
+    def _newest_first(self, entity: str, since: dt.datetime, page: Any) -> Page:
+        result = self.listar(entity, page, {"sort_by": "update_time", "sort_direction": "desc"})
+        fresh = [r for r in result.records if (_instant(r.get("update_time")) or since) >= since]
+        return Page(fresh, result.next if len(fresh) == len(result.records) else None)
+
+    def complete(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A deal with its products, its freight line apart (one request more)."""
         if entity != "venda":
             return record
+        record_id = self.external_id(record)
         freight_id = self._freight_product()
         attached = self._products_of(record_id)
         freight = [p for p in attached if freight_id and str(p.get("product_id")) == freight_id]
@@ -294,6 +331,19 @@ class PipedriveClient(BaseClient):
 
     def ping(self) -> None:
         self.listar("cliente", params={"limit": 1})
+
+
+def _rfc3339(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """A v2 timestamp (RFC 3339, UTC) as an instant; None when absent or unreadable."""
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _line_key(product: Mapping[str, Any]) -> tuple:

@@ -33,13 +33,14 @@ def strategy(name: str):
 
 def test_crm_vence_takes_every_field():
     changes, why = resolve(strategy("crm_vence"), NoTimeHandler(), ROW, INCOMING, {}, PIPEDRIVE)
-    assert changes == INCOMING
+    assert changes == {"nome": "Nome no CRM", "email": "crm@example.com"}  # the id is the same
     assert why == "updated (crm_vence)"
 
 
 def test_ecletech_vence_keeps_the_erp_row_and_only_links_it():
+    row = {**ROW, "external_id": None}
     changes, why = resolve(
-        strategy("ecletech_vence"), NoTimeHandler(), ROW, INCOMING, {}, PIPEDRIVE
+        strategy("ecletech_vence"), NoTimeHandler(), row, INCOMING, {}, PIPEDRIVE
     )
     assert changes == {"external_id": "42"}
     assert why.startswith("kept (ecletech_vence")
@@ -47,8 +48,33 @@ def test_ecletech_vence_keeps_the_erp_row_and_only_links_it():
 
 def test_mesclar_fills_only_empty_fields():
     changes, why = resolve(strategy("mesclar"), NoTimeHandler(), ROW, INCOMING, {}, PIPEDRIVE)
-    assert changes == {"email": "crm@example.com", "external_id": "42"}
+    assert changes == {"email": "crm@example.com"}
     assert why == "merged (1 empty field(s) filled)"
+
+
+def test_values_the_row_holds_already_are_no_change():
+    row = {**ROW, "external_id": "42", "nome": "Nome no CRM"}
+    changes, _why = resolve(strategy("crm_vence"), NoTimeHandler(), row, INCOMING, {}, PIPEDRIVE)
+    assert changes == {"email": "crm@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("local", "incoming", "same"),
+    [
+        (dt.date(2026, 5, 1), "2026-05-01", True),
+        (Decimal("10.50"), 10.5, True),
+        (Decimal("10.50"), Decimal("10.5"), True),
+        (1, "1", True),
+        (None, "", True),
+        ("", None, True),
+        (None, "x", False),
+        (Decimal("10.50"), "abc", False),
+        ("Nome", "nome", False),
+        (0, None, False),
+    ],
+)
+def test_same_value(local, incoming, same):
+    assert conflicts.same_value(local, incoming) is same
 
 
 def newer_side(local, record, clocks) -> str:
@@ -56,7 +82,7 @@ def newer_side(local, record, clocks) -> str:
     changes, _why = resolve(
         strategy("mais_recente"), NoTimeHandler(), row, INCOMING, record, clocks
     )
-    return "crm" if changes == INCOMING else "erp"
+    return "crm" if "nome" in changes else "erp"
 
 
 @pytest.mark.parametrize(

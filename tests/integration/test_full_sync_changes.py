@@ -75,3 +75,39 @@ def test_live_changes_go_before_a_full_sync_backlog_of_their_priority(cli, shop,
             sa.text("SELECT COUNT(*) FROM crm_sync_queue WHERE bulk = 1 AND prioridade = 0")
         ).scalar()
     assert bulk == len(ids)
+
+
+def _on_update_current_timestamp(database) -> None:
+    """clientes.modificado_em moves on every UPDATE, as the real table's ON UPDATE
+    CURRENT_TIMESTAMP does (SQLite has no such clause: a trigger does it)."""
+    with database.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(
+                sa.text(
+                    "CREATE TRIGGER clientes_on_update AFTER UPDATE ON clientes "
+                    "WHEN NEW.modificado_em IS OLD.modificado_em BEGIN "
+                    "UPDATE clientes SET modificado_em = datetime('now', '+1 hour') "
+                    "WHERE id = NEW.id; END"
+                )
+            )
+        else:
+            conn.execute(
+                sa.text(
+                    "ALTER TABLE clientes MODIFY modificado_em TIMESTAMP NULL "
+                    "DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"
+                )
+            )
+
+
+def test_the_external_id_written_back_is_not_a_change_to_send(cli, shop, gc_emulator):
+    _on_update_current_timestamp(shop)
+    ids = sample_erp.add_clientes(shop, 3)
+    _touch(shop, ids, hour=9)
+    php_enqueue(shop, ids)
+    assert cli("sync").exit_code == 0  # created: the external id written back moves the column
+
+    with shop.connect() as conn:
+        stamps = conn.execute(sa.text("SELECT modificado_em FROM clientes")).scalars().all()
+    assert all(not str(s).startswith("2026-12-01 09:00") for s in stamps)  # it did move
+    again = cli("full-sync", "--entity", "cliente")
+    assert _queued(again) == 0 and "3 unchanged since last sent" in again.stdout

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_cli.errors import ConfigError, EntityNotConfigured
+from crm_cli.states import OnDelete
 
 CONFIG_ENV = "CRM_CONFIG"
 DATABASE_URL_ENV = "CRM_DATABASE_URL"
@@ -63,6 +64,10 @@ class EntityMapping:
     # Columns naming another entity's row (a sale's cliente_id): sent as that row's
     # CRM id for the store, in the column's ``_external_id`` twin (cliente_external_id).
     references: tuple[tuple[str, str], ...] = ()
+    # What a deletion on one side does on the other (crm_cli.states.OnDelete), and
+    # the ERP's flag of an active row (1/0) that ``deactivate`` clears.
+    on_delete: str = "ignore"
+    active_column: str | None = None
 
     def reference_target(self, column: str) -> str:
         """The column a reference's CRM id goes in: cliente_id → cliente_external_id."""
@@ -75,10 +80,18 @@ class EntityMapping:
 
 DEFAULT_ENTITIES: dict[str, EntityMapping] = {
     "cliente": EntityMapping(
-        "cliente", "clientes", updated_at="modificado_em", deleted_at="deletado_em"
+        "cliente",
+        "clientes",
+        updated_at="modificado_em",
+        deleted_at="deletado_em",
+        active_column="ativo",
     ),
     "produto": EntityMapping(
-        "produto", "produtos", updated_at="updated_at", deleted_at="deleted_at"
+        "produto",
+        "produtos",
+        updated_at="updated_at",
+        deleted_at="deleted_at",
+        active_column="ativo",
     ),
     "venda": EntityMapping(
         "venda",
@@ -91,6 +104,7 @@ DEFAULT_ENTITIES: dict[str, EntityMapping] = {
         items_sum="valor_produtos",
         items_total="valor_total",
         references=(("cliente_id", "cliente"),),
+        active_column="ativo",
     ),
     "atividade": EntityMapping(
         "atividade", "atividades", updated_at="atualizado_em", deleted_at="deletado_em"
@@ -431,7 +445,10 @@ def _parse_entities(source: str, raw: Any) -> dict[str, EntityMapping]:
             items_total=r.identifier("items_total", base.items_total),
             external_id_store=r.optional_integer("external_id_store", base.external_id_store, 1),
             references=_references(r, base.references),
+            on_delete=r.choice("on_delete", base.on_delete, tuple(OnDelete)),
+            active_column=r.identifier("active_column", base.active_column),
         )
+        _check_on_delete(top, entities[name])
         _check_items(top, entities[name])
     for mapping in entities.values():
         for column, entity in mapping.references:
@@ -458,6 +475,19 @@ def _references(r: _Reader, default: tuple[tuple[str, str], ...]) -> tuple[tuple
         if not isinstance(entity, str) or not _ENTITY_NAME.match(entity):
             r.fail(r.prefix + f"references.{column}", f"{entity!r} is not an entity name")
     return tuple(sorted(raw.items()))
+
+
+def _check_on_delete(top: _Reader, mapping: EntityMapping) -> None:
+    if mapping.on_delete == OnDelete.DEACTIVATE and not mapping.active_column:
+        top.fail(
+            f"entities.{mapping.name}.on_delete",
+            "deactivate needs active_column (the ERP's 1/0 column of an active row)",
+        )
+    if mapping.on_delete == OnDelete.DELETE and not mapping.deleted_at:
+        top.fail(
+            f"entities.{mapping.name}.on_delete",
+            "delete needs deleted_at (the ERP's soft-delete column: rows are never removed)",
+        )
 
 
 def _check_items(top: _Reader, mapping: EntityMapping) -> None:

@@ -59,3 +59,11 @@ class OutcomeKind(StrEnum):
         if self in (OutcomeKind.RELEASED, OutcomeKind.PARKED):
             return LogStatus.ALERTA
         return LogStatus.ERRO
+
+
+class OnDelete(StrEnum):
+    """What a deletion on one side does on the other (``entities.<e>.on_delete``)."""
+
+    IGNORE = "ignore"  # nothing: each side keeps its record
+    DEACTIVATE = "deactivate"  # the other side's own inactive flag (or archive)
+    DELETE = "delete"  # deleted in the CRM; in the ERP, soft-deleted (never removed)

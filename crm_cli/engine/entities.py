@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from crm_cli.errors import ConfigError
 from crm_cli.settings import EntityMapping
+from crm_cli.states import OnDelete
 
 
 class EntityTable:
@@ -36,6 +37,11 @@ class EntityTable:
                     f"table '{mapping.table}' has no column '{name}' "
                     f"(entities.{mapping.name}.{role}; run 'crm-cli migrate' for external_id)"
                 )
+        if mapping.on_delete == OnDelete.DEACTIVATE and mapping.active_column not in columns:
+            raise ConfigError(
+                f"table '{mapping.table}' has no column '{mapping.active_column}' "
+                f"(entities.{mapping.name}.active_column, which on_delete: deactivate clears)"
+            )
         self.pk = columns[mapping.primary_key]
         self.external_id = columns[mapping.external_id]
         # Built once: a sync reads and writes back one row per item.

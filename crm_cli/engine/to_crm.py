@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection, Engine
 
-from crm_cli.engine import syncstate
+from crm_cli.engine import deletions, syncstate
 from crm_cli.engine.entities import EntityTable, unreadable_numbers
 from crm_cli.engine.failures import nothing_created
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
@@ -28,7 +28,7 @@ from crm_cli.engine.outcome import Outcome, no_local_write
 from crm_cli.engine.queue import QueueItem, enqueue
 from crm_cli.errors import CannotSucceed, CrmError, RecordNotFound, WaitingFor
 from crm_cli.providers.client import BaseClient
-from crm_cli.states import Direction, OutcomeKind
+from crm_cli.states import Direction, OnDelete, OutcomeKind
 
 # ERP→CRM items read in one transaction. Their data is as old as the time it
 # takes to send them all (a few seconds under a 3 requests/s limit); a change
@@ -97,6 +97,7 @@ class Ready:
     # what the row's reference columns should say once sent (owner only): a sale's
     # cliente_external_id, when its cliente_id's CRM id for the store is another
     references: dict[str, str] = field(default_factory=dict)
+    delete: bool = False  # a deleted row whose CRM record goes too (on_delete: delete)
 
 
 _Prepared = Ready | Outcome | Exception  # an item's preparation: ready, already decided, or failed
@@ -141,6 +142,8 @@ class ToCrm:
             raise prepared
         if isinstance(prepared, Outcome):
             return prepared
+        if prepared.delete:
+            return self._delete(item, prepared)
         if prepared.external_id:
             return self._update(item, prepared)
         return self._create(item, prepared)
@@ -350,13 +353,22 @@ class ToCrm:
             received = ready.target.client.atualizar(item.entidade, external_id, ready.payload)
         except RecordNotFound as exc:
             # the CRM said so for the record's own path: deleted there
-            raise CannotSucceed(
-                f"the CRM has no {item.entidade} {external_id} any more (deleted there: "
-                f"{exc.message}); nothing was sent, and the store keeps its link, so no "
-                "second record is created"
-            ) from None
-        message = f"updated in the CRM ({item.entidade} {external_id})"
+            return deletions.mark_in_erp(
+                item, ready.target.table, ready.row, external_id, exc.message
+            )
+        done = "deactivated" if ready.target.table.is_deleted(ready.row) else "updated"
+        message = f"{done} in the CRM ({item.entidade} {external_id})"
         return self._sent(item, ready, external_id, ready.digest, received, message)
+
+    def _delete(self, item: QueueItem, ready: Ready) -> Outcome:
+        """The deleted row's CRM record is deleted too (a 404: it was already)."""
+        external_id = str(ready.external_id)
+        try:
+            ready.target.client.deletar(item.entidade, external_id)
+            message = f"deleted in the CRM ({item.entidade} {external_id}; on_delete: delete)"
+        except RecordNotFound:
+            message = f"the CRM had deleted {item.entidade} {external_id} already"
+        return self._sent(item, ready, external_id, ready.digest, None, message)
 
     def _create(self, item: QueueItem, ready: Ready) -> Outcome:
         client = ready.target.client
@@ -488,9 +500,7 @@ def _prepare(
             f"record {item.id_registro} does not exist in table {table.mapping.table}"
         )
     if table.is_deleted(row):
-        return Outcome(
-            OutcomeKind.COMPLETED, "the local record is deleted; nothing sent", apply=no_local_write
-        )
+        return _deleted(target, row, state, external_id, owner)
     try:
         payload = handler.to_external(row)
     except Exception as exc:  # a row the handler cannot map: this item's problem only
@@ -521,6 +531,50 @@ def _digest_of(client: BaseClient, item: QueueItem, row: dict, external_id: str)
         return syncstate.payload_hash(handler.to_external(row), external_id)
     except Exception:
         return None
+
+
+def _deleted(
+    target: _Target,
+    row: dict,
+    state: syncstate.SyncState | None,
+    external_id: str | None,
+    owner: bool,
+) -> _Prepared:
+    """A soft-deleted row, as ``on_delete`` says: nothing, its CRM record made
+    inactive (the row sent inactive, plus the handler's ``INACTIVE`` fields), or
+    its CRM record deleted."""
+    policy = deletions.policy_of(target.table)
+    if policy is OnDelete.IGNORE or not external_id:
+        why = "" if policy is OnDelete.IGNORE else " and was never in the CRM"
+        return _nothing(f"the local record is deleted{why}; nothing sent")
+    if policy is OnDelete.DELETE:
+        digest = deletions.deleted_digest(external_id)
+        if state is not None and state.payload_hash == digest:
+            return _nothing("deleted in the CRM already; nothing sent")
+        return Ready(target, row, state, {}, digest, external_id, False, False, owner, delete=True)
+    inactive = getattr(target.handler, "INACTIVE", None)
+    if inactive is None:
+        spec = target.client.entity(target.table.mapping.name)
+        return replace(
+            _nothing(
+                f"the local record is deleted, and {target.client.info.title} {spec.resource} "
+                "have no inactive flag or archive; nothing sent (on_delete: deactivate)"
+            ),
+            warning=True,
+        )
+    column = target.table.mapping.active_column
+    try:
+        payload = {**target.handler.to_external({**row, column: 0}), **inactive}
+    except Exception as exc:  # a row the handler cannot map: this item's problem only
+        return exc
+    digest = syncstate.payload_hash(payload, external_id)
+    if state is not None and state.payload_hash == digest:
+        return _nothing("deactivated in the CRM already; nothing sent")
+    return Ready(target, row, state, payload, digest, external_id, False, False, owner)
+
+
+def _nothing(message: str) -> Outcome:
+    return Outcome(OutcomeKind.COMPLETED, message, apply=no_local_write)
 
 
 def _updated_at(table: EntityTable, row: dict) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from crm_cli.engine import syncstate
+from crm_cli.engine import deletions, syncstate
 from crm_cli.engine.conflicts import Clocks, resolve
 from crm_cli.engine.entities import EntityTable
 from crm_cli.engine.line_items import LINE_ITEMS, LineItems
@@ -23,7 +23,7 @@ from crm_cli.engine.outcome import Outcome
 from crm_cli.engine.queue import QueueItem
 from crm_cli.engine.to_crm import Resources
 from crm_cli.errors import CannotSucceed, RecordNotFound
-from crm_cli.states import OutcomeKind
+from crm_cli.states import OnDelete, OutcomeKind
 
 
 class ToErp:
@@ -55,8 +55,10 @@ class ToErp:
             raise CannotSucceed("nothing to fetch: the item and the record have no external_id")
         try:
             record = client.buscar(item.entidade, str(external_id))
-        except RecordNotFound:
-            raise CannotSucceed(f"the CRM has no {item.entidade} {external_id}") from None
+        except RecordNotFound as exc:
+            if row is None:
+                raise CannotSucceed(f"the CRM has no {item.entidade} {external_id}") from None
+            return deletions.mark_in_erp(item, table, row, str(external_id), exc.message)
         return self.absorb(item, record, row, str(external_id))
 
     @staticmethod
@@ -84,8 +86,30 @@ class ToErp:
         ``seen``: the hash of the record as the CRM listed it (default: of ``record``),
         kept so that reading it again unchanged costs nothing."""
         seen = seen or syncstate.record_hash(record)
+        deleted = self._deleted_there(item, record, row, external_id)
+        if deleted is not None:
+            return deleted
         outcome = self._absorb(item, record, row, external_id, seen)
         return self._settled(item, outcome, seen)
+
+    def _deleted_there(
+        self, item: QueueItem, record: dict, row: dict | None, external_id: str | None
+    ) -> Outcome | None:
+        """The outcome of a record the CRM reports deleted (None: it is not, or the
+        policy ignores deletions and it is written as any other)."""
+        client = self.resources.client(item.id_loja)
+        if not deletions.reported_deleted(client.entity(item.entidade).load_handler(), record):
+            return None
+        external_id = external_id or client.external_id(record)
+        if row is None:  # nothing to mark, nothing to bring in
+            return Outcome(
+                OutcomeKind.COMPLETED,
+                f"the CRM's {item.entidade} {external_id} is deleted there; not inserted",
+            )
+        table = self.resources.table(item.entidade)
+        if deletions.policy_of(table) is OnDelete.IGNORE:
+            return None
+        return deletions.mark_in_erp(item, table, row, external_id, "reported deleted")
 
     def _settled(self, item: QueueItem, outcome: Outcome, seen: str) -> Outcome:
         """Once written, the row is what the CRM holds: nothing goes back (no ping-pong)."""

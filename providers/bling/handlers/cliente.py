@@ -15,6 +15,14 @@ from crm_cli.providers.brazil import (
     text_or_none,
 )
 
+# on_delete: deactivate sends the row with ativo 0 (situacao "I"): nothing more
+INACTIVE: dict[str, Any] = {}
+
+
+def is_deleted(record: Mapping[str, Any]) -> bool:
+    """situacao "E": moved to Bling's deleted records (criterio "Excluídos")."""
+    return record.get("situacao") == "E"
+
 
 def _document(values: Mapping[str, Any]) -> str:
     return digits(values.get("cpf")) or digits(values.get("cnpj"))

@@ -15,6 +15,14 @@ from typing import Any
 
 from crm_cli.providers.brazil import decimal_or_none, flag, text, text_or_none
 
+# on_delete: deactivate sends the row with ativo 0 (situacao "I"): nothing more
+INACTIVE: dict[str, Any] = {}
+
+
+def is_deleted(record: Mapping[str, Any]) -> bool:
+    """situacao "E": moved to Bling's deleted records (criterio "Excluídos")."""
+    return record.get("situacao") == "E"
+
 
 def _number(value: Any) -> float | None:
     number = decimal_or_none(value)

@@ -25,6 +25,9 @@ from crm_cli.providers.brazil import (
 )
 from crm_cli.providers.fields import active, sent
 
+# on_delete: deactivate sends the row with ativo 0 (its "ativo" field): nothing more
+INACTIVE: dict[str, Any] = {}
+
 _PLAIN = ("nome", "razao_social", "inscricao_estadual", "inscricao_municipal", "rg", "email")
 
 

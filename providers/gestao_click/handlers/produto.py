@@ -8,6 +8,9 @@ from typing import Any
 from crm_cli.providers.brazil import decimal_or_none, flag, money, text, text_or_none
 from crm_cli.providers.fields import active, sent
 
+# on_delete: deactivate sends the row with ativo 0 (its "ativo" field): nothing more
+INACTIVE: dict[str, Any] = {}
+
 _PLAIN = ("nome", "codigo_interno", "codigo_barra", "descricao")
 _MEASURES = ("largura", "altura", "comprimento")
 _FISCAL = ("ncm", "peso_liquido", "peso_bruto")

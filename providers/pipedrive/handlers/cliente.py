@@ -61,3 +61,8 @@ def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
 def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
     email = text(row.get("email")).strip().lower()
     return bool(email) and email in [e.lower() for e in _values(record.get("emails"))]
+
+
+def is_deleted(record: Mapping[str, Any]) -> bool:
+    """v2's ``is_deleted``: deleted, kept 30 days before it is gone."""
+    return record.get("is_deleted") is True

@@ -49,3 +49,8 @@ def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
 def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
     code = text(row.get("codigo_interno")).strip()
     return bool(code) and text(record.get("code")).strip() == code
+
+
+def is_deleted(record: Mapping[str, Any]) -> bool:
+    """v2's ``is_deleted``: deleted, kept 30 days before it is gone."""
+    return record.get("is_deleted") is True

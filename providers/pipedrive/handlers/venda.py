@@ -46,6 +46,8 @@ ITEMS = "itens"  # the row's line items (crm_cli.engine.line_items)
 FREIGHT = "_freight"  # the sale's freight: the client sends it as a product line
 DISCOUNT = "_discount"  # the sale's discount: the client sends it as a deal discount
 CENT = Decimal("0.01")
+# on_delete: deactivate archives the deal (OpenAPI v2: updateDeal ``is_archived``)
+INACTIVE: dict[str, Any] = {"is_archived": True}
 
 
 def _title(row: Mapping[str, Any]) -> str:
@@ -187,3 +189,8 @@ def lookup_params(row: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def matches(record: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
     return bool(text(row.get("codigo")).strip()) and text(record.get("title")) == _title(row)
+
+
+def is_deleted(record: Mapping[str, Any]) -> bool:
+    """v2's ``is_deleted``: deleted, kept 30 days before it is gone."""
+    return record.get("is_deleted") is True

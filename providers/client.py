@@ -164,9 +164,15 @@ class BaseClient:
         previous page's ``next``, which is JSON (a pull resumes from it)."""
         return self.listar(entity, page)
 
+    def lists_whole(self, entity: str) -> bool:
+        """Whether a list item is the whole record. If not, a changed record is read
+        whole (``complete``) before it is compared with what was last read: a change
+        to a field the list does not show must not pass for no change."""
+        return True
+
     def complete(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
         """A changed record as ``buscar`` gives it (a CRM whose list items hold
-        less fetches it; the others have it already)."""
+        less fetches it; the others have it already, or add its parts)."""
         return record
 
     # -- requests ----------------------------------------------------------

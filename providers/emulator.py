@@ -20,6 +20,7 @@ counters:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import socket
@@ -229,8 +230,14 @@ class BaseEmulator:
             self.touch(resource, record)
             return record
 
-    def touch(self, resource: str, record: dict[str, Any]) -> None:
-        """Mark ``record`` modified now, where the provider keeps that."""
+    def backdate(self, resource: str, record_id: Any, when: dt.datetime) -> None:
+        """Say ``record_id`` last changed at ``when`` (an aware instant): a catalogue
+        older than the test or benchmark that seeds it."""
+        with self.lock:
+            self.touch(resource, self.records[resource][str(record_id)], when)
+
+    def touch(self, resource: str, record: dict[str, Any], when: dt.datetime | None = None) -> None:
+        """Mark ``record`` modified now (or at ``when``), where the provider keeps that."""
 
     def crud(
         self, request: Request, resource: str, record_id: str | None, update: str = "PUT"

@@ -36,6 +36,9 @@ class Outcome:
     unanswered: bool = False  # the CRM did not answer: its store's next items wait
     # completed, but worth an operator's look (a record changed on both sides)
     warning: bool = False
+    # a CRM record applied to the ERP that held its values already: nothing written
+    # there (only the link and the sync state)
+    same_locally: bool = False
 
     @property
     def log_status(self) -> LogStatus:

@@ -243,7 +243,12 @@ class ToErp:
                 f"{external_id}; nothing written"
             )
         outcome = Outcome(
-            OutcomeKind.COMPLETED, message, received=record, external_id=external_id, apply=update
+            OutcomeKind.COMPLETED,
+            message,
+            received=record,
+            external_id=external_id,
+            apply=update,
+            same_locally=not changes,
         )
         # the items as the strategy decided: none when it kept the ERP's values
         return self._with_line_items(item, outcome, changes)

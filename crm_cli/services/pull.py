@@ -47,7 +47,8 @@ PRIORITY = 1  # a record the pull could not write now, queued for the sync runs
 @dataclass
 class PullResult:
     read: int = 0  # records the CRM listed
-    applied: int = 0  # written into the ERP (or found to hold them already)
+    applied: int = 0  # taken through the CRM→ERP path (written, or held already)
+    same: int = 0  # of those, the ERP held their values already: nothing written there
     unchanged: int = 0  # read again as read before: nothing done
     errors: int = 0
     queued: int = 0  # could not be written now: queued for the sync runs
@@ -215,11 +216,7 @@ class _Reading:
             if done.applied >= budget or self.clock() >= self.deadline:
                 return done, position
             self.result.read += 1
-            seen = syncstate.record_hash(record)
-            if known.get(ids[position]) == {seen}:
-                self.result.unchanged += 1
-                continue
-            self._one(pair, client, record, ids[position], seen, done)
+            self._one(pair, client, record, ids[position], known.get(ids[position]), done)
         return done, None
 
     def _one(
@@ -228,11 +225,20 @@ class _Reading:
         client: BaseClient,
         listed: dict,
         external_id: str,
-        seen: str,
+        known: set[str | None] | None,
         done: PullResult,
     ) -> None:
+        """One listed record: nothing when it is the one last read (its hash), else
+        through the CRM→ERP path."""
         try:
-            record = client.complete(pair.entidade, listed)
+            whole = client.lists_whole(pair.entidade)
+            record = listed if whole else client.complete(pair.entidade, listed)
+            seen = syncstate.record_hash(record)
+            if known == {seen}:
+                self.result.unchanged += 1
+                return
+            if whole:
+                record = client.complete(pair.entidade, listed)
             with self.database.connect() as conn:
                 row = self.processor.find_row(conn, pair.id_loja, pair.entidade, external_id)
             table = self.processor.table(pair.entidade)
@@ -261,6 +267,7 @@ class _Reading:
                 )
             done.applied += 1
             self.result.applied += 1
+            self.result.same += int(outcome.same_locally)
             if self.on_record:
                 self.on_record(self.result.applied)
         except Exception as exc:

@@ -215,6 +215,9 @@ class BlingClient(BaseClient):
         local = since.astimezone(self.record_zone).strftime(CHANGED)
         return self.listar(entity, page, {"dataAlteracaoInicial": local})
 
+    def lists_whole(self, entity: str) -> bool:
+        return False  # list items hold a few fields (LIST_FIELDS of the OpenAPI)
+
     def complete(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
         """The whole record: a list item holds only a few of its fields."""
         return self.buscar(entity, self.external_id(record))

@@ -363,10 +363,11 @@ class BlingEmulator(BaseEmulator):
             self.touch(resource, stored)
             return stored
 
-    def touch(self, resource: str, record: dict[str, Any]) -> None:
+    def touch(self, resource: str, record: dict[str, Any], when: dt.datetime | None = None) -> None:
+        local = (when or dt.datetime.now(dt.timezone.utc)).astimezone(ACCOUNT_ZONE)
         with self.lock:
-            now = dt.datetime.now(ACCOUNT_ZONE).replace(tzinfo=None, microsecond=0)
-            self.altered.setdefault(resource, {})[str(record["id"])] = now
+            altered = self.altered.setdefault(resource, {})
+            altered[str(record["id"])] = local.replace(tzinfo=None, microsecond=0)
 
     def _create(self, resource: str, body: Any) -> Reply:
         problem = self._invalid(resource, body)

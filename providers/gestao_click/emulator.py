@@ -253,8 +253,12 @@ class GestaoClickEmulator(BaseEmulator):
             for t in self.price_types
         ]
 
-    def touch(self, resource: str, record: dict[str, Any]) -> None:
-        record["modificado_em"] = _now()
+    def touch(self, resource: str, record: dict[str, Any], when: dt.datetime | None = None) -> None:
+        record["modificado_em"] = (
+            when.astimezone(ZoneInfo(ACCOUNT_ZONE)).strftime("%Y-%m-%d %H:%M:%S")
+            if when
+            else _now()
+        )
 
     def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
         with self.lock:

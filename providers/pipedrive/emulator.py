@@ -463,8 +463,9 @@ class PipedriveEmulator(BaseEmulator):
 
     # -- records -------------------------------------------------------------------------
 
-    def touch(self, resource: str, record: dict[str, Any]) -> None:
-        record["update_time"] = _utc_now()
+    def touch(self, resource: str, record: dict[str, Any], when: dt.datetime | None = None) -> None:
+        when = when or dt.datetime.now(dt.timezone.utc)
+        record["update_time"] = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def seed(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

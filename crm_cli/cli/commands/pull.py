@@ -73,7 +73,8 @@ def pull(
     finally:
         bar.stop()
     out(
-        f"[{now_text()}] Pull: {result.applied} applied, {result.unchanged} unchanged, "
+        f"[{now_text()}] Pull: {result.applied} applied ({result.same} held already), "
+        f"{result.unchanged} unchanged, "
         f"{result.errors} errors ({result.queued} queued for retry), {result.read} read, "
         f"{result.requests} requests"
     )

@@ -135,3 +135,37 @@ def render_stats(data: dict[str, Any]) -> None:
                 for s in data["by_store"]
             ],
         )
+    if data.get("pulls"):
+        table(
+            "pull watermarks (UTC)",
+            ["loja", "entidade", "watermark", "reading", "last read done"],
+            [
+                [
+                    p["id_loja"],
+                    p["entidade"],
+                    p["watermark"] or "-",
+                    p["reading"],
+                    p["finished_at"] or "-",
+                ]
+                for p in data["pulls"]
+            ],
+        )
+    if data.get("schedules"):
+        table(
+            "PHP v3 schedules (PHP clock)",
+            ["#", "loja", "entidade", "direcao", "ativo", "running", "next", "runs", "errors"],
+            [
+                [
+                    s["id"],
+                    s["id_loja"],
+                    s["entidade"],
+                    s["direcao"],
+                    s["ativo"],
+                    s["executando"],
+                    s["proxima_execucao"] or "-",
+                    s["total_execucoes"],
+                    s["total_erros"],
+                ]
+                for s in data["schedules"]
+            ],
+        )

@@ -151,3 +151,52 @@ crm_import_state = sa.Table(
     sa.Column("started_at", sa.DateTime),
     sa.Column("finished_at", sa.DateTime),
 )
+
+
+# PHP v3's schedules and their batch logs (its migration 101; crm-cli's revision 0007
+# creates them where missing). Their timestamps are on the PHP application's clock.
+crm_sync_schedules = sa.Table(
+    "crm_sync_schedules",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_loja", sa.Integer, nullable=False),
+    sa.Column("entidade", sa.String(20), nullable=False),
+    sa.Column("direcao", sa.String(20), nullable=False),
+    sa.Column("batch_size", sa.Integer, nullable=False),
+    sa.Column("frequencia_minutos", sa.Integer, nullable=False),
+    sa.Column("horario_inicio", sa.Time),
+    sa.Column("horario_fim", sa.Time),
+    sa.Column("ativo", sa.Boolean, nullable=False),
+    sa.Column("ultima_execucao", sa.DateTime),
+    sa.Column("proxima_execucao", sa.DateTime),
+    sa.Column("executando", sa.Boolean, nullable=False),
+    sa.Column("total_execucoes", sa.Integer, nullable=False),
+    sa.Column("total_registros_processados", sa.Integer, nullable=False),
+    sa.Column("total_erros", sa.Integer, nullable=False),
+    sa.Column("criado_em", sa.DateTime),
+    sa.Column("atualizado_em", sa.DateTime),
+    sa.Column("deletado_em", sa.DateTime),
+)
+
+crm_sync_logs = sa.Table(
+    "crm_sync_logs",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("schedule_id", sa.Integer),
+    sa.Column("id_loja", sa.Integer, nullable=False),
+    sa.Column("entidade", sa.String(20), nullable=False),
+    sa.Column("direcao", sa.String(20), nullable=False),
+    sa.Column("total_registros", sa.Integer, nullable=False),
+    sa.Column("registros_processados", sa.Integer, nullable=False),
+    sa.Column("registros_criados", sa.Integer, nullable=False),
+    sa.Column("registros_atualizados", sa.Integer, nullable=False),
+    sa.Column("registros_com_erro", sa.Integer, nullable=False),
+    sa.Column("inicio", sa.DateTime, nullable=False),
+    sa.Column("fim", sa.DateTime),
+    sa.Column("tempo_total_ms", sa.Integer),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("erro_geral", sa.Text),
+    sa.Column("detalhes", sa.JSON),
+    sa.Column("criado_em", sa.DateTime),
+)

@@ -49,6 +49,7 @@ class PullResult:
     read: int = 0  # records the CRM listed
     applied: int = 0  # taken through the CRM→ERP path (written, or held already)
     same: int = 0  # of those, the ERP held their values already: nothing written there
+    inserted: int = 0  # of those, new ERP rows
     unchanged: int = 0  # read again as read before: nothing done
     errors: int = 0
     queued: int = 0  # could not be written now: queued for the sync runs
@@ -268,6 +269,7 @@ class _Reading:
             done.applied += 1
             self.result.applied += 1
             self.result.same += int(outcome.same_locally)
+            self.result.inserted += int(row is None and record_id is not None)
             if self.on_record:
                 self.on_record(self.result.applied)
         except Exception as exc:

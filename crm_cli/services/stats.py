@@ -11,7 +11,14 @@ The JSON form (``stats --json``) is a stable object for monitoring:
      "reauthorization_needed": [{"id_loja": N, "provider": "…", "reason": "…"}, …],
      "waiting_stores": [{"id_loja": N, "items": N, "reason": "…"}, …],
      "paused_accounts": [{"account": "provider:hash[@endpoint]", "seconds_left": N,
-                          "unanswered": N, "lojas": [N, …]}, …]}
+                          "unanswered": N, "lojas": [N, …]}, …],
+     "pulls": [{"id_loja": N, "entidade": "…", "watermark": "…Z" | null,
+                "reading": true | false, "finished_at": "…Z" | null}, …],
+     "schedules": [{"id": N, "id_loja": N, "entidade": "…", "direcao": "…",
+                    "ativo": bool, "executando": bool, "frequencia_minutos": N,
+                    "ultima_execucao": "…" | null, "proxima_execucao": "…" | null,
+                    "total_execucoes": N, "total_registros_processados": N,
+                    "total_erros": N}, …]}
 
 A waiting store is one whose items wait, attempts intact, until an operator
 acts (disabled, turned away by its CRM, stored settings it cannot use). A
@@ -20,7 +27,9 @@ one of its endpoints (an account at one base URL, ``@`` a hash of it) whose
 circuit opened (``unanswered`` requests in a row), with the stores on it
 (``lojas``; empty when their credentials cannot be read: no secret).
 
-"today" and "24 h" follow the database server's clock, in UTC.
+"today" and "24 h" follow the database server's clock, in UTC. ``pulls`` are the
+stores' ``pull`` watermarks (UTC); ``schedules`` PHP v3's (its clock), when there
+are any.
 """
 
 from __future__ import annotations
@@ -30,10 +39,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from crm_cli.engine import watermarks
 from crm_cli.engine.breaker import account_of
 from crm_cli.engine.queue.admin import counts, waiting_stores
 from crm_cli.engine.ratelimit import paused_accounts
 from crm_cli.engine.synclog import figures
+from crm_cli.services.schedules import listing
 
 
 def collect(
@@ -103,7 +114,25 @@ def collect(
             }
             for p in paused_accounts(database)
         ],
+        "pulls": [pull for pull in _pulls(database) if id_loja in (None, pull["id_loja"])],
+        "schedules": [s for s in listing(database) if id_loja in (None, s["id_loja"])],
     }
+
+
+def _pulls(database: Engine) -> list[dict[str, Any]]:
+    def utc(value: Any) -> str | None:
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, dt.datetime) else value
+
+    return [
+        {
+            "id_loja": row.id_loja,
+            "entidade": row.entidade,
+            "watermark": utc(row.watermark),
+            "reading": row.read_started_at is not None,
+            "finished_at": utc(row.finished_at),
+        }
+        for row in watermarks.watermarks(database)
+    ]
 
 
 def _awaiting_authorisation(database: Engine, id_loja: int | None) -> list[dict[str, Any]]:

@@ -141,6 +141,10 @@ class SyncSettings:
     # requests one ``import`` run may send: it stops there, resumable, leaving the
     # account's daily budget to the queue (GestãoClick: 30 000 a day)
     import_max_requests: int = 2000
+    # ``pull`` of a CRM that cannot list only what changed (GestãoClick) reads all
+    # its records; a finished scan starts again after this many minutes: changes
+    # there reach the ERP within it, and a scan of N records costs N/20 requests
+    pull_scan_minutes: int = 360
 
 
 @dataclass(frozen=True)
@@ -398,6 +402,7 @@ def _parse_sync(r: _Reader) -> SyncSettings:
         pause_max_seconds=pause_max,
         edge_block_seconds=r.integer("edge_block_seconds", d.edge_block_seconds, 1, DAY),
         import_max_requests=r.integer("import_max_requests", d.import_max_requests, 1, 10_000_000),
+        pull_scan_minutes=r.integer("pull_scan_minutes", d.pull_scan_minutes, 1, 7 * 24 * 60),
     )
 
 

@@ -110,6 +110,22 @@ def lease(
     )
 
 
+def resting(database: Engine, id_loja: int, entidade: str, minutes: int) -> bool:
+    """Whether no read is under way and the last one finished less than ``minutes``
+    ago (a scan of a CRM without a change filter waits that long)."""
+    with database.connect() as conn:
+        return (
+            conn.execute(
+                sa.select(_state.id_loja).where(
+                    _key(id_loja, entidade),
+                    _state.read_started_at.is_(None),
+                    _state.finished_at > DbNowPlus(-60 * minutes),
+                )
+            ).first()
+            is not None
+        )
+
+
 def save(
     database: Engine, position: Position, page: Any, skip: int, applied: int, errors: int
 ) -> None:

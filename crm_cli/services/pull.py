@@ -57,6 +57,8 @@ class PullResult:
     finished: list[str] = field(default_factory=list)  # "loja N entity": read to the end
     pending: list[str] = field(default_factory=list)  # more to read: the next run goes on
     busy: list[str] = field(default_factory=list)  # another run is reading it
+    # scanned (no change filter) less than sync.pull_scan_minutes ago
+    resting: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)  # "loja N entity: why"
 
 
@@ -159,9 +161,21 @@ class _Reading:
 
     def pull(self, pair: _Pair, budget: int) -> Read:
         """Read ``pair``'s changes, applying at most ``budget``."""
+        try:
+            client = self.processor.client(pair.id_loja)
+        except Exception as exc:
+            return self._stopped(pair, exc)
         lease = self.settings.sync.lease_seconds
         restart = self.since if pair not in self.restarted else None
         self.restarted.add(pair)
+        scan_minutes = self.settings.sync.pull_scan_minutes
+        if (
+            restart is None
+            and not client.filters_changes(pair.entidade)
+            and watermarks.resting(self.database, pair.id_loja, pair.entidade, scan_minutes)
+        ):
+            self.result.resting.append(str(pair))
+            return Read.NOT_READ
         position = watermarks.lease(self.database, pair.id_loja, pair.entidade, lease, restart)
         if position is None:
             self.result.busy.append(str(pair))
@@ -169,7 +183,6 @@ class _Reading:
         applied = errors = 0
         page, skip = position.page, position.skip
         try:
-            client = self.processor.client(pair.id_loja)
             since = _since(client, position)
             seen_pages: set[str] = set()
             while True:
@@ -191,16 +204,23 @@ class _Reading:
                     return Read.DONE
                 page, skip = listing.next, 0
         except Exception as exc:
-            decision = decide(exc)
-            if decision.verdict is Verdict.FATAL:
+            if decide(exc).verdict is Verdict.FATAL:
                 watermarks.release(self.database, position)
                 raise
             # the read itself failed (the store, its account, its CRM): it stops here,
             # where it stands; the next run continues; the other stores go on
             watermarks.save(self.database, position, page, skip, applied, errors)
-            self.result.stopped.append(f"{pair}: {decision.message}")
-            _log(self.database, pair, 0, LogStatus.ALERTA, f"stopped: {decision.message}")
-            return Read.NOT_READ
+            return self._stopped(pair, exc)
+
+    def _stopped(self, pair: _Pair, exc: Exception) -> Read:
+        """The store's read could not go on: said on stderr and in the log (FATAL:
+        raised, nothing else would work either)."""
+        decision = decide(exc)
+        if decision.verdict is Verdict.FATAL:
+            raise exc
+        self.result.stopped.append(f"{pair}: {decision.message}")
+        _log(self.database, pair, 0, LogStatus.ALERTA, f"stopped: {decision.message}")
+        return Read.NOT_READ
 
     def _page(
         self, pair: _Pair, client: BaseClient, records: list[dict], skip: int, budget: int

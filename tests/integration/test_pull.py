@@ -56,7 +56,14 @@ def crm(request):
     assert imported.exit_code == 0, imported.stderr
     first = cli("pull", "--loja", str(chosen.loja), "--entity", "cliente")
     assert first.exit_code == 0, first.stderr
+    scan_due(database)
     return chosen, database, emulator, records
+
+
+def scan_due(database) -> None:
+    """The last read finished long ago: a scan (GestãoClick) is due again."""
+    with database.begin() as conn:
+        conn.execute(sa.text("UPDATE crm_pull_state SET finished_at = '2000-01-01 00:00:00'"))
 
 
 def erp_name(database, external_id) -> str | None:
@@ -243,3 +250,18 @@ def test_an_unknown_entity_or_store_is_one_line(cli, pd_shop):
     assert entity.exit_code == 2 and "nada" in entity.stderr
     assert store.exit_code != 0 and "store 77" in store.stderr
     assert "Traceback" not in entity.stderr + store.stderr
+
+
+def test_a_crm_without_a_change_filter_is_scanned_once_per_interval(cli, shop, gc_emulator):
+    cli("pull", "--loja", "1", "--entity", "cliente")  # a first scan, just finished
+    client = gc_emulator.seed("clientes", {"tipo_pessoa": "PF", "nome": "Nova", "cpf": "1"})
+    before = requests_of(gc_emulator)
+
+    resting = cli("pull", "--loja", "1", "--entity", "cliente")
+    assert requests_of(gc_emulator) == before  # sync.pull_scan_minutes not over: no request
+    assert "Pull: 0 applied" in resting.stdout
+    scan_due(shop)
+    scanned = cli("pull", "--loja", "1", "--entity", "cliente")
+
+    assert "Pull: 1 applied" in scanned.stdout
+    assert erp_name(shop, client["id"]) == "Nova"

@@ -66,6 +66,9 @@ def _send(prepared: Ready | Outcome | Exception) -> str:
         return f"{_WHAT[decision.verdict]}: {decision.message}"
     if isinstance(prepared, Outcome):
         return f"would complete, sending nothing: {prepared.message}"
+    if prepared.delete:
+        where = prepared.target.client.info.name
+        return f"would delete {prepared.external_id} in {where} (on_delete: delete)"
     action = "update" if prepared.external_id else "create"
     payload = json.dumps(mask_secrets(prepared.payload), ensure_ascii=False, default=str)
     return f"would {action} in {prepared.target.client.info.name}: {payload}"

@@ -87,6 +87,8 @@ def test_delete_deletes_the_crm_record_once(cli, sent):
     soft_delete(database, row_id)
     php_enqueue(database, [row_id], loja=loja)
 
+    preview = cli("sync", "--dry-run")
+    assert f"would delete {crm_id} in" in preview.stdout
     cli("sync")
     assert crm_id not in emulator.records[resource]
     assert f"deleted in the CRM (cliente {crm_id}; on_delete: delete)" in last_log(database)[1]

@@ -3,6 +3,8 @@ so importing the CLI stays cheap)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from crm_cli.errors import UsageError
 from crm_cli.states import Direction
 
@@ -12,6 +14,16 @@ DIRECTION_HELP = "ecletech_para_crm (ERP → CRM, default) or crm_para_ecletech 
 # as a usage error before any statement overflows.
 MAX_ID = 2**31 - 1
 MAX_DAYS = 36_500  # cleanup's --queue-days / --log-days: a century
+
+
+def day_of(value: str | None, option: str = "--since") -> dt.date | None:
+    """A YYYY-MM-DD option's day, or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} must be a date YYYY-MM-DD (got '{value}')") from None
 
 
 def direction_of(value: str) -> Direction:

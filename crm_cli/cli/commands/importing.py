@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 
-from crm_cli.cli.options import MAX_ID
+from crm_cli.cli.options import MAX_ID, day_of
 from crm_cli.cli.render import ProgressBar, now_text, out
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
-from crm_cli.errors import UsageError
 
 app = typer.Typer()
 
@@ -36,12 +33,7 @@ def import_(
     """
     from crm_cli.services.importer import run_import
 
-    since_date = None
-    if since is not None:
-        try:
-            since_date = dt.date.fromisoformat(since)
-        except ValueError:
-            raise UsageError(f"--since must be a date YYYY-MM-DD (got '{since}')") from None
+    since_date = day_of(since)
     settings = settings_of(ctx)
     settings.entity(entity)
     bar = ProgressBar(f"import {entity}")

@@ -6,10 +6,10 @@ import datetime as dt
 
 import typer
 
-from crm_cli.cli.options import MAX_ID
+from crm_cli.cli.options import MAX_ID, day_of
 from crm_cli.cli.render import ProgressBar, now_text, out, warn
 from crm_cli.cli.state import integracoes_of, settings_of, state_of
-from crm_cli.errors import EXIT_FAILURE, UsageError
+from crm_cli.errors import EXIT_FAILURE
 from crm_cli.timezones import zone_of
 
 app = typer.Typer()
@@ -51,12 +51,9 @@ def pull(
     from crm_cli.services.pull import run_pull
 
     settings = settings_of(ctx)
-    start = None
-    if since is not None:
-        try:
-            day = dt.date.fromisoformat(since)
-        except ValueError:
-            raise UsageError(f"--since must be a date YYYY-MM-DD (got '{since}')") from None
+    day = day_of(since)
+    start = None  # that day's midnight on the ERP's clock, as an instant
+    if day is not None:
         start = dt.datetime.combine(day, dt.time(), zone_of(settings.app_time_zone))
     bar = ProgressBar("pull")
     try:

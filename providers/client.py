@@ -175,6 +175,10 @@ class BaseClient:
         less fetches it; the others have it already, or add its parts)."""
         return record
 
+    def complete_many(self, entity: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``complete`` of several records, in order (a CRM that can, in fewer requests)."""
+        return [self.complete(entity, record) for record in records]
+
     # -- requests ----------------------------------------------------------
 
     def request(

@@ -231,85 +231,97 @@ class _Reading:
         ids = [client.external_id(r) for r in records]
         with self.database.connect() as conn:
             known = syncstate.received_hashes(conn, pair.id_loja, pair.entidade, ids)
-        for position, record in enumerate(records):
-            if position < skip:
-                continue
-            if done.applied >= budget or self.clock() >= self.deadline:
-                return done, position
+        whole = client.lists_whole(pair.entidade)
+        changed: list[tuple[int, dict, str]] = []  # position, record, its hash
+        stop = None
+        for position in range(skip, len(records)):
+            if len(changed) >= budget or self.clock() >= self.deadline:
+                stop = position
+                break
             self.result.read += 1
-            self._one(pair, client, record, ids[position], known.get(ids[position]), done)
-        return done, None
+            try:  # a list item that is not the whole record is read whole first
+                record = (
+                    records[position]
+                    if whole
+                    else client.complete(pair.entidade, records[position])
+                )
+            except Exception as exc:
+                self._failed(pair, ids[position], records[position], exc, done)
+                continue
+            seen = syncstate.record_hash(record)
+            if known.get(ids[position]) == {seen}:  # as read before: nothing to do
+                self.result.unchanged += 1
+                continue
+            changed.append((position, record, seen))
+        if whole and changed:  # what a list leaves out (a deal's products), for them all
+            completed = client.complete_many(pair.entidade, [r for _p, r, _s in changed])
+            changed = [(p, r, s) for (p, _r, s), r in zip(changed, completed, strict=True)]
+        for position, record, seen in changed:
+            try:
+                self._one(pair, record, ids[position], seen, done)
+            except Exception as exc:
+                self._failed(pair, ids[position], record, exc, done)
+        return done, stop
 
     def _one(
-        self,
-        pair: _Pair,
-        client: BaseClient,
-        listed: dict,
-        external_id: str,
-        known: set[str | None] | None,
-        done: PullResult,
+        self, pair: _Pair, record: dict, external_id: str, seen: str, done: PullResult
     ) -> None:
-        """One listed record: nothing when it is the one last read (its hash), else
-        through the CRM→ERP path."""
-        try:
-            whole = client.lists_whole(pair.entidade)
-            record = listed if whole else client.complete(pair.entidade, listed)
-            seen = syncstate.record_hash(record)
-            if known == {seen}:
-                self.result.unchanged += 1
-                return
-            if whole:
-                record = client.complete(pair.entidade, listed)
-            with self.database.connect() as conn:
-                row = self.processor.find_row(conn, pair.id_loja, pair.entidade, external_id)
-            table = self.processor.table(pair.entidade)
-            item = QueueItem(
-                id=0,
+        """A changed record, through the CRM→ERP path."""
+        with self.database.connect() as conn:
+            row = self.processor.find_row(conn, pair.id_loja, pair.entidade, external_id)
+        table = self.processor.table(pair.entidade)
+        item = QueueItem(
+            id=0,
+            id_loja=pair.id_loja,
+            entidade=pair.entidade,
+            id_registro=row[table.mapping.primary_key] if row else None,
+            direcao=Direction.CRM_TO_ERP,
+            prioridade=0,
+            tentativas=1,
+            external_id=external_id,
+        )
+        outcome = self.processor.absorb(item, record, row, external_id, seen)
+        with self.database.begin() as conn:
+            record_id = outcome.apply(conn) if outcome.apply else None
+            write_log(
+                conn,
                 id_loja=pair.id_loja,
                 entidade=pair.entidade,
-                id_registro=row[table.mapping.primary_key] if row else None,
+                id_registro=record_id or item.id_registro or 0,
                 direcao=Direction.CRM_TO_ERP,
-                prioridade=0,
-                tentativas=1,
-                external_id=external_id,
+                status=outcome.log_status,
+                mensagem=f"pull: {outcome.message}",
+                recebidos=record,
             )
-            outcome = self.processor.absorb(item, record, row, external_id, seen)
-            with self.database.begin() as conn:
-                record_id = outcome.apply(conn) if outcome.apply else None
-                write_log(
-                    conn,
-                    id_loja=pair.id_loja,
-                    entidade=pair.entidade,
-                    id_registro=record_id or item.id_registro or 0,
-                    direcao=Direction.CRM_TO_ERP,
-                    status=outcome.log_status,
-                    mensagem=f"pull: {outcome.message}",
-                    recebidos=record,
-                )
-            done.applied += 1
-            self.result.applied += 1
-            self.result.same += int(outcome.same_locally)
-            self.result.inserted += int(row is None and record_id is not None)
-            if self.on_record:
-                self.on_record(self.result.applied)
-        except Exception as exc:
-            decision = decide(exc)
-            if decision.verdict is not Verdict.RETRY and decision.verdict is not Verdict.FAIL:
-                raise  # not this record's: the store's read stops (``pull``)
-            done.errors += 1
-            self.result.errors += 1
-            if decision.verdict is Verdict.RETRY:
-                # nothing lost: the sync runs fetch it again, with their backoff
-                enqueue(
-                    self.database,
-                    id_loja=pair.id_loja,
-                    entidade=pair.entidade,
-                    external_id=external_id,
-                    direcao=Direction.CRM_TO_ERP,
-                    prioridade=PRIORITY,
-                )
-                self.result.queued += 1
-            _log(self.database, pair, 0, LogStatus.ERRO, decision.message, listed)
+        done.applied += 1
+        self.result.applied += 1
+        self.result.same += int(outcome.same_locally)
+        self.result.inserted += int(row is None and record_id is not None)
+        if self.on_record:
+            self.on_record(self.result.applied)
+
+    def _failed(
+        self, pair: _Pair, external_id: str, record: dict, exc: Exception, done: PullResult
+    ) -> None:
+        """A record that could not be applied: counted and logged; one a retry may fix
+        is queued, so the sync runs fetch it again with their backoff (nothing lost).
+        An error that is not the record's stops the store's read (raised)."""
+        decision = decide(exc)
+        if decision.verdict is not Verdict.RETRY and decision.verdict is not Verdict.FAIL:
+            raise exc
+        done.errors += 1
+        self.result.errors += 1
+        if decision.verdict is Verdict.RETRY:
+            enqueue(
+                self.database,
+                id_loja=pair.id_loja,
+                entidade=pair.entidade,
+                external_id=external_id,
+                direcao=Direction.CRM_TO_ERP,
+                prioridade=PRIORITY,
+            )
+            self.result.queued += 1
+        _log(self.database, pair, 0, LogStatus.ERRO, decision.message, record)
 
 
 def _since(client: BaseClient, position: Position) -> dt.datetime:

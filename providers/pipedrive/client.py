@@ -42,6 +42,7 @@ from crm_cli.providers.pipedrive.handlers.venda import DISCOUNT, FREIGHT
 
 PAGE_SIZE = 100
 DEAL_PRODUCTS = "/api/v2/deals/{id}/products"
+DEALS_PRODUCTS = "/api/v2/deals/products"  # of several deals (deal_ids: at most 100)
 DEAL_DISCOUNTS = "/api/v2/deals/{id}/discounts"
 # products per POST /deals/{id}/products/bulk, and ids per DELETE (OpenAPI v2)
 BULK_PRODUCTS = 100
@@ -237,9 +238,25 @@ class PipedriveClient(BaseClient):
         """A deal with its products, its freight line apart (one request more)."""
         if entity != "venda":
             return record
-        record_id = self.external_id(record)
+        return self._with_products(record, self._products_of(self.external_id(record)))
+
+    def complete_many(self, entity: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Deals with their products: GET /deals/products for 100 deals at a time."""
+        if entity != "venda" or not records:
+            return super().complete_many(entity, records)
+        attached: dict[str, list[dict[str, Any]]] = {}
+        ids = [self.external_id(record) for record in records]
+        for start in range(0, len(ids), BULK_PRODUCTS):
+            # an array parameter, OpenAPI's default form: deal_ids=1&deal_ids=2
+            chunk = [int(i) for i in ids[start : start + BULK_PRODUCTS]]
+            for product in self._pages(DEALS_PRODUCTS, {"deal_ids": chunk}):
+                attached.setdefault(str(product.get("deal_id")), []).append(product)
+        return [
+            self._with_products(r, attached.get(i, [])) for r, i in zip(records, ids, strict=True)
+        ]
+
+    def _with_products(self, record: dict[str, Any], attached: list[dict]) -> dict[str, Any]:
         freight_id = self._freight_product()
-        attached = self._products_of(record_id)
         freight = [p for p in attached if freight_id and str(p.get("product_id")) == freight_id]
         return {
             **record,
@@ -280,13 +297,15 @@ class PipedriveClient(BaseClient):
 
     def _products_of(self, deal_id: str) -> list[dict[str, Any]]:
         """Every product attached to the deal, page by page."""
+        return self._pages(DEAL_PRODUCTS.format(id=deal_id), {})
+
+    def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item of a cursor-paged list of deal products."""
         found: list[dict[str, Any]] = []
         cursor = None
         while True:
-            params = {"limit": PRODUCTS_PAGE, **({"cursor": cursor} if cursor else {})}
-            body = self.unwrap_body(
-                self.request("GET", DEAL_PRODUCTS.format(id=deal_id), params=params)
-            )
+            query = {**params, "limit": PRODUCTS_PAGE, **({"cursor": cursor} if cursor else {})}
+            body = self.unwrap_body(self.request("GET", path, params=query))
             found += [p for p in self.data_of(body) or [] if isinstance(p, dict)]
             following = self.next_page(body, cursor)
             if following is None or following == cursor:

@@ -336,8 +336,10 @@ class PipedriveEmulator(BaseEmulator):
         return Reply(200, {"success": True, "data": self.records["deal_products"][attachment]})
 
     def _products_of_deals(self, request: Request) -> Reply:
-        """GET /deals/products?deal_ids=1,2 (deal_ids required, at most 100 deals)."""
-        wanted = [d for d in request.query.get("deal_ids", "").split(",") if d]
+        """GET /deals/products?deal_ids=1&deal_ids=2 (an array: OpenAPI's form style;
+        required, at most 100 deals)."""
+        given = request.query_all.get("deal_ids", [])
+        wanted = [d for value in given for d in value.split(",") if d]
         if not wanted or len(wanted) > 100 or not all(d.isdigit() for d in wanted):
             return _error(400, "deal_ids must hold 1 to 100 deal ids", "ERR_BAD_REQUEST")
         attached = [p for p in self._sorted("deal_products") if str(p["deal_id"]) in wanted]

@@ -265,3 +265,32 @@ def test_a_crm_without_a_change_filter_is_scanned_once_per_interval(cli, shop, g
 
     assert "Pull: 1 applied" in scanned.stdout
     assert erp_name(shop, client["id"]) == "Nova"
+
+
+def test_edited_deals_come_back_with_their_products_in_two_requests(cli, pd_shop, pd_emulator):
+    from crm_cli.demo import sample_erp
+
+    [pid] = sample_erp.add_produtos(pd_shop, 1)
+    [cid] = sample_erp.add_clientes(pd_shop, 1)
+    php_enqueue(pd_shop, [pid], entidade="produto", loja=2)
+    php_enqueue(pd_shop, [cid], loja=2)
+    cli("sync")
+    sales = [
+        sample_erp.add_venda(pd_shop, f"V-{n}", [(pid, 2, 30.0)], cliente_id=cid) for n in range(3)
+    ]
+    php_enqueue(pd_shop, sales, entidade="venda", loja=2)
+    assert cli("sync").exit_code == 0
+    cli("pull", "--loja", "2", "--entity", "venda")
+    for deal in pd_emulator.records["deals"].values():
+        pd_emulator.edit("deals", deal["id"], title=f"{deal['title']} (editado)")
+    before = requests_of(pd_emulator)
+
+    result = cli("pull", "--loja", "2", "--entity", "venda")
+
+    assert "Pull: 3 applied" in result.stdout
+    assert requests_of(pd_emulator) - before == 2  # the deals, then their products at once
+    products = [e for e in pd_emulator.exchanges if e.path == "/api/v2/deals/products"]
+    assert len(products[-1].query["deal_ids"]) == 3
+    with pd_shop.connect() as conn:
+        items = conn.execute(sa.text("SELECT COUNT(*) FROM vendas_itens")).scalar()
+    assert items == 3  # each sale keeps its item

@@ -294,3 +294,28 @@ def test_edited_deals_come_back_with_their_products_in_two_requests(cli, pd_shop
     with pd_shop.connect() as conn:
         items = conn.execute(sa.text("SELECT COUNT(*) FROM vendas_itens")).scalar()
     assert items == 3  # each sale keeps its item
+
+
+def test_since_reads_again_from_that_day(cli, pd_shop, pd_emulator):
+    person = pd_emulator.seed("persons", {"name": "Ana", "emails": [{"value": "a@x.com"}]})
+    pd_emulator.backdate("persons", person["id"], dt.datetime(2026, 1, 10, tzinfo=dt.timezone.utc))
+    cli("pull", "--loja", "2", "--entity", "cliente")  # starts now: Ana is older
+    assert erp_name_by_link(pd_shop, person["id"]) is None
+
+    again = cli("pull", "--loja", "2", "--entity", "cliente", "--since", "2026-01-01")
+    bad = cli("pull", "--since", "ontem")
+
+    assert "Pull: 1 applied" in again.stdout
+    assert erp_name_by_link(pd_shop, person["id"]) == "Ana"
+    assert bad.exit_code == 2 and "--since must be a date YYYY-MM-DD" in bad.stderr
+
+
+def erp_name_by_link(database, external_id) -> str | None:
+    with database.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT c.nome FROM clientes c JOIN crm_sync_state s ON s.id_registro = c.id "
+                "WHERE s.entidade = 'cliente' AND s.external_id = :x"
+            ),
+            {"x": str(external_id)},
+        ).scalar()

@@ -195,14 +195,28 @@ def test_a_run_applies_at_most_its_batch_and_the_next_goes_on(cli, pd_shop, pd_e
         pd_emulator.edit("persons", person["id"], name=f"Novo {person['id']}")
 
     first = cli("pull", "--loja", "2", "--entity", "cliente")
+    began = pull_state(pd_shop)["read_started_at"]
     second = cli("pull", "--loja", "2", "--entity", "cliente")
 
+    # the watermark moves to the moment the read began, in its first run: not later
+    assert began is not None and when(pull_state(pd_shop)["watermark"]) == when(began)
+    assert pull_state(pd_shop)["read_started_at"] is None
     assert "Pull: 100 applied" in first.stdout
     assert "more to read next run: loja 2 cliente" in first.stdout
     assert "Pull: 30 applied" in second.stdout
     with pd_shop.connect() as conn:
         names = conn.execute(sa.text("SELECT nome FROM clientes")).scalars().all()
     assert sorted(names) == sorted(f"Novo {p['id']}" for p in people)
+
+
+def when(value) -> dt.datetime:
+    """A DATETIME as the driver gives it (SQLite: text)."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def pull_state(database) -> dict:
+    with database.connect() as conn:
+        return dict(conn.execute(sa.text("SELECT * FROM crm_pull_state")).one()._mapping)
 
 
 def test_a_store_read_by_another_run_is_left_to_it(cli, pd_shop, pd_emulator):

@@ -108,6 +108,16 @@ def test_a_crm_to_erp_schedule_pulls_and_keeps_v3s_counters(cli, pd_shop, pd_emu
     )
     assert (log["registros_processados"], log["registros_atualizados"]) == (1, 1)
     assert log["fim"] is not None and len(log["batch_id"]) == 36
+    with pd_shop.connect() as conn:  # v3's buscarProntosParaExecutar, on its own clock
+        ready = conn.execute(
+            sa.text(
+                "SELECT id FROM crm_sync_schedules WHERE ativo = 1 AND executando = 0 "
+                "AND deletado_em IS NULL "
+                "AND (proxima_execucao IS NULL OR proxima_execucao <= :agora)"
+            ),
+            {"agora": when(row["ultima_execucao"]).strftime("%Y-%m-%d %H:%M:%S")},
+        ).all()
+    assert ready == []  # ran: not due again until frequencia_minutos have passed
 
 
 def test_an_erp_to_crm_schedule_sends_the_changed_rows(cli, shop, gc_emulator):

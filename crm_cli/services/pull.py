@@ -109,7 +109,8 @@ def run_pull(
     clock: Callable[[], float] = time.monotonic,
 ) -> PullResult:
     """One run: at most ``limit`` records applied, shared by the stores and entities.
-    ``since``: where a store and entity never pulled before starts (default: now)."""
+    ``since``: read again from then (default: since each store's watermark; a store
+    and entity never pulled before start now)."""
     pairs = pull_targets(settings, integracoes, lojas, entidades)
     limit = limit or settings.sync.batch_size
     processor = Processor(database, settings, integracoes)
@@ -158,12 +159,16 @@ class _Reading:
         self.result, self.since, self.on_record = result, since, on_record
         self.clock, self.deadline = clock, deadline
         self.restarted: set[_Pair] = set()  # ``since`` applies once per pair and run
+        self.unusable: set[int] = set()  # stores whose client could not be opened
 
     def pull(self, pair: _Pair, budget: int) -> Read:
         """Read ``pair``'s changes, applying at most ``budget``."""
+        if pair.id_loja in self.unusable:  # said once, for its first entity
+            return Read.NOT_READ
         try:
             client = self.processor.client(pair.id_loja)
         except Exception as exc:
+            self.unusable.add(pair.id_loja)
             return self._stopped(pair, exc)
         lease = self.settings.sync.lease_seconds
         restart = self.since if pair not in self.restarted else None

@@ -157,7 +157,7 @@ def raise_for_status(response: requests.Response, detail: str = "") -> None:
         )
     if status in (401, 403):
         raise AuthError(what)
-    if status == 404:
+    if status in (404, 410):  # 410 Gone: deleted for good, said so
         raise RecordNotFound(what)
     if status == 429:
         raise RateLimited(what, retry_after(response))

@@ -97,6 +97,7 @@ def test_retry_after_as_an_http_date():
         (401, errors.AuthError),
         (403, errors.AuthError),
         (404, errors.RecordNotFound),
+        (410, errors.RecordNotFound),
         (409, errors.RetryableProviderError),
         (422, errors.ValidationFailed),
         (429, errors.RateLimited),

@@ -67,3 +67,32 @@ class OnDelete(StrEnum):
     IGNORE = "ignore"  # nothing: each side keeps its record
     DEACTIVATE = "deactivate"  # the other side's own inactive flag (or archive)
     DELETE = "delete"  # deleted in the CRM; in the ERP, soft-deleted (never removed)
+
+
+class RunKind(StrEnum):
+    """The cron jobs whose runs are recorded (``crm_cli_runs.kind``)."""
+
+    SYNC = "sync"
+    PULL = "pull"
+    SCHEDULES = "schedules"
+    FULL_SYNC = "full-sync"
+    IMPORT = "import"
+    CLEANUP = "cleanup"
+
+
+class RunOutcome(StrEnum):
+    """How a recorded run ended (``crm_cli_runs.result``)."""
+
+    RUNNING = "running"  # not ended (or died without a word: its age tells)
+    OK = "ok"
+    FAILED = "failed"  # stopped by an error (``error`` says which)
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
+
+
+class CheckStatus(enum.IntEnum):
+    """``crm-cli check``'s verdict, and its exit code (the monitoring-plugin rules)."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3  # the check itself could not tell

@@ -11,6 +11,7 @@ import typer
 
 from crm_cli import __version__
 from crm_cli.cli.commands import (
+    check,
     cleanup,
     config,
     demo,
@@ -93,6 +94,7 @@ for module in (
     importing,
     cleanup,
     stats,
+    check,
     queue,
     logs,
     demo,

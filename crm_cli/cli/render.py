@@ -169,3 +169,23 @@ def render_stats(data: dict[str, Any]) -> None:
                 for s in data["schedules"]
             ],
         )
+    if data.get("last_runs"):
+        table(
+            "last run of each job (UTC)",
+            ["job", "started", "result", "ago", "processed", "errors", "host"],
+            [
+                [
+                    kind,
+                    run["started_at"],
+                    run["result"],
+                    f"{run['seconds_ago']} s",
+                    run["processed"],
+                    run["errors"],
+                    run["host"],
+                ]
+                for kind, run in data["last_runs"].items()
+            ],
+        )
+        for kind, run in data["last_runs"].items():
+            if run.get("error"):
+                out(f"last {kind} run {run['result']}: {run['error']}")

@@ -200,3 +200,21 @@ crm_sync_logs = sa.Table(
     sa.Column("detalhes", sa.JSON),
     sa.Column("criado_em", sa.DateTime),
 )
+
+
+# revision 0012: every cron job's run (crm_cli.services.runs)
+crm_cli_runs = sa.Table(
+    "crm_cli_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("processed", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("requests", sa.Integer, nullable=False),
+    sa.Column("result", sa.String(20), nullable=False),
+    sa.Column("error", sa.Text),
+)

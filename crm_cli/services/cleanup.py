@@ -1,6 +1,8 @@
-"""``cleanup``: completed queue items and old log rows go, in short transactions.
+"""``cleanup``: completed queue items, old log rows and old run records go, in short
+transactions.
 
-Pending, processing and failed items are never deleted.
+Pending, processing and failed items are never deleted, nor the last run of each
+kind (``check`` reads it).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crm_cli.db.clock import app_now
+from crm_cli.db.ddl import DbNow
 from crm_cli.engine.queue.admin import delete_completed
 from crm_cli.engine.synclog import delete_older_than
+from crm_cli.services.runs import delete_runs_before
 
 CHUNK = 2000  # rows per transaction: each one holds its locks for milliseconds
 
@@ -22,6 +26,7 @@ CHUNK = 2000  # rows per transaction: each one holds its locks for milliseconds
 class CleanupResult:
     queue_items: int
     log_rows: int
+    runs: int = 0  # crm_cli_runs rows (the last of each kind is kept)
 
 
 def cleanup(
@@ -29,7 +34,9 @@ def cleanup(
 ) -> CleanupResult:
     with database.connect() as conn:  # processado_em is on the PHP application's clock
         app_clock = _datetime(conn.execute(sa.select(app_now(conn))).scalar_one())
+        utc_clock = _datetime(conn.execute(sa.select(DbNow())).scalar_one())
     return CleanupResult(
+        runs=delete_runs_before(database, utc_clock - dt.timedelta(days=log_days), dry_run),
         queue_items=delete_completed(
             database, app_clock - dt.timedelta(days=queue_days), chunk, dry_run
         ),

@@ -2,7 +2,7 @@
 
 The JSON form (``stats --json``) is a stable object for monitoring:
 
-    {"generated_at": "…", "loja": null,
+    {"schema_version": 2, "generated_at": "…", "loja": null,
      "queue": {"pending": N, "processing": N, "failed": N, "completed_today": N,
                "oldest_pending_seconds": N | null},
      "log_24h": {"total": N, "sucesso": N, "erro": N, "alerta": N, "taxa_sucesso": % | null},
@@ -18,7 +18,12 @@ The JSON form (``stats --json``) is a stable object for monitoring:
                     "ativo": bool, "executando": bool, "frequencia_minutos": N,
                     "ultima_execucao": "…" | null, "proxima_execucao": "…" | null,
                     "total_execucoes": N, "total_registros_processados": N,
-                    "total_erros": N}, …]}
+                    "total_erros": N}, …],
+     "last_runs": {"sync": {"started_at": "…Z", "finished_at": "…Z" | null,
+                            "seconds_ago": N, "duration_seconds": N | null,
+                            "result": "ok|failed|interrupted|running", "processed": N,
+                            "errors": N, "requests": N, "host": "…", "pid": N,
+                            "error": "…" | null}, …}}
 
 A waiting store is one whose items wait, attempts intact, until an operator
 acts (disabled, turned away by its CRM, stored settings it cannot use). A
@@ -44,7 +49,12 @@ from crm_cli.engine.breaker import account_of
 from crm_cli.engine.queue.admin import counts, waiting_stores
 from crm_cli.engine.ratelimit import paused_accounts
 from crm_cli.engine.synclog import figures
+from crm_cli.services.runs import last_runs
 from crm_cli.services.schedules import listing
+
+# The JSON object's shape (README, "stats --json"): raised when a key changes
+# meaning or goes; new keys keep it.
+SCHEMA_VERSION = 2
 
 
 def collect(
@@ -89,6 +99,7 @@ def collect(
         entry(loja, entidade)["completed_today"] = n
     by_status = queue["by_status"]
     return {
+        "schema_version": SCHEMA_VERSION,
         "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "loja": id_loja,
         "queue": {
@@ -116,6 +127,7 @@ def collect(
         ],
         "pulls": [pull for pull in _pulls(database) if id_loja in (None, pull["id_loja"])],
         "schedules": [s for s in listing(database) if id_loja in (None, s["id_loja"])],
+        "last_runs": last_runs(database),
     }
 
 

@@ -35,6 +35,8 @@ def cleanup(
     line: '[…] Limpeza concluída: N itens da fila, M logs removidos'.
     """
     from crm_cli.services.cleanup import cleanup as clean
+    from crm_cli.services.runs import recorded
+    from crm_cli.states import RunKind
 
     settings = settings_of(ctx)
     queue_days = settings.cleanup.queue_days if queue_days is None else queue_days
@@ -42,7 +44,10 @@ def cleanup(
     for name, value in (("--queue-days", queue_days), ("--log-days", log_days)):
         if value <= 0:
             raise UsageError(f"{name} must be at least 1 (got {value})")
-    result = clean(state_of(ctx).database, queue_days, log_days, dry_run)
+    database = state_of(ctx).database
+    with recorded(database, RunKind.CLEANUP) as counts:
+        result = clean(database, queue_days, log_days, dry_run)
+        counts.processed = result.queue_items + result.log_rows
     if dry_run:
         out(
             f"[{now_text()}] Limpeza (simulação): {result.queue_items} itens da fila, "

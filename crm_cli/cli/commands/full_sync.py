@@ -39,19 +39,23 @@ def full_sync(
     """
     from crm_cli.engine.queue.admin import pending_count
     from crm_cli.services.full_sync import full_sync as queue_all
+    from crm_cli.services.runs import recorded
+    from crm_cli.states import RunKind
 
     bar = ProgressBar(f"full-sync {entity}")
     try:
-        results = queue_all(
-            state_of(ctx).database,
-            settings_of(ctx),
-            integracoes_of(ctx),
-            entity,
-            loja,
-            priority,
-            on_chunk=bar.update,
-            changed_only=not every_row,
-        )
+        with recorded(state_of(ctx).database, RunKind.FULL_SYNC) as counts:
+            results = queue_all(
+                state_of(ctx).database,
+                settings_of(ctx),
+                integracoes_of(ctx),
+                entity,
+                loja,
+                priority,
+                on_chunk=bar.update,
+                changed_only=not every_row,
+            )
+            counts.processed = sum(r.queued for r in results)
     finally:
         bar.stop()
     if not results:

@@ -32,23 +32,27 @@ def import_(
     page it reached the next time it is run. Paced by the provider's rate limiter.
     """
     from crm_cli.services.importer import run_import
+    from crm_cli.services.runs import recorded
+    from crm_cli.states import RunKind
 
     since_date = day_of(since)
     settings = settings_of(ctx)
     settings.entity(entity)
     bar = ProgressBar(f"import {entity}")
     try:
-        result = run_import(
-            state_of(ctx).database,
-            settings,
-            integracoes_of(ctx),
-            loja,
-            entity,
-            limit,
-            since_date,
-            to_queue,
-            on_record=bar.update,
-        )
+        with recorded(state_of(ctx).database, RunKind.IMPORT) as counts:
+            result = run_import(
+                state_of(ctx).database,
+                settings,
+                integracoes_of(ctx),
+                loja,
+                entity,
+                limit,
+                since_date,
+                to_queue,
+                on_record=bar.update,
+            )
+            counts.processed, counts.errors = result.imported, result.errors
     finally:
         bar.stop()
     state = "finished" if result.finished else "paused (run it again to continue)"

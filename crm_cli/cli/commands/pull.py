@@ -49,6 +49,8 @@ def pull(
     Example: crm-cli pull --loja 1 --entity cliente
     """
     from crm_cli.services.pull import run_pull
+    from crm_cli.services.runs import recorded
+    from crm_cli.states import RunKind
 
     settings = settings_of(ctx)
     day = day_of(since)
@@ -57,16 +59,19 @@ def pull(
         start = dt.datetime.combine(day, dt.time(), zone_of(settings.app_time_zone))
     bar = ProgressBar("pull")
     try:
-        result = run_pull(
-            state_of(ctx).database,
-            settings,
-            integracoes_of(ctx),
-            lojas=loja or None,
-            entidades=entity or None,
-            limit=limit,
-            since=start,
-            on_record=bar.update,
-        )
+        with recorded(state_of(ctx).database, RunKind.PULL) as counts:
+            result = run_pull(
+                state_of(ctx).database,
+                settings,
+                integracoes_of(ctx),
+                lojas=loja or None,
+                entidades=entity or None,
+                limit=limit,
+                since=start,
+                on_record=bar.update,
+            )
+            counts.processed, counts.errors = result.applied, result.errors
+            counts.requests = result.requests
     finally:
         bar.stop()
     out(

@@ -23,9 +23,16 @@ def schedules(ctx: typer.Context) -> None:
 
     Example: crm-cli schedules
     """
+    from crm_cli.services.runs import recorded
     from crm_cli.services.schedules import run_schedules
+    from crm_cli.states import RunKind
 
-    result = run_schedules(state_of(ctx).database, settings_of(ctx), integracoes_of(ctx))
+    database = state_of(ctx).database
+    with recorded(database, RunKind.SCHEDULES) as counts:
+        result = run_schedules(database, settings_of(ctx), integracoes_of(ctx))
+        batches = [b for run in result.ran for b in run.batches]
+        counts.processed = sum(b.processed for b in batches)
+        counts.errors = sum(b.errors + (1 if b.failure else 0) for b in batches)
     if not result.table:
         out(f"[{now_text()}] Schedules: no crm_sync_schedules table (not PHP v3): nothing to run")
         return

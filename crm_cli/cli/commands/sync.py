@@ -80,6 +80,8 @@ def sync(
 
 def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | None) -> None:
     from crm_cli.engine.run import SyncRun
+    from crm_cli.services.runs import recorded
+    from crm_cli.states import RunKind
 
     settings = settings_of(ctx)
     if entity is not None:
@@ -92,7 +94,10 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
         on_item=bar.advance,
     )
     try:
-        result = run.run(limit=limit, id_loja=loja, entidade=entity)
+        with recorded(state_of(ctx).database, RunKind.SYNC) as counts:
+            result = run.run(limit=limit, id_loja=loja, entidade=entity)
+            counts.processed, counts.errors = result.processed, result.errors
+            counts.requests = result.requests
     finally:
         bar.stop()
     out(result.summary_line(now_text()))

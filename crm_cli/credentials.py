@@ -23,6 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from crm_cli import secret_sources as secrets
 from crm_cli.errors import ConfigError, CredentialsError, CrmWarning, SecretMissing
 from crm_cli.masking import mask, mask_all, mask_secrets  # noqa: F401  (re-exported)
 
@@ -85,6 +86,22 @@ class CredentialCipher:
     secret: str | None
     key_env: str
     allow_fallback: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any, allow_fallback: bool = False) -> CredentialCipher:
+        """The secret where the configuration says: ``$key_env`` when set, else
+        ``credentials.key_file``, else the ``key_env`` line of ``credentials.env_file``
+        (the PHP application's .env)."""
+        key_env = settings.credentials_key_env
+        allow = allow_fallback or settings.credentials_allow_fallback_key
+        if os.environ.get(key_env) is not None:
+            return cls.from_environment(key_env, allow)
+        if settings.credentials_key_file:
+            return cls(secrets.from_key_file(settings.credentials_key_file), key_env, allow)
+        if settings.credentials_env_file:
+            secret = secrets.from_env_file(settings.credentials_env_file, key_env)
+            return cls(secret, key_env, allow)
+        return cls.from_environment(key_env, allow)
 
     @classmethod
     def from_environment(cls, key_env: str, allow_fallback: bool = False) -> CredentialCipher:

@@ -17,6 +17,7 @@ from crm_cli.errors import ConfigError, EntityNotConfigured
 from crm_cli.states import OnDelete
 
 CONFIG_ENV = "CRM_CONFIG"
+BUILT_IN = "built-in defaults"  # Settings.source when no file was found
 DATABASE_URL_ENV = "CRM_DATABASE_URL"
 MAX_BATCH_SIZE = 100  # the product's promise: no run touches more than 100 items
 DAY = 86_400  # seconds: no wait crm-cli imposes may be longer
@@ -26,9 +27,23 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
+SYSTEM_CONFIG = Path("/etc/crm-cli/config.yaml")
+
+
 def default_config_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path(base) / "crm-cli" / "config.yaml"
+
+
+def system_config_path() -> Path:
+    """The system's configuration: /etc/crm-cli/config.yaml ($CRM_SYSTEM_CONFIG: elsewhere)."""
+    return Path(os.environ.get("CRM_SYSTEM_CONFIG") or SYSTEM_CONFIG)
+
+
+def config_candidates() -> tuple[Path, ...]:
+    """Where a configuration is looked for when none is named: the user's, then the
+    system's (what cron, systemd and an operator's shell all find)."""
+    return (default_config_path(), system_config_path())
 
 
 def default_database_path() -> Path:
@@ -160,7 +175,13 @@ class Settings:
     # the zone of the timestamps the PHP application writes (crm_cli.db.clock)
     app_time_zone: str = "America/Sao_Paulo"
     credentials_key_env: str = "JWT_SECRET"
+    # no configuration named a database: the embedded SQLite file (a newcomer's)
+    database_is_embedded: bool = False
     credentials_allow_fallback_key: bool = False
+    # where the secret is, when $key_env is not set: a file holding only it (readable
+    # by its owner alone), or the PHP application's .env (its key_env line)
+    credentials_key_file: str | None = None
+    credentials_env_file: str | None = None
     sync: SyncSettings = field(default_factory=SyncSettings)
     cleanup: CleanupSettings = field(default_factory=CleanupSettings)
     entities: dict[str, EntityMapping] = field(default_factory=lambda: dict(DEFAULT_ENTITIES))
@@ -177,24 +198,26 @@ class Settings:
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    """Find and validate the configuration: PATH, else $CRM_CONFIG, else the default file.
+    """Find and validate the configuration: PATH, else $CRM_CONFIG, else
+    ~/.config/crm-cli/config.yaml, else /etc/crm-cli/config.yaml.
 
     A missing file is an error when it was named (flag or env var); the default
-    location may be absent, and then the built-in defaults apply.
+    locations may be absent, and then the built-in defaults apply.
     """
     named = path or os.environ.get(CONFIG_ENV)
-    config_path = Path(named) if named else default_config_path()
-    if config_path.exists():
+    found = [Path(named)] if named else [p for p in config_candidates() if p.exists()]
+    config_path = found[0] if found else None
+    if config_path is not None and config_path.exists():
         raw, source = _read_yaml(config_path), str(config_path)
     elif named:
         how = "--config" if path else f"${CONFIG_ENV}"
-        raise ConfigError(f"config file {config_path} (from {how}) does not exist")
+        raise ConfigError(f"config file {named} (from {how}) does not exist")
     else:
-        raw, source = {}, "built-in defaults"
+        raw, source = {}, BUILT_IN
     settings = _parse(raw, source)
     env_url = os.environ.get(DATABASE_URL_ENV)
     if env_url:
-        settings = replace(settings, database_url=env_url)
+        settings = replace(settings, database_url=env_url, database_is_embedded=False)
     return settings
 
 
@@ -344,14 +367,20 @@ def _parse(raw: dict[str, Any], source: str) -> Settings:
     except ConfigError as exc:
         raise ConfigError(f"config error in {source}: {exc.message}") from None
     credentials = _Reader(
-        source, top.data.get("credentials"), "credentials.", {"key_env", "allow_fallback_key"}
+        source,
+        top.data.get("credentials"),
+        "credentials.",
+        {"key_env", "allow_fallback_key", "key_file", "env_file"},
     )
     return Settings(
         source=source,
         database_url=url,
+        database_is_embedded=database.text("url", None) is None,
         app_time_zone=app_time_zone,
         credentials_key_env=credentials.identifier("key_env", "JWT_SECRET"),
         credentials_allow_fallback_key=credentials.boolean("allow_fallback_key", False),
+        credentials_key_file=credentials.text("key_file", None),
+        credentials_env_file=credentials.text("env_file", None),
         sync=_parse_sync(_Reader(source, top.data.get("sync"), "sync.", _fields(SyncSettings))),
         cleanup=_parse_cleanup(
             _Reader(source, top.data.get("cleanup"), "cleanup.", _fields(CleanupSettings))

@@ -37,6 +37,7 @@ class CliState:
 
             from crm_cli.db.backends import open_database
 
+            say_if_embedded(self.settings)
             self._database = open_database(self.settings.database_url, self.settings.app_time_zone)
             if self.own_process:
                 # What is loaded by now (Typer, SQLAlchemy, the dialect) lives
@@ -47,6 +48,30 @@ class CliState:
                 # that process's uncollected garbage forever.
                 gc.freeze()
         return self._database
+
+
+def say_if_embedded(settings: Settings) -> None:
+    """Acting on the embedded SQLite file is a newcomer's choice: under cron, or where a
+    system configuration exists that this command did not read, it is rather a
+    mistake (a CRM_CONFIG set only in the crontab), and it is said before acting."""
+    import sys
+
+    from crm_cli.cli.render import warn
+
+    if not settings.database_is_embedded:
+        return
+    from crm_cli.settings import default_database_path, system_config_path
+
+    system = system_config_path().exists()
+    if sys.stdin.isatty() and sys.stdout.isatty() and not system:
+        return
+    unread = system and settings.source != str(system_config_path())
+    why = f"; {system_config_path()} exists but was not read" if unread else ""
+    warn(
+        f"using the embedded SQLite database {default_database_path()} (no database.url "
+        f"in {settings.source}{why}); point --config or $CRM_CONFIG at the shop's "
+        "configuration, or set database.url there"
+    )
 
 
 def state_of(ctx: typer.Context) -> CliState:
@@ -65,8 +90,5 @@ def integracoes_of(ctx: typer.Context, allow_fallback_key: bool = False) -> Inte
     from crm_cli.integrations import Integracoes
 
     state = state_of(ctx)
-    cipher = CredentialCipher.from_environment(
-        state.settings.credentials_key_env,
-        allow_fallback=allow_fallback_key or state.settings.credentials_allow_fallback_key,
-    )
+    cipher = CredentialCipher.from_settings(state.settings, allow_fallback=allow_fallback_key)
     return Integracoes(state.database, cipher)

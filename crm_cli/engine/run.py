@@ -122,9 +122,7 @@ class SyncRun:
             from crm_cli.engine.processor import Processor
             from crm_cli.integrations import Integracoes
 
-            cipher = self.cipher or CredentialCipher.from_environment(
-                self.settings.credentials_key_env, self.settings.credentials_allow_fallback_key
-            )
+            cipher = self.cipher or CredentialCipher.from_settings(self.settings)
             self._processor = Processor(
                 self.database, self.settings, Integracoes(self.database, cipher)
             )

@@ -37,9 +37,7 @@ class ServiceCrm:
         self, database: Engine, settings: Settings, cipher: CredentialCipher | None = None
     ) -> None:
         self.database = database
-        cipher = cipher or CredentialCipher.from_environment(
-            settings.credentials_key_env, settings.credentials_allow_fallback_key
-        )
+        cipher = cipher or CredentialCipher.from_settings(settings)
         self.integracoes = Integracoes(database, cipher)
         self.clients = StoreClients(
             database,

@@ -33,6 +33,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
             "crm_cli.http",
             "crm_cli.masking",
             "crm_cli.credentials",
+            "crm_cli.secret_sources",
         ),
     ),
 }

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from crm_cli.cli.render import out, warn
-from crm_cli.cli.state import settings_of
+from crm_cli.cli.state import say_if_embedded, settings_of
 from crm_cli.errors import UsageError
 
 app = typer.Typer()
@@ -39,6 +39,8 @@ def migrate(
             raise UsageError("--sql is for MySQL/MariaDB; run 'crm-cli migrate' on SQLite directly")
         write_migration_sql(settings, sys.stdout)
         return
+    say_if_embedded(settings)
+    out(f"Migrating {display_url(settings.database_url)} (configuration: {settings.source})")
     result = run_migrate(settings)
     for warning in result.warnings:
         warn(warning)

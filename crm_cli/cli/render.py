@@ -15,7 +15,14 @@ def out(line: str = "") -> None:
 
 
 def warn(line: str) -> None:
-    print(f"crm-cli: warning: {line}", file=sys.stderr, flush=True)
+    say(f"crm-cli: warning: {line}")
+
+
+def say(line: str) -> None:
+    """One line on stderr; under cron (not a terminal) it starts with the time, like
+    the run's own lines, so a log read later says when."""
+    stamp = "" if sys.stderr.isatty() else f"[{now_text()}] "
+    print(f"{stamp}{line}", file=sys.stderr, flush=True)
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:

@@ -143,7 +143,9 @@ def _as_database_error(exc: BaseException) -> CrmError | None:
 
 
 def _say(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    from crm_cli.cli.render import say
+
+    say(f"{PROG}: {message}")
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -64,6 +65,14 @@ class Cli:
         full_env = {"CRM_DATABASE_URL": self.db_url} if self.db_url else {}
         full_env.update(env or {})
         return self.runner.invoke(app, list(args), input=input, env=full_env)
+
+
+_TIME = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] ", re.MULTILINE)
+
+
+def plain(stderr: str) -> str:
+    """stderr without the time each line starts with under cron (not a terminal)."""
+    return _TIME.sub("", stderr)
 
 
 def configure_store(cli, loja: int, provider: str, credentials: dict, **settings) -> None:

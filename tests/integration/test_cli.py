@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
+
+from tests.integration.support import plain
 
 SUBCOMMANDS = [
     "migrate",
@@ -43,7 +46,7 @@ def test_unknown_option_is_one_line_exit_2(bare_cli):
     result = bare_cli("migrate", "--no-such-flag")
 
     assert result.exit_code == 2
-    assert result.stderr == (
+    assert plain(result.stderr) == (
         "crm-cli: error: No such option: --no-such-flag (see 'crm-cli migrate --help')\n"
     )
 
@@ -103,7 +106,7 @@ def test_emulator_on_a_busy_port_says_so(bare_cli):
         result = bare_cli("emulator", "gestao_click", "--port", str(port))
 
     assert result.exit_code == 1
-    assert result.stderr == (
+    assert plain(result.stderr) == (
         f"crm-cli: error: cannot listen on 127.0.0.1:{port} (Address already in use); "
         "choose another with --port\n"
     )
@@ -138,6 +141,17 @@ def test_cli_reports_config_errors_in_one_line_exit_2(bare_cli, tmp_path):
     result = bare_cli("--config", str(path), "migrate")
 
     assert result.exit_code == 2
-    assert result.stderr == (
+    assert plain(result.stderr) == (
         f"crm-cli: error: config error in {path}: sync.batch_size: must be at most 100 (got 101)\n"
+    )
+
+
+def test_under_cron_each_stderr_line_has_its_time_and_level(bare_cli, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("sync:\n  batch_size: 0\n")
+
+    result = bare_cli("--config", str(path), "migrate")  # stderr is not a terminal here
+
+    assert re.match(
+        r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] crm-cli: error: config error", result.stderr
     )

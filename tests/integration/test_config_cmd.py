@@ -7,6 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from tests.integration.support import plain
 from tests.php_vectors import VECTORS, openssl_decrypt
 
 SECRET = "s3cr3t-jwt-for-tests"
@@ -266,7 +267,7 @@ def test_store_not_found(migrated_cli, database, command):
     result = migrated_cli("config", command, "--loja", "42")
 
     assert result.exit_code == 1
-    assert result.stderr == (
+    assert plain(result.stderr) == (
         "crm-cli: error: store 42 has no CRM configuration (see 'crm-cli config list'; "
         "create one with 'crm-cli config set --loja 42 …')\n"
     )
@@ -284,7 +285,7 @@ def test_wrong_secret_is_one_line_exit_1_and_nothing_changes(migrated_cli, datab
 
     for result in (shown, kept):
         assert result.exit_code == 1
-        assert result.stderr.startswith(
+        assert plain(result.stderr).startswith(
             "crm-cli: error: the credentials for store 3 cannot be decrypted"
         )
     assert rows(database) == before

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 
 from crm_cli.credentials import encrypt
 from crm_cli.demo import sample_erp as erp_tables
-from tests.integration.support import MARIADB_ONLY, SECRET, configure_store, php_enqueue, queue_rows
+from tests.integration.support import (
+    MARIADB_ONLY,
+    SECRET,
+    configure_store,
+    php_enqueue,
+    plain,
+    queue_rows,
+)
 
 LINE = re.compile(r"Processados: (\d+) \| Erros: (\d+)")
 
@@ -87,7 +94,7 @@ def test_a_store_it_cannot_use_waits_and_the_others_are_sent(cli, shop, gc_emula
 
     assert result.exit_code == 0, result.stderr
     assert counts(result) == ("2", "0") and counts(again) == ("0", "0")
-    assert result.stderr.startswith("crm-cli: warning: store 5: its items wait")
+    assert plain(result.stderr).startswith("crm-cli: warning: store 5: its items wait")
     bad = waiting(shop, 5)
     assert [(status, attempts) for status, attempts, _ in bad] == [("pending", 0)] * 2
     assert all("store 5 cannot be used as configured" in reason for _, _, reason in bad)

@@ -21,6 +21,7 @@ from tests.integration.support import (
     configure_emulated_store,
     configure_store,
     php_enqueue,
+    plain,
     queue_rows,
     run_cli_process,
 )
@@ -453,7 +454,7 @@ def test_sync_now_says_what_failed_as_every_command_does(cli, shop, gc_emulator)
     result = cli("sync", "--now", "--loja", "1", "--entity", "cliente", "--id", str(cid))
 
     assert result.exit_code == 1
-    [line] = result.stderr.splitlines()
+    [line] = plain(result.stderr).splitlines()
     assert line.startswith(f"crm-cli: error: cliente {cid} not synced: ")
     assert "nome" in line
 

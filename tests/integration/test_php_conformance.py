@@ -20,7 +20,7 @@ from crm_cli.demo import sample_erp as erp_tables
 from crm_cli.engine import queue
 from crm_cli.engine.queue import admin
 from crm_cli.errors import CrmWarning
-from tests.integration.support import MARIADB_ONLY, php_enqueue, queue_rows
+from tests.integration.support import MARIADB_ONLY, php_enqueue, plain, queue_rows
 from tests.integration.test_migrate import run_sql_file
 
 # -- v1/v2: ModelCrmSyncQueue -----------------------------------------------------------
@@ -275,7 +275,7 @@ def test_the_operator_is_told_the_secret_is_empty(cli, migrated, monkeypatch):
     for _ in range(2):  # every command says so, not only the first of a process
         result = cli("config", "list")
         assert result.exit_code == 0, result.stderr
-        assert result.stderr.startswith("crm-cli: warning: $JWT_SECRET is set but empty")
+        assert plain(result.stderr).startswith("crm-cli: warning: $JWT_SECRET is set but empty")
 
 
 # -- the PHP admin screen rewrites configuracoes ------------------------------------------

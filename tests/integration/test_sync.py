@@ -18,6 +18,7 @@ from tests.integration.support import (
     configure_emulated_store,
     expire_leases,
     php_enqueue,
+    plain,
     queue_rows,
     run_cli_process,
 )
@@ -447,7 +448,7 @@ def test_sync_now_serves_one_record_without_the_queue(cli, shop, gc_emulator):
     bad = cli("sync", "--now", "--loja", "1", "--entity", "cliente", "--id", "999")
     assert bad.exit_code == 1
     # one line, as every command's errors (not a format of its own)
-    [line] = bad.stderr.splitlines()
+    [line] = plain(bad.stderr).splitlines()
     assert line == "crm-cli: error: record 999 does not exist in table clientes"
 
 

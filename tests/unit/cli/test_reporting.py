@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import typer
 
@@ -34,7 +36,7 @@ from crm_cli.errors import (
 def test_each_ending_is_one_line_and_its_code(capsys, exc, code, line):
     assert report(exc) == code
     err = capsys.readouterr().err
-    assert err.startswith(f"crm-cli: {line}")
+    assert re.sub(r"^\[[\d\- :]+\] ", "", err).startswith(f"crm-cli: {line}")
     assert err.count("\n") == 1
     assert "Traceback" not in err
 

@@ -234,7 +234,7 @@ def test_cleanup_deletes_only_old_completed_items_and_old_logs(cli, shop):
         )
 
     dry = cli("cleanup", "--dry-run")
-    assert "Limpeza (simulação): 5 itens da fila, 1 logs seriam removidos" in dry.stdout
+    assert "Cleanup (dry run): 5 queue items, 1 log rows and 0 run records would be" in dry.stdout
     assert len(queue_rows(shop)) == 9
 
     result = cli("cleanup")

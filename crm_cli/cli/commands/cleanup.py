@@ -31,8 +31,11 @@ def cleanup(
 ) -> None:
     """Delete completed queue items and old log rows, in small transactions.
 
-    Pending, processing and failed items are never deleted. Prints the original's
-    line: '[…] Limpeza concluída: N itens da fila, M logs removidos'.
+    Pending, processing and failed items are never deleted, nor the last run record
+    of each job. Prints the original's line (crm_cleanup.php's, for grep):
+    '[…] Limpeza concluída: N itens da fila, M logs removidos'.
+
+    Example: crm-cli cleanup --dry-run
     """
     from crm_cli.services.cleanup import cleanup as clean
     from crm_cli.services.runs import recorded
@@ -50,11 +53,13 @@ def cleanup(
         counts.processed = result.queue_items + result.log_rows
     if dry_run:
         out(
-            f"[{now_text()}] Limpeza (simulação): {result.queue_items} itens da fila, "
-            f"{result.log_rows} logs seriam removidos"
+            f"[{now_text()}] Cleanup (dry run): {result.queue_items} queue items, "
+            f"{result.log_rows} log rows and {result.runs} run records would be deleted"
         )
     else:
         out(
             f"[{now_text()}] Limpeza concluída: {result.queue_items} itens da fila, "
             f"{result.log_rows} logs removidos"
-        )
+        )  # the original's line (crm_cleanup.php), byte for byte: operators grep for it
+        if result.runs:
+            out(f"[{now_text()}] and {result.runs} run records older than {log_days} days")

@@ -26,6 +26,25 @@ def day_of(value: str | None, option: str = "--since") -> dt.date | None:
         raise UsageError(f"{option} must be a date YYYY-MM-DD (got '{value}')") from None
 
 
+def moment_of(value: str | None, option: str, end_of_day: bool = False) -> dt.datetime | None:
+    """``--since``/``--until``: YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], on the clock of the
+    times it filters. A bare day as ``--until`` means that whole day (its end)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
+            return day + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end_of_day else day
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option} must be YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (got '{value}')"
+        ) from None
+
+
+TIME_WINDOW_HELP = "on the PHP application's clock, as criado_em shows"
+
+
 def direction_of(value: str) -> Direction:
     """``--direction``'s value, or a usage error naming the two it may be."""
     try:

@@ -14,6 +14,23 @@ def out(line: str = "") -> None:
     print(line, file=sys.stdout, flush=True)
 
 
+def out_json(value: Any) -> None:
+    """One JSON document on stdout (times as ISO text, as the database holds them)."""
+    import json
+
+    out(json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_value))
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return (
+            value.isoformat(sep=" ")
+            if hasattr(value, "hour") and hasattr(value, "day")
+            else value.isoformat()
+        )
+    return str(value)
+
+
 def warn(line: str) -> None:
     say(f"crm-cli: warning: {line}")
 

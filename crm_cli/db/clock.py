@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo
 from crm_cli.db.ddl import DbNowPlus
 from crm_cli.timezones import DEFAULT_APP_TIME_ZONE, zone_of
 
+# The queue's and the log's columns on the PHP application's clock (it writes or
+# reads them); every other time crm-cli keeps is the server's UTC.
+APP_CLOCK_COLUMNS = frozenset({"criado_em", "processado_em", "proximo_retry", "deletado_em"})
+
 # The execution option of a database handle (``open_database(…, app_time_zone=…)``)
 # naming the zone of the PHP application's timestamps: it travels with the handle,
 # to every connection made from it (no process-wide setting).

@@ -119,8 +119,11 @@ def entries(
     id_registro: int | None = None,
     errors_only: bool = False,
     limit: int = 50,
+    since: Any = None,
+    until: Any = None,
 ) -> list[dict[str, Any]]:
-    """Log rows, newest first: by record (the original's "logs by record") or errors."""
+    """Log rows, newest first: by record (the original's "logs by record") or errors;
+    ``since``/``until``: their criado_em (the PHP clock)."""
     log = crm_sync_log.c
     query = sa.select(crm_sync_log).order_by(log.id.desc()).limit(limit)
     if id_loja is not None:
@@ -131,5 +134,9 @@ def entries(
         query = query.where(log.id_registro == id_registro)
     if errors_only:
         query = query.where(log.status == LogStatus.ERRO)
+    if since is not None:
+        query = query.where(log.criado_em >= since)
+    if until is not None:
+        query = query.where(log.criado_em <= until)
     with database.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from crm_cli.cli.options import MAX_ID
-from crm_cli.cli.render import table
+from crm_cli.cli.options import MAX_ID, TIME_WINDOW_HELP, moment_of
+from crm_cli.cli.render import out_json, table
 from crm_cli.cli.state import state_of
 from crm_cli.errors import UsageError
 
@@ -22,8 +22,18 @@ def logs(
     ),
     errors: bool = typer.Option(False, "--errors", help="Only errors."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N rows."),
+    since: str | None = typer.Option(
+        None, "--since", metavar="WHEN", help=f"Written then or later ({TIME_WINDOW_HELP})."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", metavar="WHEN", help="Written then or earlier (a day: all of it)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Every column, as a JSON list."),
 ) -> None:
-    """Show crm_sync_log rows, newest first: by record, or the errors."""
+    """Show crm_sync_log rows, newest first: by record, or the errors.
+
+    Example: crm-cli logs --errors --since 2026-12-01 --json
+    """
     from crm_cli.engine.synclog import entries
 
     if record_id is not None and entity is None:
@@ -35,7 +45,12 @@ def logs(
         id_registro=record_id,
         errors_only=errors,
         limit=limit,
+        since=moment_of(since, "--since"),
+        until=moment_of(until, "--until", end_of_day=True),
     )
+    if as_json:
+        out_json(rows)
+        return
     table(
         "crm_sync_log",
         ["criado_em", "loja", "entidade", "id_registro", "direcao", "status", "mensagem"],

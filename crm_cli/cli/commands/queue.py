@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import typer
 
-from crm_cli.cli.options import MAX_ID
-from crm_cli.cli.render import out, table
-from crm_cli.cli.state import state_of
+from crm_cli.cli.options import MAX_ID, TIME_WINDOW_HELP, moment_of
+from crm_cli.cli.render import out, out_json, table
+from crm_cli.cli.state import settings_of, state_of
 from crm_cli.errors import UsageError
 from crm_cli.states import LogStatus, QueueStatus
 
@@ -19,9 +21,10 @@ app = typer.Typer(
 IDS = typer.Argument(None, min=1, max=MAX_ID, help="Queue item ids.", show_default=False)
 
 
-def _short(text: object, size: int = 60) -> str:
+def _short(text: object, size: int | None = 60) -> str:
+    """One line of ``text``, its first ``size`` characters (None: all of it)."""
     value = "" if text is None else str(text).replace("\n", " ")
-    return value if len(value) <= size else value[: size - 1] + "…"
+    return value if size is None or len(value) <= size else value[: size - 1] + "…"
 
 
 def _reason(item: dict) -> object:
@@ -42,16 +45,37 @@ def list_(
     loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Only this store."),
     entity: str | None = typer.Option(None, "--entity", help="Only this entity."),
     limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N items."),
+    since: str | None = typer.Option(
+        None, "--since", metavar="WHEN", help=f"Queued then or later ({TIME_WINDOW_HELP})."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", metavar="WHEN", help="Queued then or earlier (a day: all of it)."
+    ),
+    wide: bool = typer.Option(False, "--wide", help="The whole error, not its first words."),
+    as_json: bool = typer.Option(False, "--json", help="Every column, as a JSON list."),
 ) -> None:
-    """List queue items, newest first."""
+    """List queue items, newest first.
+
+    Example: crm-cli queue list --status failed --since 2026-12-01 --wide
+    """
     from crm_cli.engine.queue.admin import list_items
 
     statuses = [s.value for s in QueueStatus]
     if status is not None and status not in statuses:
         raise UsageError(f"--status must be one of {', '.join(statuses)} (got '{status}')")
     items = list_items(
-        state_of(ctx).database, status=status, id_loja=loja, entidade=entity, limit=limit
+        state_of(ctx).database,
+        status=status,
+        id_loja=loja,
+        entidade=entity,
+        limit=limit,
+        since=moment_of(since, "--since"),
+        until=moment_of(until, "--until", end_of_day=True),
     )
+    if as_json:
+        out_json([{k: v for k, v in i.items() if k != "lease_owner"} for i in items])
+        return
+    size = None if wide else 60
     table(
         "crm_sync_queue",
         [
@@ -77,7 +101,7 @@ def list_(
                 i["tentativas"],
                 i["prioridade"],
                 i["proximo_retry"],
-                _short(_reason(i)),
+                _short(_reason(i), size),
             ]
             for i in items
         ],
@@ -86,23 +110,37 @@ def list_(
 
 @app.command("show")
 def show(
-    ctx: typer.Context, item_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Queue item id.")
+    ctx: typer.Context,
+    item_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Queue item id."),
+    as_json: bool = typer.Option(False, "--json", help="The item and its log, as JSON."),
 ) -> None:
-    """Show one item, and the log history of its record."""
+    """Show one item, and the log history of its record. Each time says its clock:
+    the PHP application's (criado_em, processado_em, proximo_retry) or UTC.
+
+    Example: crm-cli queue show 1234
+    """
+    from crm_cli.db.clock import APP_CLOCK_COLUMNS
     from crm_cli.engine.queue.admin import get_item
     from crm_cli.engine.synclog import entries
 
-    item = get_item(state_of(ctx).database, item_id)
-    for key, value in item.items():
-        if key not in ("lease_owner",):
-            out(f"{key}: {'' if value is None else value}")
+    database = state_of(ctx).database
+    item = {k: v for k, v in get_item(database, item_id).items() if k != "lease_owner"}
     history = entries(
-        state_of(ctx).database,
+        database,
         id_loja=item["id_loja"],
         entidade=item["entidade"],
         id_registro=item["id_registro"] or 0,
         limit=20,
     )
+    if as_json:
+        out_json({"item": item, "log": history})
+        return
+    php_clock = f"PHP clock, {settings_of(ctx).app_time_zone}"
+    for key, value in item.items():
+        clock = ""
+        if isinstance(value, dt.datetime):
+            clock = f" ({php_clock})" if key in APP_CLOCK_COLUMNS else " (UTC)"
+        out(f"{key}: {'' if value is None else value}{clock}")
     out("")
     table(
         "log of this record",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import typer
 
 from crm_cli.cli.options import MAX_ID
-from crm_cli.cli.render import out
+from crm_cli.cli.render import out, out_json
 from crm_cli.cli.state import integracoes_of, state_of
 from crm_cli.errors import UsageError
 
@@ -17,6 +19,7 @@ def test_connection(
     ctx: typer.Context,
     loja: int | None = typer.Option(None, "--loja", min=1, max=MAX_ID, help="Check this store."),
     all_stores: bool = typer.Option(False, "--all", help="Check every configured store."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per store, in a list."),
 ) -> None:
     """Check stores' CRM credentials with one cheap request each.
 
@@ -26,6 +29,8 @@ def test_connection(
     TLS error, timeout, server error (status), rate limited (retry after N s),
     unexpected answer. Exit 0 when every check is OK, 1 otherwise (inactive stores
     are listed as SKIP with --all and do not fail it).
+
+    Example: crm-cli test-connection --all
     """
     from crm_cli.services.connection import check_all, check_store
 
@@ -39,7 +44,10 @@ def test_connection(
             raise UsageError("no store is configured (see 'crm-cli config set --help')")
     else:
         results = [check_store(database, integracoes, loja)]
-    for result in results:
-        out(result.line())
+    if as_json:
+        out_json([dataclasses.asdict(r) for r in results])
+    else:
+        for result in results:
+            out(result.line())
     if not all(r.ok or r.skipped for r in results):
         raise typer.Exit(1)

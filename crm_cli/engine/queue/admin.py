@@ -93,7 +93,10 @@ def list_items(
     id_loja: int | None = None,
     entidade: str | None = None,
     limit: int = 50,
+    since: Any = None,
+    until: Any = None,
 ) -> list[dict[str, Any]]:
+    """Items, newest first; ``since``/``until``: their criado_em (the PHP clock)."""
     query = (
         sa.select(crm_sync_queue)
         .where(crm_sync_queue.c.deletado_em.is_(None))
@@ -106,6 +109,10 @@ def list_items(
         query = query.where(crm_sync_queue.c.id_loja == id_loja)
     if entidade:
         query = query.where(crm_sync_queue.c.entidade == entidade)
+    if since is not None:
+        query = query.where(crm_sync_queue.c.criado_em >= since)
+    if until is not None:
+        query = query.where(crm_sync_queue.c.criado_em <= until)
     with database.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 

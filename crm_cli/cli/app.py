@@ -44,7 +44,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # locals would show decrypted credentials
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -90,6 +90,8 @@ def report(exc: BaseException) -> int:
         # The reader went away (`crm-cli ... | head`): nobody is left to tell.
         _silence_stdout()
         return EXIT_FAILURE
+    if isinstance(exc, SystemExit):  # click's own exits (shell completion): their code
+        return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else 1
     if isinstance(exc, typer.Abort):
         _say("aborted")
         return EXIT_FAILURE

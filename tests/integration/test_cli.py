@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -155,3 +156,54 @@ def test_under_cron_each_stderr_line_has_its_time_and_level(bare_cli, tmp_path):
     assert re.match(
         r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] crm-cli: error: config error", result.stderr
     )
+
+
+def _commands():
+    from typer.main import get_command
+
+    from crm_cli.cli.app import app
+
+    def walk(command, path):
+        if hasattr(command, "commands"):  # a group
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path
+
+    return list(walk(get_command(app), []))
+
+
+def test_every_commands_help_ends_with_an_example(bare_cli):
+    commands = _commands()
+    missing = [
+        " ".join(path)
+        for path in commands
+        if "Example: crm-cli" not in bare_cli(*path, "--help").stdout
+    ]
+
+    assert len(commands) > 20 and missing == []
+
+
+def test_shell_completion_is_offered(tmp_path):
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    script = subprocess.run(
+        [sys.executable, "-m", "crm_cli", "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "crm_cli"],
+        capture_output=True,
+        text=True,
+        env={
+            **env,
+            "_CRM_CLI_COMPLETE": "complete_bash",
+            "COMP_WORDS": "crm-cli sy",
+            "COMP_CWORD": "1",
+        },
+    )
+
+    assert script.returncode == 0 and "_crm_cli_completion" in script.stdout
+    assert completed.returncode == 0 and completed.stderr == ""
+    assert completed.stdout.split() == ["sync"]

@@ -308,3 +308,14 @@ def test_missing_tables_point_to_migrate(cli, monkeypatch):
 
     assert result.exit_code == 1
     assert "run 'crm-cli migrate' first" in result.stderr
+
+
+def test_a_setting_of_an_existing_store_needs_no_provider(cli, shop):
+    changed = cli("config", "set", "--loja", "1", "--setting", "timeout_seconds=20")
+    new = cli("config", "set", "--loja", "9", "--setting", "timeout_seconds=20")
+
+    assert changed.exit_code == 0, changed.stderr
+    assert "gestao_click configured" in changed.stdout and "timeout_seconds" in changed.stdout
+    shown = cli("config", "show", "--loja", "1").stdout
+    assert "api_base_url" in shown and "timeout_seconds" in shown  # merged, not replaced
+    assert new.exit_code == 2 and "store 9 has no configuration yet: give --provider" in new.stderr

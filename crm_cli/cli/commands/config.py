@@ -41,8 +41,11 @@ FALLBACK = typer.Option(
 def set_(
     ctx: typer.Context,
     loja: int = LOJA,
-    provider: str = typer.Option(
-        ..., "--provider", help="gestao_click, pipedrive or bling (or an installed plug-in)."
+    provider: str | None = typer.Option(
+        None,
+        "--provider",
+        help="gestao_click, pipedrive or bling (or an installed plug-in); needed for a new "
+        "store, else the store's own.",
     ),
     credentials_file: str | None = typer.Option(
         None,
@@ -67,10 +70,17 @@ def set_(
     ),
     inactive: bool = typer.Option(False, "--inactive", help="Save it disabled."),
 ) -> None:
-    """Create or update a store's CRM configuration (revives a deleted one)."""
+    """Create or update a store's CRM configuration (revives a deleted one). Settings
+    merge into the stored ones; an existing store keeps its provider unless told.
+
+    Example: crm-cli config set --loja 1 --provider gestao_click --credentials-file creds.json
+
+    Example: crm-cli config set --loja 1 --setting timeout_seconds=20
+    """
     from crm_cli.engine.queue import unpark_store
     from crm_cli.providers.registry import get_provider
 
+    provider = provider or _stored_provider(ctx, loja)
     info = get_provider(provider)
     settings = dict(_parse_setting(s) for s in setting)
     credentials = _read_credentials(credentials_file, info.required_credentials)
@@ -90,6 +100,17 @@ def set_(
     out(f"  credentials: {_masked(saved.credenciais)}")
     if saved.configuracoes:
         out(f"  settings: {_settings_text(saved.configuracoes)}")
+
+
+def _stored_provider(ctx: typer.Context, loja: int) -> str:
+    """The provider of store ``loja`` as configured (no secret needed)."""
+    stored = [s for s in integracoes_of(ctx).listar() if s.id_loja == loja]
+    if not stored:
+        raise UsageError(
+            f"store {loja} has no configuration yet: give --provider (gestao_click, "
+            "pipedrive or bling)"
+        )
+    return stored[0].provider
 
 
 _SETTING_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -168,7 +189,10 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     allow_fallback_key: bool = FALLBACK,
 ) -> None:
-    """Show a store's configuration, credentials masked."""
+    """Show a store's configuration, credentials masked.
+
+    Example: crm-cli config show --loja 1
+    """
     from crm_cli.credentials import mask_all
 
     config = integracoes_of(ctx, allow_fallback_key).obter_configuracao(loja)
@@ -201,7 +225,10 @@ def list_(
     deleted: bool = typer.Option(False, "--deleted", help="Include deleted configurations."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
 ) -> None:
-    """List the configured stores: provider, active, last update (no secret needed)."""
+    """List the configured stores: provider, active, last update (no secret needed).
+
+    Example: crm-cli config list
+    """
     stores = integracoes_of(ctx).listar(incluir_excluidas=deleted)
     rows = [
         {
@@ -228,7 +255,10 @@ def list_(
 
 @app.command("enable")
 def enable(ctx: typer.Context, loja: int = LOJA) -> None:
-    """Enable a store's integration (its waiting queue items are due again at once)."""
+    """Enable a store's integration (its waiting queue items are due again at once).
+
+    Example: crm-cli config enable --loja 1
+    """
     from crm_cli.engine.queue import unpark_store
 
     integracoes_of(ctx).ativar_integracao(loja)
@@ -240,7 +270,10 @@ def enable(ctx: typer.Context, loja: int = LOJA) -> None:
 @app.command("disable")
 def disable(ctx: typer.Context, loja: int = LOJA) -> None:
     """Disable a store's integration: its queue items wait, attempts intact, until
-    'config enable' (nothing is deleted, nothing fails)."""
+    'config enable' (nothing is deleted, nothing fails).
+
+    Example: crm-cli config disable --loja 1
+    """
     integracoes_of(ctx).desativar_integracao(loja)
     out(f"Store {loja}: integration disabled.")
 
@@ -270,7 +303,10 @@ def resume(ctx: typer.Context, loja: int = LOJA) -> None:
 
 @app.command("delete")
 def delete(ctx: typer.Context, loja: int = LOJA) -> None:
-    """Soft-delete a store's configuration (deletado_em set, as the PHP application does)."""
+    """Soft-delete a store's configuration (deletado_em set, as the PHP application does).
+
+    Example: crm-cli config delete --loja 1
+    """
     integracoes_of(ctx).excluir_integracao(loja)
     out(f"Store {loja}: configuration deleted (config set revives it).")
 
@@ -292,6 +328,8 @@ def bling_authorize(
     parameter of the page Bling redirects to (asked for on the terminal, or read
     from stdin). The tokens are saved encrypted, and a store waiting for
     re-authorisation is back in service.
+
+    Example: crm-cli config bling-authorize --loja 3
     """
     from crm_cli.services.authorization import begin_bling_authorization
 

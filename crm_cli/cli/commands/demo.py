@@ -17,6 +17,8 @@ def demo(
     sample ERP data, a local GestãoClick emulator, a full sync, and the stats.
 
     Reads and changes nothing of yours (no config, no JWT_SECRET, no database).
+
+    Example: crm-cli demo
     """
     from crm_cli.demo.run import run_demo
 

@@ -33,6 +33,8 @@ def emulator(
     --client-id I --client-secret S --refresh-token R, and --token-ttl SECONDS for
     short-lived access tokens); the defaults are printed at start.
     Records and counters are at /_emulator/stats and /_emulator/records/<resource>.
+
+    Example: crm-cli emulator gestao_click --port 8765
     """
     from crm_cli.providers.registry import get_provider
 

@@ -30,6 +30,8 @@ def enqueue(
 
     A pending item for the same store, entity, record and direction is reused and
     its priority raised, never duplicated (also when two processes enqueue at once).
+
+    Example: crm-cli enqueue --loja 1 --entity cliente --id 42
     """
     from crm_cli.engine.queue import enqueue as enqueue_item
     from crm_cli.services.targets import check_target

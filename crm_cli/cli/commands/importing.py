@@ -30,6 +30,8 @@ def import_(
 
     Resumable: an interrupted import (or one stopped by --limit) continues from the
     page it reached the next time it is run. Paced by the provider's rate limiter.
+
+    Example: crm-cli import --entity cliente --loja 1 --limit 500
     """
     from crm_cli.services.importer import run_import
     from crm_cli.services.runs import recorded

@@ -28,6 +28,8 @@ def migrate(
     the PHP application already created the tables is adopted. Each configured
     entity table gets an external_id column and index only where missing. Running
     it again changes nothing.
+
+    Example: crm-cli migrate --sql > upgrade.sql   (for a DBA; or just: crm-cli migrate)
     """
     from crm_cli.db.backends import display_url, parse_url
     from crm_cli.db.migrator import migrate as run_migrate

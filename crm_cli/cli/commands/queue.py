@@ -159,7 +159,10 @@ def retry(
     ),
     entity: str | None = typer.Option(None, "--entity", help="With --failed: this entity."),
 ) -> None:
-    """Put failed (or waiting) items back to pending now, with their attempts reset."""
+    """Put failed (or waiting) items back to pending now, with their attempts reset.
+
+    Example: crm-cli queue retry --failed --entity cliente
+    """
     from crm_cli.engine.queue.admin import retry as retry_items
     from crm_cli.engine.synclog import write_log
 
@@ -195,7 +198,10 @@ def cancel(
     ctx: typer.Context,
     item_ids: list[int] = typer.Argument(..., min=1, max=MAX_ID, help="Item ids."),
 ) -> None:
-    """Cancel pending or failed items (soft delete: deletado_em is set)."""
+    """Cancel pending or failed items (soft delete: deletado_em is set).
+
+    Example: crm-cli queue cancel 1236 1237
+    """
     from crm_cli.engine.queue.admin import cancel as cancel_items
 
     done = cancel_items(state_of(ctx).database, item_ids)

@@ -56,6 +56,8 @@ def sync(
     '[YYYY-MM-DD HH:MM:SS] Processados: N | Erros: N | Tempo: Xs | Taxa: Y req/s'.
     Exit 0 when the run completed (item failures are data), 1 on a fatal error
     ('[…] ERRO: cause').
+
+    Example: crm-cli sync --dry-run
     """
     if now and dry_run:
         raise UsageError("--dry-run goes without --now (--now sends the record at once)")

@@ -67,21 +67,43 @@ class ProgressBar:
         self.bar: Any = None
         self.done = 0
         if stdout_is_tty():
-            from rich.progress import Progress
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            self.bar = Progress(transient=True)
-            self.task = self.bar.add_task(label, total=None)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),  # done/total
+                TextColumn("{task.fields[errors]} error(s)"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
+            self.task = self.bar.add_task(label, total=None, errors=0)
             self.bar.start()
+        self.errors = 0
 
     def update(self, done: int, total: int | None = None) -> None:
         self.done = done
         if self.bar is not None:
             self.bar.update(self.task, completed=done, total=total)
 
-    def advance(self, *_: Any) -> None:
+    def advance(self, failed: bool = False) -> None:
+        """One more done (``failed``: one more error too)."""
         self.done += 1
+        self.errors += int(failed)
         if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
+            self.bar.update(self.task, completed=self.done, errors=self.errors)
+
+    def item_done(self, _item: Any, outcome: Any) -> None:
+        """A run's ``on_item``: one more item, an error when it failed or will retry."""
+        from crm_cli.states import OutcomeKind
+
+        self.advance(outcome.kind in (OutcomeKind.RETRY, OutcomeKind.FAILED))
 
     def stop(self) -> None:
         if self.bar is not None:

@@ -26,6 +26,7 @@ def test_full_sync_queues_live_rows_once(cli, shop):
     assert (
         "Loja 1 (gestao_click): 10 of 11 cliente rows queued (1 already pending)" in result.stdout
     )
+    assert "11 pending for the store" in result.stdout
     assert "11 pending in all, about 1 cron minute(s)" in result.stdout
     rows = queue_rows(shop, "id_registro", "prioridade", "direcao", "status")
     assert sorted(r[0] for r in rows) == ids[1:]

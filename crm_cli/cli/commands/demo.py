@@ -28,7 +28,7 @@ def demo(
             out,
             keep=keep,
             on_run=lambda r: out("   " + r.summary_line(now_text())),
-            on_item=bar.advance,
+            on_item=bar.item_done,
         )
     finally:
         bar.stop()

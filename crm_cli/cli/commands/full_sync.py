@@ -60,11 +60,11 @@ def full_sync(
         bar.stop()
     if not results:
         raise UsageError("no store has an active CRM integration (see 'crm-cli config list')")
+    database = state_of(ctx).database
     for r in results:
         if r.skipped:
             out(f"[{now_text()}] Loja {r.id_loja} ({r.provider}): skipped, {r.skipped}")
             continue
-        pending = pending_count(state_of(ctx).database, r.id_loja)
         left = [
             f"{count} {why}"
             for count, why in (
@@ -76,6 +76,11 @@ def full_sync(
         not_queued = f" ({', '.join(left)})" if left else ""
         out(
             f"[{now_text()}] Loja {r.id_loja} ({r.provider}): {r.queued} of {r.rows} {entity} rows "
-            f"queued{not_queued}; {pending} pending in all, "
-            f"about {math.ceil(pending / 100)} cron minute(s) at 100 items per run"
+            f"queued{not_queued}; {pending_count(database, r.id_loja)} pending for the store"
         )
+    # runs take every store's items, 100 at a time: the estimate counts them all
+    pending = pending_count(database)
+    out(
+        f"[{now_text()}] {pending} pending in all, about {math.ceil(pending / 100)} cron "
+        "minute(s) at 100 items per run (runs are shared by every store)"
+    )

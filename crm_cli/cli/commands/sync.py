@@ -93,7 +93,7 @@ def _run(ctx: typer.Context, limit: int | None, loja: int | None, entity: str | 
         state_of(ctx).database,
         settings,
         on_claim=lambda total: bar.update(bar.done, total),
-        on_item=bar.advance,
+        on_item=bar.item_done,
     )
     try:
         with recorded(state_of(ctx).database, RunKind.SYNC) as counts:

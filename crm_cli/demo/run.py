@@ -36,6 +36,16 @@ class DemoResult:
     stats: dict[str, Any]
     emulator: dict[str, Any]
     database: str
+    emulator_port: int = 0
+
+
+def sample_tables_in(database: Any) -> list[str]:
+    """The sample ERP's tables a database has already (``demo --database`` refuses
+    to add its rows to a shop's own without --force)."""
+    import sqlalchemy as sa
+
+    present = set(sa.inspect(database).get_table_names())
+    return sorted(set(sample_erp.metadata.tables) & present)
 
 
 def run_demo(
@@ -45,16 +55,22 @@ def run_demo(
     keep: bool = False,
     on_run: Callable[[RunResult], None] | None = None,
     on_item: Callable[[Any, Any], None] | None = None,
+    database_url: str | None = None,
+    port: int = 0,
 ) -> DemoResult:
+    """The demonstration; with ``database_url``, in that database (kept, its store
+    pointing at an emulator on ``port`` that ``crm-cli emulator`` starts again)."""
+    from crm_cli.db.backends import display_url
     from crm_cli.providers.gestao_click.emulator import GestaoClickEmulator
 
     workdir = Path(tempfile.mkdtemp(prefix="crm-cli-demo-"))
-    url = f"sqlite:///{workdir / 'demo.sqlite3'}"
+    url = database_url or f"sqlite:///{workdir / 'demo.sqlite3'}"
+    shown = display_url(url) if database_url else str(workdir / "demo.sqlite3")
     settings = Settings(source="demo", database_url=url)
     database = open_database(url)
-    emulator = GestaoClickEmulator(rate=3).start()
+    emulator = GestaoClickEmulator(rate=3, port=port).start()
     try:
-        say(f"1. Sample ERP database: {workdir / 'demo.sqlite3'}")
+        say(f"1. Sample ERP database: {shown}")
         sample_erp.create(database)
         sample_erp.add_clientes(database, clients)
         sample_erp.add_produtos(database, products)
@@ -77,9 +93,11 @@ def run_demo(
             runs.append(SyncRun(database, settings, cipher, on_item=on_item).run())
             if on_run:
                 on_run(runs[-1])
-        return DemoResult(runs, collect(database), emulator.stats(), str(workdir / "demo.sqlite3"))
+        return DemoResult(
+            runs, collect(database), emulator.stats(), shown, int(emulator.url.rsplit(":", 1)[1])
+        )
     finally:
         emulator.stop()
         database.dispose()
-        if not keep:
+        if not keep or database_url:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -93,5 +93,7 @@ def _next_commands(url: str, port: int) -> None:
     out(f"  export CRM_DATABASE_URL='{shown}'{password}")
     out(f"  export JWT_SECRET={DEMO_SECRET}   # the demo store's credentials are encrypted with it")
     out(f"  crm-cli emulator gestao_click --port {port} --rate 3 &   # the store's CRM")
+    out("    (it starts empty: what the demo sent went with the demo's emulator; rows you add")
+    out("    to clientes or produtos and enqueue are created there)")
     out("  crm-cli enqueue --loja 1 --entity cliente --id 1 && crm-cli sync")
     out("  crm-cli stats; crm-cli queue list; crm-cli logs")

@@ -40,7 +40,21 @@ SIDE = "/_emulator"
 # a proxy's (or Cloudflare's) page where JSON was due; "302" a redirect to a
 # login page; "403_html" the block page an edge firewall answers a client that
 # ignored its 429s with.
-FAULT_KINDS = ("500", "timeout", "bad_json", "429", "401", "302", "html", "drop", "403_html")
+# "pass": answered as usual (to aim a later fault at a later request); "404": the
+# record is gone (deleted between a list and the read of one of its records)
+FAULT_KINDS = (
+    "500",
+    "timeout",
+    "bad_json",
+    "429",
+    "401",
+    "302",
+    "html",
+    "drop",
+    "403_html",
+    "pass",
+    "404",
+)
 # Standing conditions (``down``): every request until cleared.
 DOWN_KINDS = ("hang", "drop")
 DROP = 0  # Reply.status that closes the connection without answering
@@ -337,6 +351,10 @@ class BaseEmulator:
 
     def _fault(self, fault: dict[str, Any]) -> Reply | None:
         kind = fault["kind"]
+        if kind == "pass":
+            return None
+        if kind == "404":
+            return Reply(404, {"error": "not found"})
         if kind == "500":
             return self.server_error()
         if kind == "429":

@@ -28,13 +28,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from crm_cli.engine import syncstate, watermarks
+from crm_cli.engine import deletions, syncstate, watermarks
 from crm_cli.engine.failures import Verdict, decide
 from crm_cli.engine.processor import Processor
 from crm_cli.engine.queue import QueueItem, enqueue
 from crm_cli.engine.synclog import write_log
 from crm_cli.engine.watermarks import Position
-from crm_cli.errors import NotFoundError, UnexpectedAnswer
+from crm_cli.errors import NotFoundError, RecordNotFound, UnexpectedAnswer
 from crm_cli.integrations import Integracoes
 from crm_cli.providers.client import BaseClient
 from crm_cli.providers.registry import get_provider
@@ -250,6 +250,9 @@ class _Reading:
                     if whole
                     else client.complete(pair.entidade, records[position])
                 )
+            except RecordNotFound as exc:  # listed, then gone on its own path: deleted there
+                self._apply(pair, records[position], ids[position], None, done, gone=exc.message)
+                continue
             except Exception as exc:
                 self._failed(pair, ids[position], records[position], exc, done)
                 continue
@@ -262,16 +265,35 @@ class _Reading:
             completed = client.complete_many(pair.entidade, [r for _p, r, _s in changed])
             changed = [(p, r, s) for (p, _r, s), r in zip(changed, completed, strict=True)]
         for position, record, seen in changed:
-            try:
-                self._one(pair, record, ids[position], seen, done)
-            except Exception as exc:
-                self._failed(pair, ids[position], record, exc, done)
+            self._apply(pair, record, ids[position], seen, done)
         return done, stop
 
-    def _one(
-        self, pair: _Pair, record: dict, external_id: str, seen: str, done: PullResult
+    def _apply(
+        self,
+        pair: _Pair,
+        record: dict,
+        external_id: str,
+        seen: str | None,
+        done: PullResult,
+        gone: str | None = None,
     ) -> None:
-        """A changed record, through the CRM→ERP path."""
+        """One record through ``_one``; its failure is the record's (``_failed``)."""
+        try:
+            self._one(pair, record, external_id, seen, done, gone)
+        except Exception as exc:
+            self._failed(pair, external_id, record, exc, done)
+
+    def _one(
+        self,
+        pair: _Pair,
+        record: dict,
+        external_id: str,
+        seen: str | None,
+        done: PullResult,
+        gone: str | None = None,
+    ) -> None:
+        """A changed record, through the CRM→ERP path; ``gone``: why the CRM says it
+        is deleted (its row is marked as entities.<e>.on_delete says)."""
         with self.database.connect() as conn:
             row = self.processor.find_row(conn, pair.id_loja, pair.entidade, external_id)
         table = self.processor.table(pair.entidade)
@@ -285,7 +307,12 @@ class _Reading:
             tentativas=1,
             external_id=external_id,
         )
-        outcome = self.processor.absorb(item, record, row, external_id, seen)
+        if gone is not None:
+            if row is None:  # deleted before it ever reached the ERP: nothing to mark
+                return
+            outcome = deletions.mark_in_erp(item, table, row, external_id, gone)
+        else:
+            outcome = self.processor.absorb(item, record, row, external_id, seen)
         with self.database.begin() as conn:
             record_id = outcome.apply(conn) if outcome.apply else None
             write_log(

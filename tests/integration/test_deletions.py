@@ -200,3 +200,24 @@ def test_deactivate_without_an_active_column_is_a_config_error(cli, tmp_path, mo
 
     assert result.exit_code == 2
     assert "entities.atividade.on_delete" in result.stderr and "active_column" in result.stderr
+
+
+def test_a_record_listed_then_gone_is_pulled_as_deleted(
+    cli, bling_shop, bling_emulator, tmp_path, monkeypatch
+):
+    config = tmp_path / "on_delete.yaml"
+    config.write_text("entities:\n  cliente:\n    on_delete: deactivate\n")
+    monkeypatch.setenv("CRM_CONFIG", str(config))
+    contact = bling_emulator.seed("contatos", {"nome": "Ana", "numeroDocumento": "12345678901"})
+    cli("import", "--entity", "cliente", "--loja", "3")
+    cli("pull", "--loja", "3", "--entity", "cliente")
+    bling_emulator.edit("contatos", contact["id"], nome="Ana Maria")
+    bling_emulator.add_fault("pass")  # the list answers; then the contact's own path: 404
+    bling_emulator.add_fault("404")
+
+    result = cli("pull", "--loja", "3", "--entity", "cliente")
+
+    assert "Pull: 1 applied" in result.stdout and "0 errors" in result.stdout
+    with bling_shop.connect() as conn:
+        nome, ativo = conn.execute(sa.text("SELECT nome, ativo FROM clientes")).one()
+    assert (nome, int(ativo)) == ("Ana", 0)  # deactivated, not rewritten, never removed

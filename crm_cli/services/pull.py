@@ -208,6 +208,9 @@ class _Reading:
                     self.result.finished.append(str(pair))
                     return Read.DONE
                 page, skip = listing.next, 0
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM: where it stood is kept, the lease freed
+            watermarks.save(self.database, position, page, skip, applied, errors)
+            raise
         except Exception as exc:
             if decide(exc).verdict is Verdict.FATAL:
                 watermarks.release(self.database, position)

@@ -36,7 +36,8 @@ app = typer.Typer(
     name=PROG,
     help=(
         "Keep the ERP's clients, products, sales and activities in sync with "
-        "GestãoClick, Pipedrive and Bling. Run `crm-cli sync` from cron every minute."
+        "GestãoClick, Pipedrive and Bling. From cron: `crm-cli sync` every minute, "
+        "`crm-cli pull` every 5 minutes (crontab.example); `crm-cli check` says it is alive."
     ),
     epilog=(
         "Exit codes: 0 ok; 1 runtime failure (database, provider, stored data); "

@@ -45,3 +45,15 @@ def app_offset_seconds(bind: Any) -> int:
 def app_now(bind: Any, plus_seconds: int = 0) -> DbNowPlus:
     """The PHP application's wall-clock time on the database server, plus some seconds."""
     return DbNowPlus(app_offset_seconds(bind) + plus_seconds)
+
+
+def as_datetime(value: Any) -> dt.datetime:
+    """A DATETIME as a driver gives it: a datetime already, or SQLite's text."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def read_app_now(conn: Any) -> dt.datetime:
+    """The PHP application's wall-clock time now, read from the database server."""
+    import sqlalchemy as sa
+
+    return as_datetime(conn.execute(sa.select(app_now(conn))).scalar_one())

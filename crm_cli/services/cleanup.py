@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from crm_cli.db.clock import app_now
+from crm_cli.db.clock import as_datetime, read_app_now
 from crm_cli.db.ddl import DbNow
 from crm_cli.engine.queue.admin import delete_completed
 from crm_cli.engine.synclog import delete_older_than
@@ -33,8 +33,8 @@ def cleanup(
     database: Engine, queue_days: int, log_days: int, dry_run: bool = False, chunk: int = CHUNK
 ) -> CleanupResult:
     with database.connect() as conn:  # processado_em is on the PHP application's clock
-        app_clock = _datetime(conn.execute(sa.select(app_now(conn))).scalar_one())
-        utc_clock = _datetime(conn.execute(sa.select(DbNow())).scalar_one())
+        app_clock = read_app_now(conn)
+        utc_clock = as_datetime(conn.execute(sa.select(DbNow())).scalar_one())
     return CleanupResult(
         runs=delete_runs_before(database, utc_clock - dt.timedelta(days=log_days), dry_run),
         queue_items=delete_completed(
@@ -44,7 +44,3 @@ def cleanup(
             database, app_clock - dt.timedelta(days=log_days), chunk, dry_run
         ),
     )
-
-
-def _datetime(value: object) -> dt.datetime:
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from crm_cli.db.clock import as_datetime
 from crm_cli.db.ddl import DbNow
 from crm_cli.db.schema import crm_cli_runs
 from crm_cli.errors import CrmError, CrmWarning
@@ -113,12 +114,12 @@ def last_runs(database: Engine) -> dict[str, dict[str, Any]]:
     database server's clock), by kind."""
     latest = sa.select(_r.kind, sa.func.max(_r.id).label("id")).group_by(_r.kind).subquery()
     with database.connect() as conn:
-        now = _datetime(conn.execute(sa.select(DbNow())).scalar_one())
+        now = as_datetime(conn.execute(sa.select(DbNow())).scalar_one())
         rows = conn.execute(sa.select(crm_cli_runs).join(latest, latest.c.id == _r.id)).all()
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
-        started = _datetime(row.started_at)
-        finished = _datetime(row.finished_at) if row.finished_at is not None else None
+        started = as_datetime(row.started_at)
+        finished = as_datetime(row.finished_at) if row.finished_at is not None else None
         found[row.kind] = {
             "started_at": _utc(started),
             "finished_at": _utc(finished) if finished else None,
@@ -148,10 +149,6 @@ def delete_runs_before(database: Engine, before: dt.datetime, dry_run: bool = Fa
         if ids:
             conn.execute(sa.delete(crm_cli_runs).where(_r.id.in_(ids)))
         return len(ids)
-
-
-def _datetime(value: Any) -> dt.datetime:
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 def _utc(value: dt.datetime) -> str:

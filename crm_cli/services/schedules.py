@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from crm_cli.db.clock import app_now
+from crm_cli.db.clock import app_now, read_app_now
 from crm_cli.db.schema import crm_sync_logs, crm_sync_schedules
 from crm_cli.engine.failures import Verdict, decide
 from crm_cli.integrations import Integracoes
@@ -176,7 +176,7 @@ def run_schedules(
     lease = settings.sync.lease_seconds
     deadline = clock() + settings.sync.time_budget_seconds
     with database.connect() as conn:
-        now = _app_now(conn)
+        now = read_app_now(conn)
         rows = conn.execute(sa.select(crm_sync_schedules).order_by(_s.proxima_execucao, _s.id))
         due = [row for row in rows if is_due(row, now, lease)]
     for row in due:
@@ -304,7 +304,7 @@ def _log_end(database: Engine, log_id: int, batch: Batch) -> None:
         started = conn.execute(
             sa.select(crm_sync_logs.c.inicio).where(crm_sync_logs.c.id == log_id)
         ).scalar()
-        now = _app_now(conn)
+        now = read_app_now(conn)
         elapsed = int((now - started).total_seconds() * 1000) if started else None
         conn.execute(
             sa.update(crm_sync_logs)
@@ -328,7 +328,7 @@ def _finish(database: Engine, row: Any, run: ScheduleRun) -> None:
     processed = sum(b.processed for b in run.batches)
     errors = sum(b.errors + (1 if b.failure else 0) for b in run.batches)
     with database.begin() as conn:
-        now = _app_now(conn)
+        now = read_app_now(conn)
         conn.execute(
             sa.update(crm_sync_schedules)
             .where(_s.id == row.id)

@@ -44,6 +44,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from crm_cli.db.clock import as_datetime
 from crm_cli.engine import watermarks
 from crm_cli.engine.breaker import account_of
 from crm_cli.engine.queue.admin import counts, waiting_stores
@@ -65,19 +66,13 @@ def collect(
     """The figures; ``accounts``: each CRM account's stores (services.pauses)."""
     # the database clock decides "today" (a first query reads it)
     probe = counts(database, dt.datetime(1970, 1, 1), id_loja)
-    now = (
-        probe["now"]
-        if isinstance(probe["now"], dt.datetime)
-        else dt.datetime.fromisoformat(str(probe["now"]))
-    )
+    now = as_datetime(probe["now"])
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     queue = counts(database, today, id_loja)
     oldest = queue["oldest_pending"]
-    if oldest is not None and not isinstance(oldest, dt.datetime):
-        oldest = dt.datetime.fromisoformat(str(oldest))
-    app_clock = queue["app_now"]  # criado_em's clock: the PHP application's
-    if not isinstance(app_clock, dt.datetime):
-        app_clock = dt.datetime.fromisoformat(str(app_clock))
+    if oldest is not None:
+        oldest = as_datetime(oldest)
+    app_clock = as_datetime(queue["app_now"])  # criado_em's clock: the PHP application's
     stores: dict[tuple, dict[str, Any]] = {}
 
     def entry(loja: int, entidade: str) -> dict[str, Any]:

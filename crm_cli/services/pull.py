@@ -254,7 +254,7 @@ class _Reading:
                     else client.complete(pair.entidade, records[position])
                 )
             except RecordNotFound as exc:  # listed, then gone on its own path: deleted there
-                self._apply(pair, records[position], ids[position], None, done, gone=exc.message)
+                self._one(pair, records[position], ids[position], None, done, gone=exc.message)
                 continue
             except Exception as exc:
                 self._failed(pair, ids[position], records[position], exc, done)
@@ -268,23 +268,8 @@ class _Reading:
             completed = client.complete_many(pair.entidade, [r for _p, r, _s in changed])
             changed = [(p, r, s) for (p, _r, s), r in zip(changed, completed, strict=True)]
         for position, record, seen in changed:
-            self._apply(pair, record, ids[position], seen, done)
+            self._one(pair, record, ids[position], seen, done)
         return done, stop
-
-    def _apply(
-        self,
-        pair: _Pair,
-        record: dict,
-        external_id: str,
-        seen: str | None,
-        done: PullResult,
-        gone: str | None = None,
-    ) -> None:
-        """One record through ``_one``; its failure is the record's (``_failed``)."""
-        try:
-            self._one(pair, record, external_id, seen, done, gone)
-        except Exception as exc:
-            self._failed(pair, external_id, record, exc, done)
 
     def _one(
         self,
@@ -296,44 +281,48 @@ class _Reading:
         gone: str | None = None,
     ) -> None:
         """A changed record, through the CRM→ERP path; ``gone``: why the CRM says it
-        is deleted (its row is marked as entities.<e>.on_delete says)."""
-        with self.database.connect() as conn:
-            row = self.processor.find_row(conn, pair.id_loja, pair.entidade, external_id)
-        table = self.processor.table(pair.entidade)
-        item = QueueItem(
-            id=0,
-            id_loja=pair.id_loja,
-            entidade=pair.entidade,
-            id_registro=row[table.mapping.primary_key] if row else None,
-            direcao=Direction.CRM_TO_ERP,
-            prioridade=0,
-            tentativas=1,
-            external_id=external_id,
-        )
-        if gone is not None:
-            if row is None:  # deleted before it ever reached the ERP: nothing to mark
-                return
-            outcome = deletions.mark_in_erp(item, table, row, external_id, gone)
-        else:
-            outcome = self.processor.absorb(item, record, row, external_id, seen)
-        with self.database.begin() as conn:
-            record_id = outcome.apply(conn) if outcome.apply else None
-            write_log(
-                conn,
+        is deleted (its row is marked as entities.<e>.on_delete says). Its failure
+        is the record's (``_failed``)."""
+        try:
+            with self.database.connect() as conn:
+                row = self.processor.find_row(conn, pair.id_loja, pair.entidade, external_id)
+            table = self.processor.table(pair.entidade)
+            item = QueueItem(
+                id=0,
                 id_loja=pair.id_loja,
                 entidade=pair.entidade,
-                id_registro=record_id or item.id_registro or 0,
+                id_registro=row[table.mapping.primary_key] if row else None,
                 direcao=Direction.CRM_TO_ERP,
-                status=outcome.log_status,
-                mensagem=f"pull: {outcome.message}",
-                recebidos=record,
+                prioridade=0,
+                tentativas=1,
+                external_id=external_id,
             )
-        done.applied += 1
-        self.result.applied += 1
-        self.result.same += int(outcome.same_locally)
-        self.result.inserted += int(row is None and record_id is not None)
-        if self.on_record:
-            self.on_record(self.result.applied)
+            if gone is not None:
+                if row is None:  # deleted before it ever reached the ERP: nothing to mark
+                    return
+                outcome = deletions.mark_in_erp(item, table, row, external_id, gone)
+            else:
+                outcome = self.processor.absorb(item, record, row, external_id, seen)
+            with self.database.begin() as conn:
+                record_id = outcome.apply(conn) if outcome.apply else None
+                write_log(
+                    conn,
+                    id_loja=pair.id_loja,
+                    entidade=pair.entidade,
+                    id_registro=record_id or item.id_registro or 0,
+                    direcao=Direction.CRM_TO_ERP,
+                    status=outcome.log_status,
+                    mensagem=f"pull: {outcome.message}",
+                    recebidos=record,
+                )
+            done.applied += 1
+            self.result.applied += 1
+            self.result.same += int(outcome.same_locally)
+            self.result.inserted += int(row is None and record_id is not None)
+            if self.on_record:
+                self.on_record(self.result.applied)
+        except Exception as exc:  # the record's problem (or, raised by _failed, its store's)
+            self._failed(pair, external_id, record, exc, done)
 
     def _failed(
         self, pair: _Pair, external_id: str, record: dict, exc: Exception, done: PullResult
